@@ -1,0 +1,314 @@
+"""The ``digest`` command: click only. Parses options, calls one library function, reports.
+
+Input: argv. Output: messages on stderr, data (export, dry runs) on stdout,
+and the documented exit codes (see README, "Exit codes"). A
+:class:`~digest.errors.DigestError` becomes one clear sentence, never a
+traceback. The clock is read here and nowhere else (``--today`` overrides).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from digest import __version__, pipeline, scaffold
+from digest import explain as inspection
+from digest.config import FeedConfig, load_config
+from digest.errors import EXIT_FAILURE, EXIT_OK, EXIT_WARNINGS, DigestError, Problem
+from digest.locking import feed_lock
+from digest.weeks import zone
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Reporter:
+    """Where messages go: human lines or JSON lines on stderr; quiet hides the summary."""
+
+    def __init__(self, quiet: bool = False, fmt: str = "text") -> None:
+        self.quiet = quiet
+        self.fmt = fmt
+
+    def problem(self, problem: Problem, level: str = "warning") -> None:
+        """Report one input problem (always shown, even when quiet)."""
+        if self.fmt == "json":
+            self._json(
+                level=level,
+                file=problem.file,
+                line=problem.line,
+                column=problem.column,
+                message=problem.message,
+            )
+        else:
+            click.echo(f"digest: {level}: {problem}", err=True)
+
+    def summary(self, message: str, **fields: Any) -> None:
+        """The one line a run ends with (hidden by --quiet)."""
+        if self.quiet:
+            return
+        if self.fmt == "json":
+            self._json(level="info", message=message, **fields)
+        else:
+            click.echo(f"digest: {message}", err=True)
+
+    def error(self, message: str) -> None:
+        """A fatal error (always shown)."""
+        if self.fmt == "json":
+            self._json(level="error", message=message)
+        else:
+            click.echo(f"digest: error: {message}", err=True)
+
+    def _json(self, **fields: Any) -> None:
+        click.echo(json.dumps(fields, ensure_ascii=False, default=str), err=True)
+
+
+def _reporter() -> Reporter:
+    ctx = click.get_current_context()
+    obj = ctx.find_object(Reporter)
+    return obj if obj is not None else Reporter()
+
+
+def handle_errors(func: F) -> F:
+    """Turn DigestError into a message and its exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DigestError as err:
+            reporter = _reporter()
+            reporter.error(str(err))
+            if err.hint:
+                click.echo(f"digest: hint: {err.hint}", err=True)
+            sys.exit(err.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_today(value: str | None, cfg: FeedConfig | None = None) -> dt.date:
+    """``--today`` as a date; unset = today in the feed's time zone."""
+    if value:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter(
+                f"expected YYYY-MM-DD, got {value!r}", param_hint="--today"
+            ) from None
+    tz = zone(cfg.timezone if cfg else "UTC") or dt.UTC
+    return dt.datetime.now(tz).date()
+
+
+def finish(problems: Sequence[Problem], strict: bool) -> None:
+    """Report problems and exit with 0 (clean), 3 (warnings) or 1 (warnings under --strict)."""
+    reporter = _reporter()
+    for problem in problems:
+        reporter.problem(problem, "error" if strict else "warning")
+    if problems:
+        sys.exit(EXIT_FAILURE if strict else EXIT_WARNINGS)
+    sys.exit(EXIT_OK)
+
+
+feed_dir = click.argument(
+    "feed_dir", type=click.Path(file_okay=False, path_type=Path), metavar="FEED_DIR"
+)
+today_option = click.option(
+    "--today", metavar="YYYY-MM-DD", help="The run's date (default: today in the feed's zone)."
+)
+strict_option = click.option(
+    "--strict", is_flag=True, help="Treat input warnings as errors (exit 1 instead of 3)."
+)
+lock_option = click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for another run on the same feed to finish.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="digest")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (for cron).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Messages as text lines or JSON lines (for log collectors).",
+)
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, log_format: str) -> None:
+    """Weekly reading digests from paper listings: site, RSS/Atom feeds and email."""
+    ctx.obj = Reporter(quiet, log_format)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite an existing feed.yaml.")
+@handle_errors
+def init(directory: Path, force: bool) -> None:
+    """Create a feed folder DIRECTORY with a working feed.yaml."""
+    created = scaffold.init_feed(directory, force=force)
+    _reporter().summary(
+        f"created {created}; add listings to {directory / 'listings'} "
+        f"and run 'digest run {directory}'"
+    )
+
+
+@cli.command()
+@feed_dir
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    help="Listing format (default: detect from content).",
+)
+@today_option
+@strict_option
+@lock_option
+@handle_errors
+def ingest(
+    feed_dir: Path,
+    files: tuple[Path, ...],
+    fmt: str,
+    today: str | None,
+    strict: bool,
+    lock_timeout: float,
+) -> None:
+    """Add listing FILES to the store of the feed in FEED_DIR."""
+    cfg = load_config(feed_dir)
+    day = parse_today(today, cfg)
+    missing = [Problem(str(f), None, "no such file") for f in files if not f.is_file()]
+    start = time.monotonic()
+    with feed_lock(cfg.root, lock_timeout), pipeline.open_store(cfg) as store:
+        report = pipeline.ingest(cfg, store, [f for f in files if f.is_file()], day, fmt)
+    _reporter().summary(
+        f"{report.listings_new} listings ingested ({report.listings_unchanged} unchanged), "
+        f"{report.sightings} sightings, {report.new_papers} new papers "
+        f"in {time.monotonic() - start:.2f} s",
+        listings=report.listings_new,
+        unchanged=report.listings_unchanged,
+        sightings=report.sightings,
+        new_papers=report.new_papers,
+    )
+    finish(missing + report.problems, strict)
+
+
+@cli.command()
+@feed_dir
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: output.dir of feed.yaml).",
+)
+@today_option
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Re-tag and re-render published weeks too (their feed items may change).",
+)
+@strict_option
+@lock_option
+@handle_errors
+def run(
+    feed_dir: Path,
+    out: Path | None,
+    today: str | None,
+    rebuild: bool,
+    strict: bool,
+    lock_timeout: float,
+) -> None:
+    """Ingest the feed's sources, tag, and write every output (what cron runs)."""
+    cfg = load_config(feed_dir)
+    day = parse_today(today, cfg)
+    start = time.monotonic()
+    with feed_lock(cfg.root, lock_timeout):
+        report = pipeline.run(cfg, day, out, rebuild=rebuild)
+    notices = [p for p in report.problems if "matches no file" in p.message]
+    for notice in notices:
+        _reporter().problem(notice, "notice")
+    warnings = [p for p in report.problems if p not in notices]
+    _reporter().summary(
+        f"{report.ingest.listings_new} new listings, {report.ingest.new_papers} new papers, "
+        f"{len(report.build.weeks)} weeks, {len(report.build.written)} files written "
+        f"in {time.monotonic() - start:.2f} s",
+        new_listings=report.ingest.listings_new,
+        new_papers=report.ingest.new_papers,
+        weeks=len(report.build.weeks),
+        files_written=len(report.build.written),
+        seconds=round(time.monotonic() - start, 3),
+    )
+    finish(warnings, strict)
+
+
+@cli.command()
+@feed_dir
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl"]),
+    default="jsonl",
+    show_default=True,
+    help="Output format.",
+)
+@handle_errors
+def export(feed_dir: Path, fmt: str) -> None:
+    """Print one JSON object per distinct paper (with every sighting) on stdout."""
+    cfg = load_config(feed_dir)
+    with pipeline.open_store(cfg) as store:
+        for paper in store.iter_papers():
+            click.echo(json.dumps(inspection.export_record(paper), ensure_ascii=False))
+
+
+@cli.command()
+@feed_dir
+@handle_errors
+def check(feed_dir: Path) -> None:
+    """Validate feed.yaml and print what the store holds and how the rules fare."""
+    cfg = load_config(feed_dir)
+    files, problems = pipeline.source_files(cfg)
+    click.echo(f"configuration: {cfg.file} is valid")
+    click.echo(f"sources: {len(files)} files")
+    for problem in problems:
+        click.echo(f"  notice: {problem}")
+    if not cfg.store.exists():
+        click.echo("store: empty (no run yet)")
+        return
+    with pipeline.open_store(cfg) as store:
+        for line in inspection.check_lines(cfg, store):
+            click.echo(line)
+
+
+@cli.command()
+@feed_dir
+@click.argument("reference")
+@handle_errors
+def explain(feed_dir: Path, reference: str) -> None:
+    """Show why a paper (given by title, id or arXiv id) looks as it does: its sightings,
+    the merges that formed it, and how it was tagged."""
+    cfg = load_config(feed_dir)
+    with pipeline.open_store(cfg) as store:
+        found = store.find(reference)
+        if not found:
+            raise DigestError(f"no paper matches {reference!r}")
+        for i, paper_id in enumerate(found[:5]):
+            if i:
+                click.echo("")
+            for line in inspection.explain_lines(cfg, store, paper_id):
+                click.echo(line)
+        if len(found) > 5:
+            click.echo(f"... and {len(found) - 5} more papers match {reference!r}")
+
+
+def main() -> None:
+    """Entry point of the ``digest`` console script."""
+    cli(prog_name="digest")

@@ -1,0 +1,138 @@
+"""The data that flows between pipeline stages.
+
+Input: nothing. Output: plain, typed dataclasses. No stage passes dicts of
+unknown shape to another; every field says what it holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from digest.errors import Problem
+
+
+@dataclass(slots=True, frozen=True)
+class Entry:
+    """One sighting of a paper: one entry in one listing."""
+
+    title: str
+    """The title as the listing gives it (whitespace collapsed, nothing else changed)."""
+    abstract: str
+    """The abstract as the listing gives it (whitespace collapsed)."""
+    listing: str
+    """File name of the listing (no folder), the provenance users see."""
+    date: dt.date
+    """The listing's date (the day the paper was announced in it)."""
+    position: int
+    """0-based index of the entry within its listing."""
+    line: int = 0
+    """1-based line of the title in the listing file (0 if not from a file)."""
+    source_id: str | None = None
+    """A source identifier when the listing carries one: ``arxiv:2403.01234`` (no version) or
+    ``doi:10.1000/xyz``."""
+    version: int | None = None
+    """The source's version number (arXiv ``v2``), when known."""
+    url: str | None = None
+    """A link to the paper, when the listing has one (http or https only)."""
+    authors: tuple[str, ...] = ()
+    """Author names, when the listing has them."""
+    announce: str | None = None
+    """How the source announced it (arXiv ``new``, ``cross``, ``replace``), when known."""
+
+
+@dataclass(slots=True)
+class Listing:
+    """One listing file, parsed: its entries and what was wrong in it."""
+
+    name: str
+    """File name (no folder)."""
+    format: str
+    """The reader that parsed it (``textdump``, ``arxiv-rss``, ...)."""
+    date: dt.date | None
+    """The listing's own date when it has one."""
+    entries: list[Entry] = field(default_factory=list)
+    """Entries in file order; ``position`` is the index in this list."""
+    problems: list[Problem] = field(default_factory=list)
+    """Everything malformed; entries around a problem still count."""
+
+
+@dataclass(slots=True, frozen=True)
+class Sighting:
+    """Where and when a stored paper was seen (provenance)."""
+
+    listing: str
+    """Listing file name."""
+    date: dt.date
+    """Listing date."""
+    position: int
+    """0-based entry index in that listing."""
+    rule: str = "new"
+    """Why this sighting belongs to its paper: ``new``, ``source-id``, ``title``, ``fuzzy``,
+    ``forced``."""
+    score: float = 1.0
+    """The match score behind ``rule`` (1.0 for exact rules)."""
+
+
+@dataclass(slots=True)
+class Paper:
+    """One distinct paper, as the outputs show it."""
+
+    id: str
+    """Stable identifier (never changes once assigned)."""
+    title: str
+    """Newest version's title."""
+    abstract: str
+    """Newest version's abstract."""
+    first_seen: dt.date
+    """Date of the earliest sighting; decides the paper's week."""
+    week: str
+    """ISO week of ``first_seen``, like ``2025-W11``."""
+    tags: tuple[str, ...] = ()
+    """Tags whose rules matched, in configuration order."""
+    theme: str = ""
+    """The one primary theme (or the catch-all section)."""
+    sightings: tuple[Sighting, ...] = ()
+    """Every sighting, oldest first."""
+    url: str | None = None
+    """Link to the paper, when a source gave one."""
+    source_id: str | None = None
+    """Source identifier (``arxiv:...``), when known."""
+    authors: tuple[str, ...] = ()
+    """Author names, when known."""
+
+
+@dataclass(slots=True)
+class ThemeSection:
+    """The papers of one theme in one week."""
+
+    name: str
+    """Theme name as configured (or the catch-all name)."""
+    slug: str
+    """Anchor id for the section, unique within the page."""
+    papers: list[Paper]
+    """Papers in display order (first seen, then title)."""
+
+
+@dataclass(slots=True)
+class WeekDigest:
+    """Everything one weekly issue shows."""
+
+    week: str
+    """ISO week, like ``2025-W11``."""
+    start: dt.date
+    """Monday of the week."""
+    end: dt.date
+    """Sunday of the week."""
+    sections: list[ThemeSection]
+    """Non-empty theme sections in configured theme order, catch-all last."""
+
+    @property
+    def count(self) -> int:
+        """Number of papers in the issue."""
+        return sum(len(s.papers) for s in self.sections)
+
+    @property
+    def updated(self) -> dt.date:
+        """Latest first-seen date in the week: changes only when the content grows."""
+        return max((p.first_seen for s in self.sections for p in s.papers), default=self.start)

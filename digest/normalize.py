@@ -1,0 +1,99 @@
+"""Normal forms of listing text and the keys that identify papers (pure functions).
+
+Input: raw titles and abstracts. Output: display text (whitespace collapsed,
+HTML entities decoded) and the title key under which equal titles meet.
+
+Two titles are the same title when they are equal after: HTML entity
+decoding, LaTeX to Unicode, Unicode NFKC, case folding, Greek letters spelled
+out, and removal of punctuation and whitespace differences. ``+`` is kept:
+``FlashDecoding++`` is another paper than ``FlashDecoding``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+
+from digest.latex import to_unicode
+
+_SPACE = re.compile(r"\s+")
+# Everything that is not a letter, digit or '+' separates words.
+_NON_WORD = re.compile(r"[^\w+]+|_+")
+_GREEK = {
+    "α": "alpha",
+    "β": "beta",
+    "γ": "gamma",
+    "δ": "delta",
+    "ε": "epsilon",
+    "ϵ": "epsilon",
+    "ζ": "zeta",
+    "η": "eta",
+    "θ": "theta",
+    "ι": "iota",
+    "κ": "kappa",
+    "λ": "lambda",
+    "μ": "mu",
+    "ν": "nu",
+    "ξ": "xi",
+    "ο": "omicron",
+    "π": "pi",
+    "ρ": "rho",
+    "σ": "sigma",
+    "ς": "sigma",
+    "τ": "tau",
+    "υ": "upsilon",
+    "φ": "phi",
+    "ϕ": "phi",
+    "χ": "chi",
+    "ψ": "psi",
+    "ω": "omega",
+}
+_GREEK_RE = re.compile("|".join(_GREEK))
+
+
+def clean_text(text: str) -> str:
+    """Display form: entities decoded, control characters dropped, whitespace collapsed."""
+    if "&" in text:
+        text = html.unescape(text)
+    text = "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch)[0] != "C")
+    return _SPACE.sub(" ", text).strip()
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return unicodedata.normalize("NFKC", text)
+
+
+def title_key(title: str) -> str:
+    """The exact-identity key of a title: equal keys are the same paper.
+
+    Idempotent: ``title_key(title_key(t)) == title_key(t)``.
+    """
+    text = to_unicode(clean_text(title))
+    text = _fold(text)
+    text = _GREEK_RE.sub(lambda m: f" {_GREEK[m.group(0)]} ", text)
+    return _SPACE.sub(" ", _NON_WORD.sub(" ", text)).strip()
+
+
+def words(text: str) -> list[str]:
+    """Folded words of a text (for similarity and blocking), LaTeX and entities resolved."""
+    return title_key(text).split()
+
+
+def stable_hash(*parts: str, length: int = 12) -> str:
+    """A short hex digest that never changes across runs, platforms or Python versions."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:length]
+
+
+def slugify(name: str) -> str:
+    """An ASCII anchor/file-name slug for a theme name (``Efficient inference`` ->
+    ``efficient-inference``); never empty."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+    return slug or "section-" + stable_hash(name, length=6)

@@ -1,0 +1,61 @@
+"""Writing output files: atomically, only when changed, each path once per run.
+
+Input: relative paths and their bytes. Output: files under the output
+folder. Every file is written to a temporary file in the same folder,
+flushed to disk and renamed over the old one, so a web server or feed reader
+never sees a half-written file. A file whose bytes did not change is left
+alone (its modification time too). Writing the same path twice in one run
+is a bug and raises (Pelican's writer does the same).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(slots=True)
+class Writer:
+    """Writes one run's outputs under ``root`` and counts what it did."""
+
+    root: Path
+    written: list[str] = field(default_factory=list)
+    """Relative paths whose content changed (or that were new)."""
+    unchanged: list[str] = field(default_factory=list)
+    """Relative paths left alone because their content was already right."""
+    _seen: set[str] = field(default_factory=set)
+
+    def write(self, relpath: str, data: str | bytes) -> bool:
+        """Write ``data`` to ``root/relpath`` if it differs; True when the file changed."""
+        if relpath in self._seen:
+            raise RuntimeError(f"output {relpath} written twice in one run")
+        self._seen.add(relpath)
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        target = self.root / relpath
+        try:
+            if target.read_bytes() == raw:
+                self.unchanged.append(relpath)
+                return False
+        except OSError:
+            pass
+        atomic_write(target, raw)
+        self.written.append(relpath)
+        return True
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Replace ``target`` with ``data`` in one rename (readers see old or new, never half)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

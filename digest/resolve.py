@@ -1,0 +1,80 @@
+"""Paper identity: which stored paper (if any) a new sighting belongs to.
+
+Input: the store and one :class:`~digest.models.Entry`. Output: a
+:class:`~digest.store.Resolution` naming the paper and the rule that decided.
+
+Order, first match wins:
+
+1. ``forced``: the user's ``identity.merge`` pairs;
+2. ``source-id``: the same arXiv id (without version) or DOI;
+3. ``title``: the same exact title key (:func:`digest.normalize.title_key`);
+4. ``fuzzy``/``abstract``: a guarded near-duplicate match among the papers
+   that share a blocking key (:mod:`digest.identity`).
+
+A paper the user's ``identity.split`` pairs keep apart is never chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from digest import identity
+from digest.identity_overrides import Overrides
+from digest.models import Entry
+from digest.normalize import title_key
+from digest.store import Resolution, Store
+
+
+@dataclass(slots=True)
+class Resolver:
+    """Callable resolver bound to the user's overrides."""
+
+    overrides: Overrides = field(default_factory=Overrides)
+    fuzzy: bool = True
+    """Near-duplicate matching on (exact rules only when off)."""
+
+    def __call__(self, store: Store, entry: Entry) -> Resolution:
+        key = title_key(entry.title)
+        refs = {key}
+
+        def allowed(paper_id: str) -> bool:
+            if not self.overrides.split:
+                return True
+            theirs = store.paper_refs(paper_id)
+            for a, b in self.overrides.split:
+                if (a in refs and b in theirs) or (b in refs and a in theirs):
+                    return False
+            return True
+
+        for a, b in self.overrides.merge:
+            other = b if a == key else a if b == key else None
+            if other is None:
+                continue
+            found = (
+                store.find(other)
+                if other.startswith("p")
+                else store.papers_by_key("title", [other])
+            )
+            found = [p for p in found if allowed(p)]
+            if found:
+                return Resolution(found[0], "forced", 1.0, f"identity.merge in feed.yaml: {other}")
+
+        if entry.source_id:
+            found = [p for p in store.papers_by_key("id", [entry.source_id]) if allowed(p)]
+            if found:
+                return Resolution(found[0], "source-id", 1.0, entry.source_id)
+
+        found = [p for p in store.papers_by_key("title", [key]) if allowed(p)]
+        if found:
+            return Resolution(found[0], "title", 1.0, "same title after normalisation")
+
+        blocks = identity.block_keys(entry.title, entry.abstract) if self.fuzzy else []
+        keys = [("block", k) for k in blocks]
+        if blocks:
+            ids = [p for p in store.papers_by_key("block", blocks) if allowed(p)]
+            candidates = [identity.Candidate(*row) for row in store.paper_texts(ids)]
+            decision = identity.decide(entry.title, entry.abstract, candidates)
+            if decision is not None:
+                return Resolution(decision.paper_id, decision.rule, decision.score,
+                                  decision.reason, keys)  # fmt: skip
+        return Resolution(None, "new", keys=keys)

@@ -1,0 +1,604 @@
+"""The SQLite store: the only module that speaks SQL.
+
+Input: parsed listings (with their content hash) and identity decisions.
+Output: distinct papers with their sightings, tags and weeks.
+
+Every sighting (listing, position) is kept with the text it carried and the
+rule that tied it to its paper (``new``, ``source-id``, ``title``, ``fuzzy``,
+``abstract``, ``forced``) and that rule's score, so ``digest explain`` can tell
+why two sightings are one paper. Each distinct title+abstract text is stored
+once. The schema carries a version; :data:`MIGRATIONS` upgrades older stores
+in place, inside a transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from digest.errors import StoreError
+from digest.models import Entry, Paper, Sighting
+from digest.normalize import stable_hash, title_key
+from digest.weeks import iso_week
+
+SCHEMA_VERSION = 1
+
+_SCHEMA_V1 = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE listing(
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL,
+    format TEXT NOT NULL,
+    date TEXT,
+    entries INTEGER NOT NULL,
+    problems INTEGER NOT NULL
+);
+CREATE TABLE text(
+    id INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    abstract TEXT NOT NULL
+);
+CREATE TABLE paper(
+    id TEXT PRIMARY KEY,
+    text_id INTEGER NOT NULL REFERENCES text(id),
+    first_seen TEXT NOT NULL,
+    shown_date TEXT NOT NULL,
+    week TEXT NOT NULL,
+    source_id TEXT,
+    url TEXT,
+    authors TEXT NOT NULL DEFAULT '[]',
+    tags TEXT NOT NULL DEFAULT '[]',
+    theme TEXT NOT NULL DEFAULT '',
+    rules TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX paper_week ON paper(week);
+CREATE INDEX paper_rules ON paper(rules);
+CREATE TABLE sighting(
+    listing_id INTEGER NOT NULL REFERENCES listing(id),
+    position INTEGER NOT NULL,
+    paper_id TEXT NOT NULL REFERENCES paper(id),
+    text_id INTEGER NOT NULL REFERENCES text(id),
+    date TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    source_id TEXT,
+    version INTEGER,
+    announce TEXT,
+    rule TEXT NOT NULL,
+    score REAL NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY(listing_id, position)
+);
+CREATE INDEX sighting_paper ON sighting(paper_id);
+CREATE TABLE paper_key(
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    paper_id TEXT NOT NULL REFERENCES paper(id),
+    PRIMARY KEY(kind, key, paper_id)
+) WITHOUT ROWID;
+CREATE INDEX paper_key_paper ON paper_key(paper_id);
+CREATE TABLE week(
+    week TEXT PRIMARY KEY,
+    published TEXT
+);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+"""Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
+
+
+@dataclass(slots=True)
+class Resolution:
+    """Which paper a sighting belongs to, and why."""
+
+    paper_id: str | None
+    """None: a new paper."""
+    rule: str
+    score: float = 1.0
+    detail: str = ""
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    """Extra (kind, key) pairs to index the paper under (near-duplicate blocking keys)."""
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """What ingesting one listing changed."""
+
+    sightings: int = 0
+    new_papers: int = 0
+    merged: int = 0
+    skipped: bool = False
+    """The same content was ingested before: nothing changed."""
+
+
+Resolver = Callable[["Store", Entry], Resolution]
+"""Decides which paper a new sighting belongs to (see :mod:`digest.resolve`)."""
+
+
+class Store:
+    """A feed's SQLite store. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        except (OSError, sqlite3.Error) as err:
+            raise StoreError(f"cannot open the store {path}: {err}") from None
+        self.db.row_factory = sqlite3.Row
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as err:
+            self.db.close()
+            raise StoreError(f"{path} is not a usable digest store: {err}") from None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """The store's schema version (0 for an empty file)."""
+        row = self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
+        ).fetchone()
+        if row is None:
+            return 0
+        got = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(got[0]) if got else 0
+
+    def _migrate(self) -> None:
+        current = self.version
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this digest "
+                f"understands ({SCHEMA_VERSION})",
+                hint="upgrade digest",
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                for statement in _statements(MIGRATIONS[version]):
+                    self.db.execute(statement)
+                self.set_meta("schema_version", str(version))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit of work: all of it lands, or none of it."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def meta(self, key: str, default: str = "") -> str:
+        """A value from the meta table."""
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a meta value (inside the caller's transaction, if any)."""
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    # -- listings -------------------------------------------------------------------------
+
+    def listing_hash(self, name: str) -> str | None:
+        """Content hash of the stored listing called ``name``, or None if never ingested."""
+        row = self.db.execute("SELECT sha256 FROM listing WHERE name=?", (name,)).fetchone()
+        return str(row[0]) if row else None
+
+    def add_listing(
+        self,
+        name: str,
+        sha256: str,
+        fmt: str,
+        date: dt.date | None,
+        entries: Sequence[Entry],
+        problems: int,
+        resolve: Resolver,
+    ) -> IngestResult:
+        """Store one listing's sightings in one transaction.
+
+        A listing seen before with the same content changes nothing. One seen
+        before with other content replaces its earlier sightings.
+        """
+        old = self.listing_hash(name)
+        if old == sha256:
+            return IngestResult(skipped=True)
+        result = IngestResult()
+        with self.transaction():
+            if old is not None:
+                self._detach_listing(name)
+            cur = self.db.execute(
+                "INSERT INTO listing(name, sha256, format, date, entries, problems) "
+                "VALUES(?, ?, ?, ?, ?, ?)",
+                (name, sha256, fmt, date.isoformat() if date else None, len(entries), problems),
+            )
+            listing_id = int(cur.lastrowid or 0)
+            for entry in entries:
+                res = resolve(self, entry)
+                if res.paper_id is None:
+                    self._attach(listing_id, entry, self._new_paper(entry), res)
+                    result.new_papers += 1
+                else:
+                    self._attach(listing_id, entry, res.paper_id, res)
+                    result.merged += 1
+                result.sightings += 1
+        return result
+
+    def _detach_listing(self, name: str) -> None:
+        """Remove a listing's sightings; papers left without any are removed too."""
+        row = self.db.execute("SELECT id FROM listing WHERE name=?", (name,)).fetchone()
+        affected = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT paper_id FROM sighting WHERE listing_id=?", (row[0],)
+            )
+        ]
+        self.db.execute("DELETE FROM sighting WHERE listing_id=?", (row[0],))
+        self.db.execute("DELETE FROM listing WHERE id=?", (row[0],))
+        for paper_id in affected:
+            self._refresh_paper(paper_id)
+
+    def _refresh_paper(self, paper_id: str) -> None:
+        """Recompute first_seen and the shown version from the remaining sightings."""
+        rows = self.db.execute(
+            "SELECT text_id, date FROM sighting s JOIN listing l ON l.id = s.listing_id "
+            "WHERE paper_id=? ORDER BY date, l.id, position",
+            (paper_id,),
+        ).fetchall()
+        if not rows:
+            self.db.execute("DELETE FROM paper_key WHERE paper_id=?", (paper_id,))
+            self.db.execute("DELETE FROM paper WHERE id=?", (paper_id,))
+            return
+        first, newest = rows[0]["date"], rows[-1]
+        self.db.execute(
+            "UPDATE paper SET first_seen=?, week=?, text_id=?, shown_date=?, rules='' WHERE id=?",
+            (
+                first,
+                iso_week(dt.date.fromisoformat(first)),
+                newest["text_id"],
+                newest["date"],
+                paper_id,
+            ),
+        )
+
+    def _text_id(self, title: str, abstract: str) -> int:
+        digest = stable_hash(title, abstract, length=24)
+        row = self.db.execute("SELECT id FROM text WHERE hash=?", (digest,)).fetchone()
+        if row:
+            return int(row[0])
+        cur = self.db.execute(
+            "INSERT INTO text(hash, title, abstract) VALUES(?, ?, ?)", (digest, title, abstract)
+        )
+        return int(cur.lastrowid or 0)
+
+    def _new_paper(self, entry: Entry) -> str:
+        base = "p" + stable_hash(title_key(entry.title) or entry.title)
+        paper_id, n = base, 1
+        while self.db.execute("SELECT 1 FROM paper WHERE id=?", (paper_id,)).fetchone():
+            n += 1
+            paper_id = f"{base}-{n}"
+        text_id = self._text_id(entry.title, entry.abstract)
+        day = entry.date.isoformat()
+        self.db.execute(
+            "INSERT INTO paper(id, text_id, first_seen, shown_date, week, source_id, url, authors)"
+            " VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                paper_id,
+                text_id,
+                day,
+                day,
+                iso_week(entry.date),
+                entry.source_id,
+                entry.url,
+                json.dumps(list(entry.authors)),
+            ),
+        )
+        return paper_id
+
+    def _attach(self, listing_id: int, entry: Entry, paper_id: str, res: Resolution) -> None:
+        text_id = self._text_id(entry.title, entry.abstract)
+        self.db.execute(
+            "INSERT INTO sighting(listing_id, position, paper_id, text_id, date, line, source_id,"
+            " version, announce, rule, score, detail) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                listing_id,
+                entry.position,
+                paper_id,
+                text_id,
+                entry.date.isoformat(),
+                entry.line,
+                entry.source_id,
+                entry.version,
+                entry.announce,
+                res.rule,
+                res.score,
+                res.detail,
+            ),
+        )
+        day = entry.date.isoformat()
+        paper = self.db.execute(
+            "SELECT first_seen, shown_date, text_id FROM paper WHERE id=?", (paper_id,)
+        ).fetchone()
+        if day < paper["first_seen"]:
+            self.db.execute(
+                "UPDATE paper SET first_seen=?, week=? WHERE id=?",
+                (day, iso_week(entry.date), paper_id),
+            )
+        if day >= paper["shown_date"] and text_id != paper["text_id"]:
+            # The newest version is the one shown; its tags must be recomputed.
+            self.db.execute(
+                "UPDATE paper SET text_id=?, shown_date=?, rules='' WHERE id=?",
+                (text_id, day, paper_id),
+            )
+        if entry.source_id or entry.url or entry.authors:
+            self.db.execute(
+                "UPDATE paper SET source_id=COALESCE(source_id, ?), url=COALESCE(url, ?),"
+                " authors=CASE WHEN authors='[]' THEN ? ELSE authors END WHERE id=?",
+                (entry.source_id, entry.url, json.dumps(list(entry.authors)), paper_id),
+            )
+        keys = [("title", title_key(entry.title)), *res.keys]
+        if entry.source_id:
+            keys.append(("id", entry.source_id))
+        self.add_keys(paper_id, keys)
+
+    def add_keys(self, paper_id: str, keys: Iterable[tuple[str, str]]) -> None:
+        """Index a paper under (kind, key) pairs: ``id``, ``title`` or ``block`` keys."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO paper_key(kind, key, paper_id) VALUES(?, ?, ?)",
+            [(kind, key, paper_id) for kind, key in keys if key],
+        )
+
+    def papers_by_key(self, kind: str, keys: Sequence[str]) -> list[str]:
+        """Ids of papers indexed under any of ``keys`` of ``kind``, oldest paper first."""
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        rows = self.db.execute(
+            f"SELECT DISTINCT k.paper_id FROM paper_key k JOIN paper p ON p.id = k.paper_id "
+            f"WHERE k.kind=? AND k.key IN ({marks}) ORDER BY p.first_seen, p.id",
+            (kind, *keys),
+        )
+        return [str(r[0]) for r in rows]
+
+    def paper_texts(self, paper_ids: Sequence[str]) -> list[tuple[str, str, str]]:
+        """(id, shown title, shown abstract) of papers, in the order given."""
+        out = []
+        for pid in paper_ids:
+            row = self.db.execute(
+                "SELECT t.title, t.abstract FROM paper p JOIN text t ON t.id = p.text_id "
+                "WHERE p.id=?",
+                (pid,),
+            ).fetchone()
+            if row:
+                out.append((pid, str(row[0]), str(row[1])))
+        return out
+
+    def paper_refs(self, paper_id: str) -> set[str]:
+        """Everything a user may call a paper by: its id and its title keys."""
+        rows = self.db.execute(
+            "SELECT key FROM paper_key WHERE paper_id=? AND kind='title'", (paper_id,)
+        )
+        return {paper_id, *(str(r[0]) for r in rows)}
+
+    # -- tags -----------------------------------------------------------------------------
+
+    def untagged(
+        self, fingerprint: str, frozen: Sequence[str] = ()
+    ) -> Iterator[tuple[str, str, str]]:
+        """(id, title, abstract) of papers not tagged with rules ``fingerprint`` outside
+        the ``frozen`` weeks."""
+        marks = ",".join("?" * len(frozen))
+        query = (
+            "SELECT p.id, t.title, t.abstract FROM paper p JOIN text t ON t.id = p.text_id "
+            "WHERE p.rules != ?" + (f" AND p.week NOT IN ({marks})" if frozen else "")
+        )
+        for row in self.db.execute(query, (fingerprint, *frozen)).fetchall():
+            yield str(row[0]), str(row[1]), str(row[2])
+
+    def set_tags(self, rows: Iterable[tuple[str, Sequence[str], str]], fingerprint: str) -> int:
+        """Store (paper id, tags, theme) results computed with rules ``fingerprint``."""
+        data = [(json.dumps(list(tags)), theme, fingerprint, pid) for pid, tags, theme in rows]
+        with self.transaction():
+            self.db.executemany("UPDATE paper SET tags=?, theme=?, rules=? WHERE id=?", data)
+        return len(data)
+
+    # -- weeks ----------------------------------------------------------------------------
+
+    def weeks(self) -> list[str]:
+        """Every week that has papers, oldest first."""
+        return [str(r[0]) for r in self.db.execute("SELECT DISTINCT week FROM paper ORDER BY week")]
+
+    def published_weeks(self) -> list[str]:
+        """Weeks marked as published (their pages and feed items are frozen)."""
+        rows = self.db.execute("SELECT week FROM week WHERE published IS NOT NULL ORDER BY week")
+        return [str(r[0]) for r in rows]
+
+    def mark_published(self, weeks: Iterable[str], today: dt.date) -> None:
+        """Record weeks as published on ``today`` (first publication date is kept)."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO week(week, published) VALUES(?, ?) ON CONFLICT(week) DO UPDATE "
+                "SET published=COALESCE(week.published, excluded.published)",
+                [(w, today.isoformat()) for w in weeks],
+            )
+
+    def unpublish(self) -> None:
+        """Forget which weeks were published (``--rebuild``)."""
+        with self.transaction():
+            self.db.execute("UPDATE week SET published=NULL")
+
+    # -- reading papers -------------------------------------------------------------------
+
+    def papers(self, week: str | None = None, ids: Sequence[str] | None = None) -> list[Paper]:
+        """Papers (all, of one week, or by id), each with all its sightings, oldest first."""
+        where, args = "", ()  # type: tuple[str, tuple[Any, ...]]
+        if week is not None:
+            where, args = "WHERE p.week=?", (week,)
+        elif ids is not None:
+            where, args = f"WHERE p.id IN ({','.join('?' * len(ids))})", tuple(ids)
+        rows = self.db.execute(
+            "SELECT p.*, t.title, t.abstract FROM paper p JOIN text t ON t.id = p.text_id "
+            f"{where} ORDER BY p.first_seen, p.id",
+            args,
+        ).fetchall()
+        if not rows:
+            return []
+        sightings: dict[str, list[Sighting]] = {r["id"]: [] for r in rows}
+        for chunk in _chunks([r["id"] for r in rows], 500):
+            for s in self.db.execute(
+                "SELECT s.paper_id, l.name, s.date, s.position, s.rule, s.score "
+                "FROM sighting s JOIN listing l ON l.id = s.listing_id "
+                f"WHERE s.paper_id IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY s.date, l.name, s.position",
+                chunk,
+            ):
+                sightings[s[0]].append(
+                    Sighting(s[1], dt.date.fromisoformat(s[2]), s[3], s[4], s[5])
+                )
+        return [
+            Paper(
+                id=r["id"],
+                title=r["title"],
+                abstract=r["abstract"],
+                first_seen=dt.date.fromisoformat(r["first_seen"]),
+                week=r["week"],
+                tags=tuple(json.loads(r["tags"])),
+                theme=r["theme"],
+                sightings=tuple(sightings[r["id"]]),
+                url=r["url"],
+                source_id=r["source_id"],
+                authors=tuple(json.loads(r["authors"])),
+            )
+            for r in rows
+        ]
+
+    def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
+        """Every paper, oldest first, in batches (memory stays bounded)."""
+        last: tuple[str, str] = ("", "")
+        while True:
+            rows = self.db.execute(
+                "SELECT id, first_seen FROM paper WHERE (first_seen, id) > (?, ?) "
+                "ORDER BY first_seen, id LIMIT ?",
+                (*last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            yield from self.papers(ids=[r[0] for r in rows])
+            last = (rows[-1][1], rows[-1][0])
+
+    def find(self, reference: str) -> list[str]:
+        """Paper ids for an id, a source id (``arxiv:...``) or a title (exact key, then
+        substring of the shown title)."""
+        if self.db.execute("SELECT 1 FROM paper WHERE id=?", (reference,)).fetchone():
+            return [reference]
+        for kind, key in (("id", reference), ("title", title_key(reference))):
+            found = self.papers_by_key(kind, [key])
+            if found:
+                return found
+        rows = self.db.execute(
+            "SELECT p.id FROM paper p JOIN text t ON t.id = p.text_id "
+            "WHERE t.title LIKE ? ESCAPE '\\' ORDER BY p.first_seen LIMIT 20",
+            ("%" + reference.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+        )
+        return [str(r[0]) for r in rows]
+
+    def merges(self, paper_id: str) -> list[dict[str, Any]]:
+        """Every sighting of a paper with the rule, score and detail that tied it in."""
+        rows = self.db.execute(
+            "SELECT l.name, s.date, s.position, s.line, s.rule, s.score, s.detail, t.title "
+            "FROM sighting s JOIN listing l ON l.id = s.listing_id JOIN text t ON t.id = s.text_id"
+            " WHERE s.paper_id=? ORDER BY s.date, l.name, s.position",
+            (paper_id,),
+        )
+        return [dict(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Listings, sightings, papers and untagged papers in the store."""
+        one = self.db.execute
+        return {
+            "listings": one("SELECT COUNT(*) FROM listing").fetchone()[0],
+            "sightings": one("SELECT COUNT(*) FROM sighting").fetchone()[0],
+            "papers": one("SELECT COUNT(*) FROM paper").fetchone()[0],
+        }
+
+    def theme_counts(self) -> dict[str, int]:
+        """Papers per primary theme."""
+        rows = self.db.execute("SELECT theme, COUNT(*) FROM paper GROUP BY theme ORDER BY theme")
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def listing_meta(self) -> dict[str, tuple[str, str, dt.date | None, int]]:
+        """Listing name -> (sha256, format, date, problem count)."""
+        rows = self.db.execute("SELECT name, sha256, format, date, problems FROM listing")
+        return {
+            str(r[0]): (
+                str(r[1]),
+                str(r[2]),
+                dt.date.fromisoformat(r[3]) if r[3] else None,
+                int(r[4]),
+            )
+            for r in rows
+        }
+
+    def all_sightings(self) -> list[Entry]:
+        """Every stored sighting as an Entry, in ingestion order — for re-resolving
+        identities after the user's overrides change."""
+        rows = self.db.execute(
+            "SELECT l.name, s.*, t.title, t.abstract FROM sighting s "
+            "JOIN listing l ON l.id = s.listing_id JOIN text t ON t.id = s.text_id "
+            "ORDER BY l.id, s.position"
+        ).fetchall()
+        return [
+            Entry(
+                title=r["title"],
+                abstract=r["abstract"],
+                listing=r["name"],
+                date=dt.date.fromisoformat(r["date"]),
+                position=r["position"],
+                line=r["line"],
+                source_id=r["source_id"],
+                version=r["version"],
+                announce=r["announce"],
+            )
+            for r in rows
+        ]
+
+    def clear_papers(self) -> None:
+        """Drop every paper and sighting but keep texts (inside the caller's transaction)."""
+        self.db.execute("DELETE FROM sighting")
+        self.db.execute("DELETE FROM paper_key")
+        self.db.execute("DELETE FROM paper")
+        self.db.execute("DELETE FROM listing")
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
