@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from digest import identity_overrides, rules
-from digest.errors import ConfigError, Problem
+from digest.errors import ConfigError, DigestError, Problem
 from digest.sources import formats
 from digest.weeks import zone
 from digest.yamlsrc import Path as KeyPath
@@ -112,7 +112,7 @@ def load_config(root: Path) -> FeedConfig:
     """Read and validate ``root/feed.yaml``; raise ConfigError with every problem."""
     file = root / CONFIG_NAME
     if not root.is_dir():
-        raise ConfigError([Problem(str(root), None, "feed folder does not exist")])
+        raise DigestError(f"feed folder {root} does not exist")
     try:
         text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -136,7 +136,7 @@ def parse_config(text: str, root: Path, display: str = CONFIG_NAME) -> FeedConfi
     v = _Validator(source)
     for key in data:
         if key not in TOP_KEYS:
-            v.bad((key,), f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
+            v.bad_key((key,), f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
 
     title = v.string(data, ("title",), "Reading digest")
     base_url = v.string(data, ("base_url",), "http://localhost:8000/")
@@ -203,6 +203,9 @@ class _Validator:
     def bad(self, path: KeyPath, message: str) -> None:
         self.problems.append(self.source.problem(path, message))
 
+    def bad_key(self, path: KeyPath, message: str) -> None:
+        self.problems.append(self.source.key_problem(path, message))
+
     def string(self, data: dict[str, Any], path: KeyPath, default: str) -> str:
         value = data.get(str(path[-1]), default)
         if value is None:
@@ -237,7 +240,7 @@ def _sources(raw: Any, v: _Validator) -> tuple[SourceConfig, ...]:
             continue
         for key in item:
             if key not in SOURCE_KEYS:
-                v.bad((*path, key), f"unknown key (known: {', '.join(sorted(SOURCE_KEYS))})")
+                v.bad_key((*path, key), f"unknown key (known: {', '.join(sorted(SOURCE_KEYS))})")
         fmt = item.get("format", "auto")
         if fmt not in known:
             v.bad((*path, "format"), f"unknown format {fmt!r} (known: {', '.join(known)})")
@@ -259,7 +262,7 @@ def _output(raw: Any, root: Path, v: _Validator) -> OutputConfig:
         raw = {}
     for key in raw:
         if key not in OUTPUT_KEYS:
-            v.bad(("output", key), f"unknown key (known: {', '.join(sorted(OUTPUT_KEYS))})")
+            v.bad_key(("output", key), f"unknown key (known: {', '.join(sorted(OUTPUT_KEYS))})")
     kinds = raw.get("formats", list(OUTPUT_KINDS))
     if not isinstance(kinds, list) or any(k not in OUTPUT_KINDS for k in kinds):
         v.bad(("output", "formats"), f"expected a list drawn from {', '.join(OUTPUT_KINDS)}")

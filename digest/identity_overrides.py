@@ -59,7 +59,9 @@ def parse(raw: Any, source: Source) -> tuple[Overrides, list[Problem]]:
     out: dict[str, list[tuple[str, str]]] = {"merge": [], "split": []}
     for key, value in raw.items():
         if key not in out:
-            problems.append(source.problem(("identity", key), "unknown key (known: merge, split)"))
+            problems.append(
+                source.key_problem(("identity", key), "unknown key (known: merge, split)")
+            )
             continue
         if not isinstance(value, list):
             problems.append(source.problem(("identity", key), "expected a list of pairs"))

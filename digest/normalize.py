@@ -57,12 +57,16 @@ def clean_text(text: str) -> str:
     """Display form: entities decoded, control characters dropped, whitespace collapsed."""
     if "&" in text:
         text = html.unescape(text)
-    text = "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch)[0] != "C")
+    # Control characters and lone surrogates never display; everything else is kept.
+    text = "".join(
+        ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs") or ch in "\t\n"
+    )
     return _SPACE.sub(" ", text).strip()
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
+    # upper() first: casefold alone keeps e.g. dotless ı apart from i.
+    text = unicodedata.normalize("NFKC", text).upper().casefold()
     return unicodedata.normalize("NFKC", text)
 
 

@@ -266,8 +266,8 @@ class Store:
     def _refresh_paper(self, paper_id: str) -> None:
         """Recompute first_seen and the shown version from the remaining sightings."""
         rows = self.db.execute(
-            "SELECT text_id, date FROM sighting s JOIN listing l ON l.id = s.listing_id "
-            "WHERE paper_id=? ORDER BY date, l.id, position",
+            "SELECT s.text_id, s.date FROM sighting s JOIN listing l ON l.id = s.listing_id "
+            "WHERE s.paper_id=? ORDER BY s.date, l.id, s.position",
             (paper_id,),
         ).fetchall()
         if not rows:

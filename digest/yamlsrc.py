@@ -38,15 +38,23 @@ class Source:
     file: str
     """File name used in problems."""
     marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    """Path -> (1-based line, 1-based column) of the value (of the key, for mapping entries)."""
+    """Path -> (1-based line, 1-based column) of the value."""
+    key_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    """Path -> (1-based line, 1-based column) of the mapping key naming it."""
 
-    def problem(self, path: Path, message: str) -> Problem:
-        """A problem located at ``path`` (or at its nearest known parent)."""
+    def problem(self, path: Path, message: str, *, at_key: bool = False) -> Problem:
+        """A problem located at ``path``'s value (its key with ``at_key``), or at its nearest
+        known parent."""
+        marks = self.key_marks if at_key else self.marks
         probe = path
-        while probe and probe not in self.marks:
+        while probe and probe not in marks:
             probe = probe[:-1]
-        line, col = self.marks.get(probe, (None, None)) if probe else (None, None)
+        line, col = marks.get(probe, (None, None)) if probe else (None, None)
         return Problem(self.file, line, f"{path_str(path)}: {message}", col)
+
+    def key_problem(self, path: Path, message: str) -> Problem:
+        """A problem with a key itself (unknown, duplicate, colliding)."""
+        return self.problem(path, message, at_key=True)
 
 
 class _Loader(yaml.SafeLoader):
@@ -73,7 +81,7 @@ def load(text: str, file: str) -> tuple[Any, Source, list[Problem]]:
 def _build(
     node: yaml.Node, path: Path, source: Source, problems: list[Problem], loader: _Loader
 ) -> Any:
-    source.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    source.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -90,7 +98,7 @@ def _build(
                         key_node.start_mark.column + 1,
                     )
                 )
-            source.marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            source.key_marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = _build(value_node, child, source, problems, loader)
         return out
     if isinstance(node, yaml.SequenceNode):

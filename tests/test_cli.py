@@ -1,0 +1,158 @@
+"""The command line through click's CliRunner: messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from digest import __version__
+from digest.cli import cli
+
+ROOT = Path(__file__).parent.parent
+EXAMPLE = ROOT / "feeds" / "example"
+SEED = EXAMPLE / "listings" / "000_b7ea8f9abe6ed864.txt"
+TODAY = ["--today", "2026-11-25"]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def feed(tmp_path: Path) -> Path:
+    target = tmp_path / "feed"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("site", "*.sqlite*"))
+    return target
+
+
+def commands() -> list[str]:
+    return sorted(cli.commands)  # type: ignore[attr-defined]
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_python_dash_m_works() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "digest", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.startswith("digest, version")
+
+
+@pytest.mark.parametrize("name", commands())
+def test_every_command_has_help_and_is_in_the_readme(runner: CliRunner, name: str) -> None:
+    result = runner.invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Usage: cli " + name in result.output or f"Usage: digest {name}" in result.output
+    help_line = cli.commands[name].get_short_help_str()  # type: ignore[attr-defined]
+    assert help_line
+    assert f"digest {name}" in (ROOT / "README.md").read_text()
+
+
+def test_init_then_run_works_on_an_empty_feed(runner: CliRunner, tmp_path: Path) -> None:
+    feed = tmp_path / "new"
+    result = runner.invoke(cli, ["init", str(feed)])
+    assert result.exit_code == 0, result.output
+    assert (feed / "feed.yaml").is_file() and (feed / "listings").is_dir()
+    result = runner.invoke(cli, ["run", str(feed), *TODAY])
+    assert result.exit_code == 0, result.output
+    assert "matches no file" in result.output  # a notice, not a failure
+    assert (feed / "site" / "rss.xml").is_file()
+    again = runner.invoke(cli, ["init", str(feed)])
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_ingest_then_run_then_export(runner: CliRunner, tmp_path: Path) -> None:
+    feed = tmp_path / "f"
+    assert runner.invoke(cli, ["init", str(feed)]).exit_code == 0
+    result = runner.invoke(cli, ["ingest", str(feed), str(SEED), *TODAY])
+    assert result.exit_code == 0, result.output
+    assert "94 sightings, 94 new papers" in result.output
+    result = runner.invoke(cli, ["-q", "ingest", str(feed), str(SEED), *TODAY])
+    assert result.exit_code == 0 and result.output == ""  # quiet and nothing new
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["run", str(feed), "--out", str(out), *TODAY])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} >= {
+        "2026-W11.md", "2026-W11.html", "index.html", "rss.xml", "atom.xml",
+    }
+    result = runner.invoke(cli, ["export", str(feed), "--format", "jsonl"])
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert len(records) == 94
+    first = records[0]
+    assert {"id", "title", "abstract", "first_seen", "week", "tags", "theme", "sightings"} <= set(
+        first
+    )
+    assert first["week"] == "2026-W11" and first["first_seen"] == "2026-03-11"
+    assert isinstance(first["tags"], list) and first["theme"]
+    (sighting,) = first["sightings"]
+    assert sighting["listing"] == SEED.name and sighting["date"] == "2026-03-11"
+    positions = sorted(r["sightings"][0]["position"] for r in records)
+    assert positions == list(range(94))
+
+
+def test_run_check_explain_on_the_example(runner: CliRunner, feed: Path) -> None:
+    result = runner.invoke(cli, ["run", str(feed), *TODAY])
+    assert result.exit_code == 0, result.output
+    assert "5 new listings, 453 new papers, 2 weeks" in result.output
+    result = runner.invoke(cli, ["check", str(feed)])
+    assert result.exit_code == 0, result.output
+    assert "5 listings, 563 sightings, 453 papers" in result.output
+    assert "untagged:" in result.output
+    result = runner.invoke(cli, ["explain", str(feed), "Block Transformer"])
+    assert result.exit_code == 0, result.output
+    assert "sightings (2)" in result.output and "same title after normalisation" in result.output
+    result = runner.invoke(cli, ["explain", str(feed), "no such paper at all"])
+    assert result.exit_code == 1 and "no paper matches" in result.output
+
+
+@pytest.mark.parametrize("name", ["run", "check", "export", "explain"])
+def test_missing_feed_folder_is_one_sentence(runner: CliRunner, tmp_path: Path, name: str) -> None:
+    args = [name, str(tmp_path / "nope")] + (["x"] if name == "explain" else [])
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_yaml_is_reported_with_line(runner: CliRunner, feed: Path) -> None:
+    (feed / "feed.yaml").write_text("title: [unclosed\nthemes: 3\n")
+    result = runner.invoke(cli, ["run", str(feed), *TODAY])
+    assert result.exit_code == 1
+    assert "feed.yaml:2:7: invalid YAML" in result.output
+    assert not (feed / "site").exists() and not (feed / "digest.sqlite").exists()
+
+
+def test_unreadable_and_missing_listing_files(runner: CliRunner, feed: Path) -> None:
+    binary = feed / "image.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    result = runner.invoke(cli, ["ingest", str(feed), str(binary), str(feed / "gone.txt"),
+                                 str(SEED), *TODAY])
+    assert result.exit_code == 3, result.output  # success with warnings
+    assert "gone.txt: no such file" in result.output
+    assert "image.png: looks like a binary file" in result.output
+    assert "94 new papers" in result.output
+    strict = runner.invoke(cli, ["ingest", str(feed), str(binary), "--strict", *TODAY])
+    assert strict.exit_code == 1
+
+
+def test_bad_today(runner: CliRunner, feed: Path) -> None:
+    result = runner.invoke(cli, ["run", str(feed), "--today", "25/11/2026"])
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+def test_json_log_format(runner: CliRunner, feed: Path) -> None:
+    result = runner.invoke(cli, ["--log-format", "json", "run", str(feed), *TODAY])
+    assert result.exit_code == 0
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["new_papers"] == 453 and summary["level"] == "info"

@@ -1,0 +1,54 @@
+"""Normal forms: title keys, display text, slugs."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from digest.latex import to_unicode
+from digest.normalize import clean_text, slugify, title_key
+
+
+def test_equal_titles_meet() -> None:
+    variants = [
+        "PixArt-$\\alpha$: Fast Training of Diffusion Transformer",
+        "PixArt-α: fast training of diffusion transformer.",
+        "PIXART ALPHA — Fast  Training of\nDiffusion Transformer",
+        "PixArt&#8209;α: Fast Training of Diffusion Transformer",
+    ]
+    assert len({title_key(v) for v in variants}) == 1
+
+
+def test_distinct_titles_stay_apart() -> None:
+    assert title_key("FlashDecoding++") != title_key("FlashDecoding")
+    assert title_key("LLaMA 2") != title_key("LLaMA")
+    assert title_key("Part II") != title_key("Part I")
+
+
+def test_entities_latex_and_percent() -> None:
+    assert clean_text("A &amp; B  \t C") == "A & B C"
+    assert to_unicode("$100\\times$ faster on 20% of \\textbf{UniHOI} \\%") == (
+        "100× faster on 20% of UniHOI %"
+    )
+    assert to_unicode("costs $5 and $10") == "costs $5 and $10"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_title_key_is_idempotent(text: str) -> None:
+    key = title_key(text)
+    assert title_key(key) == key
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(min_codepoint=32, max_codepoint=0x24F), max_size=60))
+def test_title_key_ignores_case_and_whitespace(text: str) -> None:
+    spaced = "  " + "\n ".join(text.split(" ")) + "\t"
+    assert title_key(text.upper()) == title_key(text.lower()) == title_key(text)
+    assert title_key(spaced) == title_key(text)
+
+
+@given(st.text())
+def test_slug_is_ascii_and_never_empty(name: str) -> None:
+    slug = slugify(name)
+    assert slug and slug.isascii() and " " not in slug

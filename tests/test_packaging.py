@@ -1,0 +1,44 @@
+"""Packaging: the wheel carries the default templates; the console script exists."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.slow
+def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path),
+         str(ROOT)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("digest-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for template in ("week.html", "week.md", "index.html", "base.html", "style.css",
+                     "init/feed.yaml"):  # fmt: skip
+        assert f"digest/templates/{template}" in names, template
+    assert "digest/cli.py" in names and "digest/sources/textdump.py" in names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "digest = digest.cli:main" in text
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    start = readme.index("## Tests")
+    block = readme[start:].split("```sh\n", 1)[1].split("\n```", 1)[0].strip()
+    assert block in ci.splitlines()
+
+
+def test_top_level_layout() -> None:
+    for name in ("pyproject.toml", "README.md", "digest", "templates", "feeds", "tests",
+                 "benchmarks", ".ci"):  # fmt: skip
+        assert (ROOT / name).exists(), name

@@ -1,0 +1,122 @@
+"""The SQLite store on a real file: identity, provenance, idempotence, schema versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from digest import pipeline
+from digest.config import load_config
+from digest.errors import StoreError
+from digest.store import SCHEMA_VERSION, Store
+
+EXAMPLE = Path(__file__).parent.parent / "feeds" / "example"
+TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture
+def feed(tmp_path: Path) -> Path:
+    target = tmp_path / "feed"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("site", "*.sqlite*"))
+    return target
+
+
+def ingest_all(feed: Path) -> pipeline.IngestReport:
+    cfg = load_config(feed)
+    files, _ = pipeline.source_files(cfg)
+    with pipeline.open_store(cfg) as store:
+        return pipeline.ingest(cfg, store, files, TODAY)
+
+
+def test_seeds_give_453_papers_from_563_sightings(feed: Path) -> None:
+    report = ingest_all(feed)
+    assert (report.listings_new, report.sightings, report.new_papers) == (5, 563, 453)
+    db = sqlite3.connect(feed / "digest.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM sighting").fetchone()[0] == 563
+    assert db.execute("SELECT COUNT(*) FROM paper").fetchone()[0] == 453
+    # Every sighting keeps its provenance and the rule that tied it to its paper.
+    rules = dict(db.execute("SELECT rule, COUNT(*) FROM sighting GROUP BY rule").fetchall())
+    assert rules == {"new": 453, "title": 110}
+
+
+def test_ingesting_again_changes_nothing(feed: Path) -> None:
+    ingest_all(feed)
+    before = (feed / "digest.sqlite").read_bytes()
+    db = sqlite3.connect(feed / "digest.sqlite")
+    dump_before = list(db.iterdump())
+    db.close()
+    again = ingest_all(feed)
+    assert (again.listings_new, again.listings_unchanged, again.sightings) == (0, 5, 0)
+    db = sqlite3.connect(feed / "digest.sqlite")
+    assert list(db.iterdump()) == dump_before
+    assert before  # the file exists and was not emptied
+
+
+def test_same_listing_under_another_name_adds_sightings_not_papers(feed: Path) -> None:
+    ingest_all(feed)
+    cfg = load_config(feed)
+    copy = feed / "listings" / "zz_copy.txt"
+    shutil.copy(feed / "listings" / "001_033b21ca461653a8.txt", copy)
+    with pipeline.open_store(cfg) as store:
+        report = pipeline.ingest(cfg, store, [copy], TODAY)
+        assert (report.sightings, report.new_papers) == (99, 0)
+        assert store.counts() == {"listings": 6, "sightings": 662, "papers": 453}
+
+
+def test_changed_listing_replaces_its_sightings(feed: Path) -> None:
+    ingest_all(feed)
+    cfg = load_config(feed)
+    path = feed / "listings" / "001_033b21ca461653a8.txt"
+    text = path.read_text()
+    paragraphs = text.split("\n\n")
+    # Drop the last entry (title + abstract) from the listing.
+    path.write_text("\n\n".join(paragraphs[:-2]) + "\n")
+    with pipeline.open_store(cfg) as store:
+        report = pipeline.ingest(cfg, store, [path], TODAY)
+        assert report.sightings == 98
+        counts = store.counts()
+    assert counts["sightings"] == 562
+    assert counts["papers"] in (452, 453)  # 452 unless the dropped paper is also elsewhere
+
+
+def test_first_seen_is_earliest_and_week_follows(feed: Path) -> None:
+    ingest_all(feed)
+    cfg = load_config(feed)
+    with pipeline.open_store(cfg) as store:
+        for paper in store.papers():
+            assert paper.first_seen == min(s.date for s in paper.sightings)
+            year, week, _ = paper.first_seen.isocalendar()
+            assert paper.week == f"{year}-W{week:02d}"
+
+
+def test_schema_version_recorded_and_newer_store_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        assert store.version == SCHEMA_VERSION
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value='999' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer than this digest"):
+        Store(path)
+
+
+def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "junk.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a usable digest store"):
+        Store(path)
+
+
+def test_migrations_run_in_order_from_version_zero(tmp_path: Path) -> None:
+    from digest.store import MIGRATIONS
+
+    assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))
+    path = tmp_path / "fresh.sqlite"
+    with Store(path) as store:
+        tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master")}
+    assert {"paper", "sighting", "listing", "paper_key", "meta"} <= tables
