@@ -12,14 +12,15 @@ import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from digest import __version__, pipeline, scaffold
+from digest import __version__, delivery, mail, pipeline, scaffold
 from digest import explain as inspection
 from digest.config import FeedConfig, load_config
 from digest.errors import EXIT_FAILURE, EXIT_OK, EXIT_WARNINGS, DigestError, Problem
@@ -90,6 +91,27 @@ def handle_errors(func: F) -> F:
             sys.exit(err.exit_code)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _progress() -> Iterator[pipeline.Progress | None]:
+    """A one-line progress display on a terminal (never under --quiet, JSON logs or cron)."""
+    reporter = _reporter()
+    if reporter.quiet or reporter.fmt != "text" or not sys.stderr.isatty():
+        yield None
+        return
+    count = 0
+
+    def show(name: str) -> None:
+        nonlocal count
+        count += 1
+        click.echo(f"\r\x1b[Kdigest: reading listing {count}: {name[:60]}", nl=False, err=True)
+
+    try:
+        yield show
+    finally:
+        if count:
+            click.echo("\r\x1b[K", nl=False, err=True)
 
 
 def parse_today(value: str | None, cfg: FeedConfig | None = None) -> dt.date:
@@ -216,6 +238,11 @@ def ingest(
     is_flag=True,
     help="Re-tag and re-render published weeks too (their feed items may change).",
 )
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Do not fetch URL sources; use their last kept copies in FEED_DIR/cache.",
+)
 @strict_option
 @lock_option
 @handle_errors
@@ -224,6 +251,7 @@ def run(
     out: Path | None,
     today: str | None,
     rebuild: bool,
+    offline: bool,
     strict: bool,
     lock_timeout: float,
 ) -> None:
@@ -231,8 +259,8 @@ def run(
     cfg = load_config(feed_dir)
     day = parse_today(today, cfg)
     start = time.monotonic()
-    with feed_lock(cfg.root, lock_timeout):
-        report = pipeline.run(cfg, day, out, rebuild=rebuild)
+    with feed_lock(cfg.root, lock_timeout), _progress() as progress:
+        report = pipeline.run(cfg, day, out, rebuild=rebuild, offline=offline, progress=progress)
     notices = [p for p in report.problems if "matches no file" in p.message]
     for notice in notices:
         _reporter().problem(notice, "notice")
@@ -307,6 +335,70 @@ def explain(feed_dir: Path, reference: str) -> None:
                 click.echo(line)
         if len(found) > 5:
             click.echo(f"... and {len(found) - 5} more papers match {reference!r}")
+
+
+# -- email ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@feed_dir
+@click.option(
+    "--week",
+    metavar="YYYY-Www",
+    help="The week to send (default: the latest complete week with papers before --today).",
+)
+@click.option(
+    "--to", "to", multiple=True, metavar="ADDR", help="Send to ADDR instead of email.to (repeat)."
+)
+@click.option("--dry-run", is_flag=True, help="Print the message on stdout; send nothing.")
+@click.option(
+    "--force", is_flag=True, help="Send even to recipients who (possibly) had this week already."
+)
+@today_option
+@lock_option
+@handle_errors
+def send(
+    feed_dir: Path,
+    week: str | None,
+    to: tuple[str, ...],
+    dry_run: bool,
+    force: bool,
+    today: str | None,
+    lock_timeout: float,
+) -> None:
+    """Email one week's digest (plain text + HTML), at most once per recipient."""
+    cfg = load_config(feed_dir)
+    day = parse_today(today, cfg)
+    # The Date header: the real time, unless --today pins the run (then its midnight).
+    now = None if today else dt.datetime.now(zone(cfg.timezone) or dt.UTC)
+    with feed_lock(cfg.root, lock_timeout), pipeline.open_store(cfg) as store:
+        pipeline.tag(cfg, store)
+        report = delivery.send(
+            cfg, store, day, week=week, to=to, force=force, dry_run=dry_run, now=now
+        )
+    if report.week is None:
+        nothing = f"nothing to send: no complete week with papers before {day.isoformat()}"
+        if dry_run:
+            raise DigestError(nothing, hint="give --week YYYY-Www")
+        _reporter().summary(nothing)
+        return
+    if dry_run:
+        several = len(report.messages) > 1
+        for msg in report.messages:
+            # Several recipients: an mbox, one message each (readable with `mail -f`).
+            if several:
+                click.echo(b"From digest " + day.strftime("%a %b %d 00:00:00 %Y").encode())
+            click.echo(mail.message_bytes(msg, mbox=several), nl=several)
+        return
+    for problem in report.problems:
+        _reporter().problem(problem)
+    _reporter().summary(
+        f"{report.week}: sent to {len(report.sent)}, skipped {len(report.skipped)}",
+        week=report.week,
+        sent=report.sent,
+        skipped=report.skipped,
+    )
+    finish(report.problems, strict=False)
 
 
 def main() -> None:

@@ -45,6 +45,21 @@ class Writer:
         return True
 
 
+TEMP_GLOB = ".*.tmp"
+"""Names of :func:`atomic_write`'s temporary files (left behind only by a killed run)."""
+
+
+def sweep_temp_files(root: Path) -> int:
+    """Remove temporary files a killed run left under ``root``; returns how many."""
+    if not root.is_dir():
+        return 0
+    count = 0
+    for stale in root.rglob(TEMP_GLOB):
+        stale.unlink(missing_ok=True)
+        count += 1
+    return count
+
+
 def atomic_write(target: Path, data: bytes) -> None:
     """Replace ``target`` with ``data`` in one rename (readers see old or new, never half)."""
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest import site
+from digest import delivery, site
 from digest.config import FeedConfig
 from digest.errors import Problem
 from digest.models import Entry
 from digest.resolve import Resolver
-from digest.sources import ReadContext, read_bytes
+from digest.sources import ReadContext, fetch, read_bytes
 from digest.store import Store
+
+CACHE_DIR = "cache"
+"""Where fetched URL sources are kept (dated), inside the feed folder."""
 
 
 @dataclass(slots=True)
@@ -47,6 +50,8 @@ class RunReport:
     build: site.BuildReport
     problems: list[Problem] = field(default_factory=list)
     """Ingest problems plus source warnings (a pattern matching no file, ...)."""
+    email: delivery.SendReport | None = None
+    """What was emailed (None when email is not configured or not enabled)."""
 
 
 def open_store(cfg: FeedConfig, store_path: Path | None = None) -> Store:
@@ -54,10 +59,29 @@ def open_store(cfg: FeedConfig, store_path: Path | None = None) -> Store:
     return Store(store_path or cfg.store)
 
 
+@dataclass(frozen=True, slots=True)
+class ListingInput:
+    """One listing to ingest: a file, or a fetched URL's body."""
+
+    name: str
+    """Listing name (a file name), the provenance users see."""
+    format: str
+    """Reader name or ``auto``."""
+    path: Path | None = None
+    """The file, when the listing is one."""
+    data: bytes | None = None
+    """The content, when already in memory (a fetched URL)."""
+
+
 def source_files(cfg: FeedConfig) -> tuple[list[Path], list[Problem]]:
-    """Files matched by the ``sources`` globs (sorted), and a warning per glob that
+    """Files matched by the ``sources`` globs (sorted), and a notice per glob that
     matches nothing."""
-    files: dict[Path, None] = {}
+    inputs, problems = _glob_sources(cfg)
+    return [i.path for i in inputs if i.path is not None], problems
+
+
+def _glob_sources(cfg: FeedConfig) -> tuple[list[ListingInput], list[Problem]]:
+    found: dict[Path, ListingInput] = {}
     problems = []
     for i, src in enumerate(cfg.sources):
         if src.path is None:
@@ -70,45 +94,78 @@ def source_files(cfg: FeedConfig) -> tuple[list[Path], list[Problem]]:
             problems.append(
                 Problem(str(cfg.file), None, f"sources[{i}]: {src.path!r} matches no file")
             )
-        files.update(dict.fromkeys(matched))
-    return list(files), problems
+        for path in matched:
+            found.setdefault(path, ListingInput(path.name, src.format, path=path))
+    return list(found.values()), problems
+
+
+def gather_sources(
+    cfg: FeedConfig, today: dt.date, *, offline: bool = False
+) -> tuple[list[ListingInput], list[Problem]]:
+    """Every listing the feed's ``sources`` name: matching files, then each URL fetched
+    (or replayed from the feed's ``cache/`` folder when ``offline``). A failing URL is
+    a problem, never fatal: the run goes on with the other sources."""
+    inputs, problems = _glob_sources(cfg)
+    for src in cfg.sources:
+        if src.url is None:
+            continue
+        result = fetch.fetch(src.url, cfg.root / CACHE_DIR, today, offline=offline)
+        problems.extend(result.problems)
+        if result.data is not None:
+            inputs.append(ListingInput(result.name, src.format, data=result.data))
+    return inputs, problems
+
+
+Progress = Callable[[str], None]
+"""Called with each listing's name as ingesting it starts."""
 
 
 def ingest(
-    cfg: FeedConfig, store: Store, paths: Iterable[Path], today: dt.date, fmt: str = "auto"
+    cfg: FeedConfig,
+    store: Store,
+    listings: Iterable[Path | ListingInput],
+    today: dt.date,
+    fmt: str = "auto",
+    progress: Progress | None = None,
 ) -> IngestReport:
-    """Add listing files to the store; each listing is one transaction.
+    """Add listings to the store; each listing is one transaction.
 
-    A file whose content was ingested before is skipped by its hash, so
-    ingesting again changes nothing. Bad files are reported, never fatal.
+    A listing whose content was ingested before (same name, same SHA-256) is
+    skipped, so ingesting again changes nothing. Bad files are reported, never
+    fatal, and change nothing already stored.
     """
     report = IngestReport()
     ctx = ReadContext(today=today, year=cfg.year, timezone=cfg.timezone)
     resolver = Resolver(cfg.identity)
     _apply_identity_overrides(cfg, store, resolver)
-    for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            report.problems.append(Problem(str(path), None, f"cannot read: {err.strerror}"))
+    for item in listings:
+        if isinstance(item, Path):
+            item = ListingInput(item.name, fmt, path=item)
+        if progress is not None:
+            progress(item.name)
+        data = item.data
+        if data is None and item.path is not None:
+            try:
+                data = item.path.read_bytes()
+            except OSError as err:
+                report.problems.append(
+                    Problem(str(item.path), None, f"cannot read: {err.strerror}")
+                )
+                continue
+        if data is None:
             continue
         sha = hashlib.sha256(data).hexdigest()
-        if store.listing_hash(path.name) == sha:
+        if store.listing_hash(item.name) == sha:
             report.listings_unchanged += 1
             continue
-        listing = read_bytes(data, path.name, ctx, fmt)
+        listing = read_bytes(data, item.name, ctx, item.format)
         report.problems.extend(listing.problems)
         if not listing.entries:
             continue
         result = store.add_listing(
-            path.name,
-            sha,
-            listing.format,
-            listing.date,
-            listing.entries,
-            len(listing.problems),
-            resolver,
-        )
+            item.name, sha, listing.format, listing.date, listing.entries,
+            len(listing.problems), resolver,
+        )  # fmt: skip
         report.listings_new += 1
         report.sightings += result.sightings
         report.new_papers += result.new_papers
@@ -118,20 +175,20 @@ def ingest(
 
 def _apply_identity_overrides(cfg: FeedConfig, store: Store, resolver: Resolver) -> None:
     """When identity.merge/split changed since the last run, re-resolve every stored
-    sighting under the new overrides (the only operation that costs the whole history)."""
+    sighting under the new overrides, in one transaction (the only operation whose
+    cost grows with the whole history; it runs only when the overrides change)."""
     if store.meta("identity_overrides") == cfg.identity.fingerprint:
         return
-    if store.counts()["sightings"]:
-        by_listing: dict[str, list[Entry]] = {}
-        for entry in store.all_sightings():
-            by_listing.setdefault(entry.listing, []).append(entry)
-        listing_meta = store.listing_meta()
-        with store.transaction():
-            store.clear_papers()
-        for name, entries in by_listing.items():
-            sha, fmt, date, problems = listing_meta[name]
-            store.add_listing(name, sha, fmt, date, entries, problems, resolver)
     with store.transaction():
+        if store.counts()["sightings"]:
+            by_listing: dict[str, list[Entry]] = {}
+            for entry in store.all_sightings():
+                by_listing.setdefault(entry.listing, []).append(entry)
+            listing_meta = store.listing_meta()
+            store.clear_papers()
+            for name, entries in by_listing.items():
+                sha, fmt, date, problems = listing_meta[name]
+                store.add_listing(name, sha, fmt, date, entries, problems, resolver)
         store.set_meta("identity_overrides", cfg.identity.fingerprint)
 
 
@@ -154,18 +211,20 @@ def run(
     *,
     rebuild: bool = False,
     store_path: Path | None = None,
+    offline: bool = False,
+    progress: Progress | None = None,
 ) -> RunReport:
     """What cron runs: ingest the configured sources, tag, build every output."""
-    files, problems = source_files(cfg)
+    inputs, problems = gather_sources(cfg, today, offline=offline)
     with open_store(cfg, store_path) as store:
         if rebuild:
             store.unpublish()
-        report = ingest(cfg, store, files, today)
+        report = ingest(cfg, store, inputs, today, progress=progress)
         tagged = tag(cfg, store, rebuild=rebuild)
         built = site.build(cfg, store, out or cfg.output.dir, today)
-    return RunReport(report, tagged, built, problems + report.problems)
-
-
-def warnings_of(problems: Sequence[Problem]) -> list[str]:
-    """Problems as display lines."""
-    return [str(p) for p in problems]
+        # -- email: last, so a failed send never stops the site from being written --
+        emailed = None
+        if cfg.email is not None and cfg.email.enabled:
+            emailed = delivery.send(cfg, store, today)
+            problems += emailed.problems
+    return RunReport(report, tagged, built, problems + report.problems, email=emailed)
