@@ -1,0 +1,225 @@
+"""Fetching listing URLs into a cache folder: URL -> the bytes of one listing.
+
+Input: an http(s) URL, the cache folder and the run's date. Output: a
+:class:`FetchResult` with the body and the listing name to read it under
+(parsing is the readers' job: pass ``data`` and ``name`` to
+:func:`digest.sources.read_bytes`).
+
+Every 200 body is kept as ``<slug>_<date><ext>`` (the slug names the URL, the
+date is the run's ``today``, never the clock) next to ``<slug>.json``, which
+holds the ETag and Last-Modified of the newest kept body so the next fetch is
+conditional. A 304 answers with that kept body under its own name: the same
+listing again, which ingestion recognises. Network errors, timeouts, 429 and
+5xx are retried a bounded number of times with exponential backoff; anything
+still failing is a :class:`Problem`, never an exception. :func:`replay` (or
+``offline=True``) reads the newest kept body without touching the network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import os
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import Message
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from digest import __version__
+from digest.errors import Problem
+from digest.normalize import stable_hash
+
+USER_AGENT = f"digest/{__version__} (reading-digest generator; python-urllib)"
+MAX_BYTES = 50 * 1024 * 1024
+"""Larger bodies are refused: no listing is that big, and memory is finite."""
+_EXTENSIONS = (".xml", ".rss", ".atom", ".json", ".jsonl", ".csv", ".txt")
+_KEPT = re.compile(r"_(\d{4}-\d{2}-\d{2})\.\w+$")
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """What fetching one URL gave."""
+
+    url: str
+    """The URL asked for."""
+    data: bytes | None
+    """The listing's bytes; ``None`` when nothing usable was fetched or kept."""
+    name: str
+    """The listing name to read ``data`` under: the kept file's name."""
+    status: int | None = None
+    """HTTP status of the last response (200, 304, 404, ...); ``None`` without one."""
+    from_cache: bool = False
+    """True when ``data`` is a kept body (a 304, or offline replay)."""
+    problems: list[Problem] = field(default_factory=list)
+    """What went wrong, with the URL as the file."""
+
+
+def slug(url: str) -> str:
+    """A file-name stem for ``url``: readable, and unique through a short hash."""
+    parts = urlsplit(url)
+    readable = re.sub(r"[^a-z0-9]+", "-", f"{parts.netloc}{parts.path}?{parts.query}".lower())
+    return f"{readable.strip('-')[:60].rstrip('-') or 'url'}-{stable_hash(url, length=8)}"
+
+
+def _extension(url: str, content_type: str) -> str:
+    suffix = Path(urlsplit(url).path).suffix.lower()
+    if suffix in _EXTENSIONS:
+        return suffix
+    for marker, ext in (("xml", ".xml"), ("json", ".json"), ("csv", ".csv")):
+        if marker in content_type.lower():
+            return ext
+    return ".txt"
+
+
+def _meta_path(url: str, cache_dir: Path) -> Path:
+    return cache_dir / f"{slug(url)}.json"
+
+
+def _load_meta(url: str, cache_dir: Path) -> dict[str, str]:
+    """The sidecar of ``url``; a missing or damaged one means "fetch unconditionally"."""
+    try:
+        meta = json.loads(_meta_path(url, cache_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict) or meta.get("url") != url:
+        return {}
+    return {k: v for k, v in meta.items() if isinstance(v, str)}
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def _keep(url: str, cache_dir: Path, name: str, body: bytes, headers: Message) -> None:
+    """Write the body, then the sidecar that points at it (in that order: a crash in
+    between leaves an unconditional next fetch, never a sidecar without its body)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomic(cache_dir / name, body)
+    meta = {"url": url, "file": name}
+    for header, key in (("ETag", "etag"), ("Last-Modified", "last_modified")):
+        value = headers.get(header)
+        if value:
+            meta[key] = value
+    text = json.dumps(meta, indent=2, sort_keys=True) + "\n"
+    _write_atomic(_meta_path(url, cache_dir), text.encode("utf-8"))
+
+
+def replay(url: str, cache_dir: Path, today: dt.date) -> FetchResult:
+    """The newest body kept for ``url`` on or before ``today``, without network."""
+    stem = slug(url)
+    kept: list[tuple[str, Path]] = []
+    if cache_dir.is_dir():
+        for path in cache_dir.glob(f"{stem}_*"):
+            m = _KEPT.search(path.name)
+            if m and path.name == f"{stem}_{m[1]}{path.suffix}" and m[1] <= today.isoformat():
+                kept.append((m[1], path))
+    if not kept:
+        msg = f"no kept copy in {cache_dir} (fetch it once online first)"
+        return FetchResult(url, None, f"{stem}_{today.isoformat()}.txt", problems=[_p(url, msg)])
+    _, path = max(kept)
+    try:
+        return FetchResult(url, path.read_bytes(), path.name, from_cache=True)
+    except OSError as err:
+        msg = f"cannot read kept copy {path.name}: {err.strerror or err}"
+        return FetchResult(url, None, path.name, problems=[_p(url, msg)])
+
+
+def _p(url: str, message: str) -> Problem:
+    return Problem(url, None, message)
+
+
+def _not_modified(url: str, cache_dir: Path, meta: dict[str, str]) -> FetchResult:
+    name = meta.get("file", "")
+    try:
+        data = (cache_dir / name).read_bytes()
+    except OSError as err:
+        msg = f"server says not modified, but the kept copy {name} is unreadable: {err}"
+        return FetchResult(url, None, name, 304, problems=[_p(url, msg)])
+    return FetchResult(url, data, name, 304, from_cache=True)
+
+
+def fetch(
+    url: str,
+    cache_dir: Path,
+    today: dt.date,
+    *,
+    timeout: float = 20.0,
+    retries: int = 2,
+    backoff: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+    offline: bool = False,
+    max_bytes: int = MAX_BYTES,
+) -> FetchResult:
+    """Fetch ``url`` (conditionally when a body is kept) and keep a 200 body; never raises.
+
+    Up to ``retries`` more attempts follow a network error, timeout, 429 or
+    5xx, after ``sleep(backoff * 2**n)`` seconds. Other HTTP errors are final.
+    """
+    if offline:
+        return replay(url, cache_dir, today)
+    stem = f"{slug(url)}_{today.isoformat()}"  # the name of today's body, sans extension
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        return FetchResult(url, None, stem, problems=[_p(url, "only http(s) URLs can be fetched")])
+    meta = _load_meta(url, cache_dir)
+    headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+    if meta.get("file") and (cache_dir / meta["file"]).is_file():
+        if "etag" in meta:
+            headers["If-None-Match"] = meta["etag"]
+        if "last_modified" in meta:
+            headers["If-Modified-Since"] = meta["last_modified"]
+    failure = ""
+    status: int | None = None
+    retries = max(0, retries)
+    for attempt in range(retries + 1):
+        if attempt:
+            sleep(backoff * 2 ** (attempt - 1))
+        try:
+            request = urllib.request.Request(url, headers=headers)
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                status = response.status
+                body = response.read(max_bytes + 1)
+                reply = response.headers
+        except urllib.error.HTTPError as err:
+            err.close()
+            status = err.code
+            if err.code == 304 and meta.get("file"):
+                return _not_modified(url, cache_dir, meta)
+            failure = f"HTTP {err.code} {err.reason}"
+            if err.code == 429 or err.code >= 500:
+                continue
+            return FetchResult(url, None, stem, status, problems=[_p(url, failure)])
+        except ValueError as err:  # a malformed URL: retrying cannot help
+            return FetchResult(url, None, stem, problems=[_p(url, f"bad URL: {err}")])
+        except (OSError, http.client.HTTPException) as err:
+            failure = _network_message(err, timeout)
+            continue
+        if len(body) > max_bytes:
+            msg = f"response larger than {max_bytes} bytes (skipped)"
+            return FetchResult(url, None, stem, status, problems=[_p(url, msg)])
+        name = stem + _extension(url, reply.get("Content-Type", ""))
+        result = FetchResult(url, body, name, status)
+        try:
+            _keep(url, cache_dir, name, body, reply)
+        except OSError as err:
+            msg = f"fetched, but could not keep a copy in {cache_dir}: {err.strerror or err}"
+            result.problems.append(_p(url, msg))
+        return result
+    attempts = f"{retries + 1} attempt{'s' if retries else ''}"
+    return FetchResult(url, None, stem, status, problems=[_p(url, f"{failure} ({attempts})")])
+
+
+def _network_message(err: BaseException, timeout: float) -> str:
+    reason = err.reason if isinstance(err, urllib.error.URLError) else err
+    if isinstance(reason, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    if isinstance(reason, OSError) and reason.strerror:
+        return f"network error: {reason.strerror}"
+    return f"network error: {reason or type(reason).__name__}"

@@ -1,0 +1,187 @@
+"""Record fields every structured reader shares: identifiers, timestamps, URLs, authors.
+
+Input: raw field values as listings give them (strings, lists, mappings) and
+the reader's time zone. Output: normalised values -- ``arxiv:<id>`` /
+``doi:<doi>`` source ids with their version, calendar days in the configured
+zone, http(s) URLs, tuples of clean author names -- and, through
+:func:`record_entry`, one :class:`Entry` per title/abstract/date/id/url/authors
+record with its problems.
+
+Used by the JSON Lines, CSV, Hugging Face and arXiv readers, so that every
+format gives the same ``source_id`` for the same paper.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from digest.errors import Problem
+from digest.models import Entry, Listing
+from digest.normalize import clean_text
+
+if TYPE_CHECKING:
+    from digest.sources import ReadContext
+
+# arXiv's archives before 2007, when ids looked like ``hep-th/9901001``.
+_OLD_ARCHIVES = (
+    "acc-phys|adap-org|alg-geom|ao-sci|astro-ph|atom-ph|bayes-an|chao-dyn|chem-ph|cmp-lg|"
+    "comp-gas|cond-mat|cs|dg-ga|funct-an|gr-qc|hep-ex|hep-lat|hep-ph|hep-th|math-ph|math|"
+    "mtrl-th|nlin|nucl-ex|nucl-th|patt-sol|physics|plasm-ph|q-alg|q-bio|q-fin|quant-ph|"
+    "solv-int|stat|supr-con"
+)
+_ARXIV_ID = re.compile(
+    r"(?<![\w.])(?i:arxiv:\s*|arxiv\.org/(?:abs|pdf)/|oai:arxiv\.org:)?"
+    rf"(?P<id>\d{{4}}\.\d{{4,5}}|(?:{_OLD_ARCHIVES})(?:\.[A-Z]{{2}})?/\d{{7}})"
+    r"(?:v(?P<version>\d{1,4}))?(?!\d)",
+)
+_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.", re.IGNORECASE)
+_DOI = re.compile(r"(?:^|doi:\s*|doi\.org/)(?P<doi>10\.\d{4,9}/\S+)$", re.IGNORECASE)
+
+
+def arxiv_id(text: str) -> tuple[str, int | None] | None:
+    """``arXiv:2403.01234v2``, ``oai:arXiv.org:...``, an abs/pdf URL -> ``("2403.01234", 2)``.
+
+    Old-style ids keep their archive and drop the subject class, which arXiv
+    treats as informational: ``math.GT/0309136v1`` -> ``("math/0309136", 1)``.
+    """
+    m = _ARXIV_ID.search(text.strip())
+    if m is None:
+        return None
+    ident = re.sub(r"\.[A-Z]{2}/", "/", m["id"])
+    return ident, int(m["version"]) if m["version"] else None
+
+
+def source_id(text: str) -> tuple[str | None, int | None]:
+    """An identifier as listings write it -> (``arxiv:<id>`` or ``doi:<doi>``, version).
+
+    arXiv's own DOIs (``10.48550/arXiv.2403.01234``) become arXiv ids, so a
+    paper meets itself across sources. Anything unrecognised gives ``(None, None)``.
+    """
+    text = text.strip()
+    doi = _DOI.search(text)
+    if doi is not None:
+        if not _ARXIV_DOI.match(doi["doi"]):
+            return "doi:" + doi["doi"].rstrip(".,;").lower(), None
+        text = _ARXIV_DOI.sub("", doi["doi"])
+    found = arxiv_id(text)
+    if found is None:
+        return None, None
+    return "arxiv:" + found[0], found[1]
+
+
+def http_url(value: object) -> str | None:
+    """The value when it is an http(s) URL with a host; anything else is dropped."""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in url:
+        return None
+    return url
+
+
+def split_authors(value: object) -> tuple[str, ...]:
+    """Authors as listings give them (a list of names or ``{"name": ...}``, or one string
+    separated by ``;``, else by ``,``) -> a tuple of clean names."""
+    names: list[str] = []
+    if isinstance(value, str):
+        sep = ";" if ";" in value else ","
+        names = value.split(sep)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, Mapping):
+                item = item.get("name")
+            if isinstance(item, str):
+                names.append(item)
+    cleaned = (clean_text(n) for n in names)
+    return tuple(n for n in cleaned if n)
+
+
+def zone(ctx: ReadContext, listing: Listing) -> dt.tzinfo:
+    """The zone of ``ctx.timezone``; an unknown name is a problem of ``listing`` and gives UTC."""
+    try:
+        return zoneinfo.ZoneInfo(ctx.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        msg = f"unknown time zone {ctx.timezone!r}; dates taken in UTC"
+        listing.problems.append(Problem(listing.name, None, msg))
+        return dt.UTC
+
+
+def to_date(stamp: dt.datetime, tz: dt.tzinfo) -> dt.date | None:
+    """The calendar day of ``stamp`` in ``tz``; a naive stamp is taken as already local."""
+    if stamp.tzinfo is None:
+        return stamp.date()
+    try:
+        return stamp.astimezone(tz).date()
+    except (OverflowError, ValueError):  # a year 1 or 9999 stamp pushed out of range
+        return None
+
+
+def parse_timestamp(value: object, tz: dt.tzinfo) -> dt.date | None:
+    """``2024-03-11`` or an ISO 8601 timestamp (``...T23:30:00Z``) -> its day in ``tz``."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            return None
+    try:
+        return to_date(dt.datetime.fromisoformat(text), tz)
+    except ValueError:
+        return None
+
+
+def _text(value: object) -> str:
+    return clean_text(value) if isinstance(value, str) else ""
+
+
+def record_entry(
+    record: Mapping[str, object],
+    name: str,
+    line: int,
+    position: int,
+    tz: dt.tzinfo,
+) -> tuple[Entry | None, list[Problem]]:
+    """One title/abstract/date/id/url/authors record -> an entry (or None) and its problems."""
+    problems: list[Problem] = []
+    title = _text(record.get("title"))
+    if not title:
+        return None, [Problem(name, line, "record without a title (skipped)")]
+    raw_date = record.get("date")
+    date = parse_timestamp(raw_date, tz)
+    if date is None:
+        what = "without a date" if raw_date in (None, "") else f"with a bad date {raw_date!r}"
+        return None, [Problem(name, line, f"record {what}: {title[:60]!r} (skipped)")]
+    abstract = _text(record.get("abstract"))
+    if not abstract:
+        problems.append(Problem(name, line, f"record without an abstract: {title[:60]!r} (kept)"))
+    url = http_url(record.get("url"))
+    raw_id = record.get("id")
+    sid, version = source_id(raw_id) if isinstance(raw_id, str) else (None, None)
+    if isinstance(raw_id, str) and raw_id.strip() and sid is None:
+        problems.append(Problem(name, line, f"unrecognised id {raw_id!r} (ignored)"))
+    if sid is None and url is not None and re.search(r"//(?:\w+\.)?(arxiv|doi)\.org/", url):
+        sid, version = source_id(url)
+    entry = Entry(
+        title=title,
+        abstract=abstract,
+        listing=name,
+        date=date,
+        position=position,
+        line=line,
+        source_id=sid,
+        version=version,
+        url=url,
+        authors=split_authors(record.get("authors")),
+    )
+    return entry, problems

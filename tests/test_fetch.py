@@ -1,0 +1,278 @@
+"""Fetching listing URLs from a real HTTP server on 127.0.0.1, with a real cache folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from digest.sources import ReadContext, read_bytes
+from digest.sources.fetch import fetch, replay, slug
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sources"
+RSS = (FIXTURES / "arxiv_rss_cs_lg.xml").read_bytes()
+WEEKEND = (FIXTURES / "arxiv_rss_weekend.xml").read_bytes()
+DAY1 = dt.date(2024, 3, 11)
+DAY2 = dt.date(2024, 3, 12)
+CTX = ReadContext(today=DAY2)
+
+
+@dataclass
+class Reply:
+    """What the test server answers to one request."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+Route = Callable[[Message], Reply]
+
+
+def sequence(*replies: Reply) -> Route:
+    """Answer with each reply in turn, then keep repeating the last one."""
+    queue = list(replies)
+
+    def route(_headers: Message) -> Reply:
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return route
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.routes: dict[str, Route] = {}
+        self.seen: list[tuple[str, Message]] = []
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+    def requests(self, path: str) -> list[Message]:
+        return [headers for p, headers in self.seen if p == path]
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # the timeout test hangs up on purpose; no traceback on stderr for that
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+
+    def do_GET(self) -> None:
+        self.server.seen.append((self.path, self.headers))
+        route = self.server.routes.get(self.path)
+        reply = route(self.headers) if route else Reply(404, b"not found")
+        time.sleep(reply.delay)
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        if reply.status != 304:
+            self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        if reply.status != 304:
+            self.wfile.write(reply.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    srv = Server()
+    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def no_retry(seconds: float) -> None:
+    pytest.fail(f"unexpected retry (would sleep {seconds} s)")
+
+
+def conditional(body: bytes, etag: str, last_modified: str) -> Route:
+    """A server that honours If-None-Match like a real one."""
+
+    def route(headers: Message) -> Reply:
+        if headers.get("If-None-Match") == etag:
+            return Reply(304, headers={"ETag": etag})
+        kept = {"ETag": etag, "Last-Modified": last_modified, "Content-Type": "application/xml"}
+        return Reply(200, body, kept)
+
+    return route
+
+
+def test_200_is_returned_kept_and_readable(server: Server, tmp_path: Path) -> None:
+    server.routes["/rss/cs.LG"] = sequence(
+        Reply(200, RSS, {"Content-Type": "application/rss+xml; charset=utf-8", "ETag": '"a1"'})
+    )
+    url = server.url("/rss/cs.LG")
+    result = fetch(url, tmp_path, DAY1, sleep=no_retry)
+    assert (result.status, result.from_cache, result.problems) == (200, False, [])
+    assert result.data == RSS
+    assert result.name == f"{slug(url)}_2024-03-11.xml"
+    assert result.name.startswith("127-0-0-1-")
+    assert (tmp_path / result.name).read_bytes() == RSS
+    meta = json.loads((tmp_path / f"{slug(url)}.json").read_text(encoding="utf-8"))
+    assert meta == {"etag": '"a1"', "file": result.name, "url": url}
+    [headers] = server.requests("/rss/cs.LG")
+    assert headers.get("If-None-Match") is None
+    assert headers["User-Agent"].startswith("digest/")
+    listing = read_bytes(result.data, result.name, CTX)
+    assert listing.format == "arxiv-rss"
+    assert len(listing.entries) == 5
+    assert {e.listing for e in listing.entries} == {result.name}
+
+
+def test_304_sends_the_validators_and_returns_the_kept_body(server: Server, tmp_path: Path) -> None:
+    stamp = "Mon, 11 Mar 2024 04:30:12 GMT"
+    server.routes["/rss/cs.LG"] = conditional(RSS, '"v1"', stamp)
+    url = server.url("/rss/cs.LG")
+    first = fetch(url, tmp_path, DAY1)
+    second = fetch(url, tmp_path, DAY2)
+    assert (second.status, second.from_cache, second.problems) == (304, True, [])
+    assert second.data == RSS
+    assert second.name == first.name  # the same listing, not a new one dated DAY2
+    sent = server.requests("/rss/cs.LG")[1]
+    assert sent["If-None-Match"] == '"v1"'
+    assert sent["If-Modified-Since"] == stamp
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{slug(url)}.json", first.name]
+
+
+def test_new_content_on_a_later_day_is_kept_beside_the_old(server: Server, tmp_path: Path) -> None:
+    server.routes["/feed"] = sequence(Reply(200, RSS), Reply(200, WEEKEND))
+    url = server.url("/feed")
+    first = fetch(url, tmp_path, DAY1)
+    second = fetch(url, tmp_path, DAY2)
+    assert (first.name, second.name) == (
+        f"{slug(url)}_2024-03-11.txt",
+        f"{slug(url)}_2024-03-12.txt",
+    )
+    assert (tmp_path / first.name).read_bytes() == RSS
+    assert (tmp_path / second.name).read_bytes() == WEEKEND
+    # No validators were given, so the second request was unconditional.
+    assert "If-None-Match" not in server.requests("/feed")[1]
+
+
+def test_500_then_success_is_retried_with_backoff(server: Server, tmp_path: Path) -> None:
+    server.routes["/flaky"] = sequence(Reply(500, b"oops"), Reply(503, b"busy"), Reply(200, RSS))
+    sleeps: list[float] = []
+    result = fetch(server.url("/flaky"), tmp_path, DAY1, retries=2, sleep=sleeps.append)
+    assert (result.status, result.data, result.problems) == (200, RSS, [])
+    assert sleeps == [1.0, 2.0]
+    assert len(server.requests("/flaky")) == 3
+
+
+def test_persistent_500_gives_up_with_a_problem(server: Server, tmp_path: Path) -> None:
+    server.routes["/down"] = sequence(Reply(500, b"oops"))
+    sleeps: list[float] = []
+    url = server.url("/down")
+    result = fetch(url, tmp_path, DAY1, retries=2, backoff=0.5, sleep=sleeps.append)
+    assert (result.data, result.status, result.from_cache) == (None, 500, False)
+    assert [(p.file, p.message) for p in result.problems] == [
+        (url, "HTTP 500 Internal Server Error (3 attempts)")
+    ]
+    assert sleeps == [0.5, 1.0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_404_is_not_retried(server: Server, tmp_path: Path) -> None:
+    result = fetch(server.url("/missing"), tmp_path, DAY1, sleep=no_retry)
+    assert (result.data, result.status) == (None, 404)
+    assert [p.message for p in result.problems] == ["HTTP 404 Not Found"]
+    assert len(server.requests("/missing")) == 1
+
+
+def test_timeout_is_retried_then_a_problem(server: Server, tmp_path: Path) -> None:
+    server.routes["/slow"] = sequence(Reply(200, RSS, delay=1.0))
+    sleeps: list[float] = []
+    started = time.monotonic()
+    result = fetch(server.url("/slow"), tmp_path, DAY1, timeout=0.2, retries=1, sleep=sleeps.append)
+    assert time.monotonic() - started < 0.9
+    assert result.data is None
+    assert [p.message for p in result.problems] == ["no answer within 0.2 s (2 attempts)"]
+    assert sleeps == [1.0]
+
+
+def test_refused_connection_is_a_problem(tmp_path: Path) -> None:
+    probe = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    port = probe.server_address[1]
+    probe.server_close()  # nothing listens there any more
+    result = fetch(f"http://127.0.0.1:{port}/x", tmp_path, DAY1, retries=1, sleep=lambda _: None)
+    assert result.data is None
+    [problem] = result.problems
+    assert problem.message.startswith("network error: ")
+    assert problem.message.endswith("(2 attempts)")
+
+
+def test_malformed_content_is_fetched_and_reported_by_the_reader(
+    server: Server, tmp_path: Path
+) -> None:
+    garbage = (
+        b"<?xml version='1.0'?><rss xmlns:arxiv='http://arxiv.org/schemas/atom'><channel><item>"
+    )
+    server.routes["/broken"] = sequence(Reply(200, garbage, {"Content-Type": "text/xml"}))
+    result = fetch(server.url("/broken"), tmp_path, DAY1)
+    assert (result.status, result.problems) == (200, [])
+    assert result.data is not None and result.name.endswith(".xml")
+    listing = read_bytes(result.data, result.name, CTX)
+    assert listing.format == "arxiv-rss"
+    assert listing.entries == []
+    [problem] = listing.problems
+    assert problem.message.startswith("not well-formed XML")
+
+
+def test_non_http_urls_are_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not read", encoding="utf-8")
+    result = fetch(secret.as_uri(), tmp_path, DAY1)
+    assert result.data is None
+    assert [p.message for p in result.problems] == ["only http(s) URLs can be fetched"]
+
+
+def test_offline_replay_returns_the_newest_kept_body(server: Server, tmp_path: Path) -> None:
+    server.routes["/feed.xml"] = sequence(Reply(200, RSS), Reply(200, WEEKEND))
+    url = server.url("/feed.xml")
+    fetch(url, tmp_path, DAY1)
+    fetch(url, tmp_path, DAY2)
+    asked = len(server.seen)
+    newest = replay(url, tmp_path, DAY2 + dt.timedelta(days=5))
+    assert (newest.data, newest.name, newest.from_cache) == (
+        WEEKEND,
+        f"{slug(url)}_2024-03-12.xml",
+        True,
+    )
+    assert replay(url, tmp_path, DAY1).data == RSS  # nothing from after "today"
+    offline = fetch(url, tmp_path, DAY2, offline=True)
+    assert (offline.data, offline.status, offline.problems) == (WEEKEND, None, [])
+    assert len(server.seen) == asked  # no network at all
+
+
+def test_replay_without_a_kept_copy_is_a_problem(tmp_path: Path) -> None:
+    result = replay("https://rss.arxiv.org/rss/cs.LG", tmp_path / "nowhere", DAY1)
+    assert result.data is None
+    [problem] = result.problems
+    assert problem.file == "https://rss.arxiv.org/rss/cs.LG"
+    assert "no kept copy" in problem.message
+
+
+def test_slugs_are_stable_readable_and_distinct() -> None:
+    a = slug("https://rss.arxiv.org/rss/cs.LG")
+    assert a == slug("https://rss.arxiv.org/rss/cs.LG")
+    assert a.startswith("rss-arxiv-org-rss-cs-lg-")
+    assert a != slug("https://rss.arxiv.org/rss/cs.lg")
+    assert slug("https://huggingface.co/api/daily_papers?date=2024-03-11") != slug(
+        "https://huggingface.co/api/daily_papers?date=2024-03-12"
+    )
