@@ -10,11 +10,11 @@ Nothing is written while loading.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from digest import identity_overrides, rules
+from digest import identity_overrides, mail, rules
 from digest.errors import ConfigError, DigestError, Problem
 from digest.sources import formats
 from digest.weeks import zone
@@ -99,8 +99,8 @@ class FeedConfig:
     """User template folder searched before the defaults."""
     rules: rules.RuleSet
     identity: identity_overrides.Overrides
-    email: dict[str, Any] = field(default_factory=dict)
-    """Raw ``email`` section; validated by :mod:`digest.mail`."""
+    email: mail.EmailConfig | None = None
+    """The ``email`` section (validated by :mod:`digest.mail`), None when absent."""
 
     @property
     def file(self) -> Path:
@@ -168,10 +168,8 @@ def parse_config(text: str, root: Path, display: str = CONFIG_NAME) -> FeedConfi
     v.problems.extend(rule_problems)
     overrides, override_problems = identity_overrides.parse(data.get("identity"), source)
     v.problems.extend(override_problems)
-    email = data.get("email") or {}
-    if not isinstance(email, dict):
-        v.bad(("email",), f"expected a mapping, got {_kind(email)}")
-        email = {}
+    email, email_problems = mail.parse_email_config(data.get("email"), source)
+    v.problems.extend(email_problems)
     if v.problems or ruleset is None:
         raise ConfigError(v.problems)
     return FeedConfig(

@@ -27,7 +27,7 @@ from digest.models import Entry, Paper, Sighting
 from digest.normalize import stable_hash, title_key
 from digest.weeks import iso_week
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -86,11 +86,25 @@ CREATE TABLE paper_key(
 CREATE INDEX paper_key_paper ON paper_key(paper_id);
 CREATE TABLE week(
     week TEXT PRIMARY KEY,
-    published TEXT
+    published TEXT,
+    dirty INTEGER NOT NULL DEFAULT 1,
+    hash TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL DEFAULT '{}'
 );
 """
 
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+MIGRATIONS: dict[int, str] = {
+    1: _SCHEMA_V1,
+    # -- email: one row per (week, recipient); 'sending' before SMTP, 'sent' after --
+    2: """CREATE TABLE sent(
+        week TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL CHECK(status IN ('sending', 'sent')),
+        message_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        PRIMARY KEY(week, recipient)
+    )""",
+}
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
 
@@ -133,6 +147,8 @@ class Store:
         except (OSError, sqlite3.Error) as err:
             raise StoreError(f"cannot open the store {path}: {err}") from None
         self.db.row_factory = sqlite3.Row
+        self._depth = 0
+        self._touched: set[str] = set()
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -181,14 +197,21 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit of work: all of it lands, or none of it."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """One atomic unit of work: all of it lands, or none of it. Nests (inner
+        units are savepoints), so a caller can make several units one."""
+        depth = self._depth
+        self._depth += 1
+        self.db.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.execute("ROLLBACK" if depth == 0 else f"ROLLBACK TO sp{depth}")
+            if depth:
+                self.db.execute(f"RELEASE sp{depth}")
             raise
-        self.db.execute("COMMIT")
+        finally:
+            self._depth -= 1
+        self.db.execute("COMMIT" if depth == 0 else f"RELEASE sp{depth}")
 
     def meta(self, key: str, default: str = "") -> str:
         """A value from the meta table."""
@@ -247,6 +270,7 @@ class Store:
                     self._attach(listing_id, entry, res.paper_id, res)
                     result.merged += 1
                 result.sightings += 1
+            self._flush_touched()
         return result
 
     def _detach_listing(self, name: str) -> None:
@@ -270,11 +294,15 @@ class Store:
             "WHERE s.paper_id=? ORDER BY s.date, l.id, s.position",
             (paper_id,),
         ).fetchall()
+        old = self.db.execute("SELECT week FROM paper WHERE id=?", (paper_id,)).fetchone()
+        if old:
+            self._touch(old[0])
         if not rows:
             self.db.execute("DELETE FROM paper_key WHERE paper_id=?", (paper_id,))
             self.db.execute("DELETE FROM paper WHERE id=?", (paper_id,))
             return
         first, newest = rows[0]["date"], rows[-1]
+        self._touch(iso_week(dt.date.fromisoformat(first)))
         self.db.execute(
             "UPDATE paper SET first_seen=?, week=?, text_id=?, shown_date=?, rules='' WHERE id=?",
             (
@@ -285,6 +313,19 @@ class Store:
                 paper_id,
             ),
         )
+
+    def _touch(self, *weeks: str) -> None:
+        """Remember weeks whose content changed (flushed to the week table)."""
+        self._touched.update(weeks)
+
+    def _flush_touched(self) -> None:
+        if not self._touched:
+            return
+        self.db.executemany(
+            "INSERT INTO week(week, dirty) VALUES(?, 1) ON CONFLICT(week) DO UPDATE SET dirty=1",
+            [(w,) for w in sorted(self._touched)],
+        )
+        self._touched.clear()
 
     def _text_id(self, title: str, abstract: str) -> int:
         digest = stable_hash(title, abstract, length=24)
@@ -304,6 +345,7 @@ class Store:
             paper_id = f"{base}-{n}"
         text_id = self._text_id(entry.title, entry.abstract)
         day = entry.date.isoformat()
+        self._touch(iso_week(entry.date))
         self.db.execute(
             "INSERT INTO paper(id, text_id, first_seen, shown_date, week, source_id, url, authors)"
             " VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
@@ -342,9 +384,11 @@ class Store:
         )
         day = entry.date.isoformat()
         paper = self.db.execute(
-            "SELECT first_seen, shown_date, text_id FROM paper WHERE id=?", (paper_id,)
+            "SELECT first_seen, shown_date, text_id, week FROM paper WHERE id=?", (paper_id,)
         ).fetchone()
+        self._touch(paper["week"])  # its provenance ("seen in N listings") changed
         if day < paper["first_seen"]:
+            self._touch(iso_week(entry.date))
             self.db.execute(
                 "UPDATE paper SET first_seen=?, week=? WHERE id=?",
                 (day, iso_week(entry.date), paper_id),
@@ -424,7 +468,18 @@ class Store:
         """Store (paper id, tags, theme) results computed with rules ``fingerprint``."""
         data = [(json.dumps(list(tags)), theme, fingerprint, pid) for pid, tags, theme in rows]
         with self.transaction():
+            for chunk in _chunks([d[3] for d in data], 500):
+                marks = ",".join("?" * len(chunk))
+                self._touch(
+                    *(
+                        str(r[0])
+                        for r in self.db.execute(
+                            f"SELECT DISTINCT week FROM paper WHERE id IN ({marks})", chunk
+                        )
+                    )
+                )
             self.db.executemany("UPDATE paper SET tags=?, theme=?, rules=? WHERE id=?", data)
+            self._flush_touched()
         return len(data)
 
     # -- weeks ----------------------------------------------------------------------------
@@ -432,6 +487,21 @@ class Store:
     def weeks(self) -> list[str]:
         """Every week that has papers, oldest first."""
         return [str(r[0]) for r in self.db.execute("SELECT DISTINCT week FROM paper ORDER BY week")]
+
+    def week_states(self) -> list[tuple[str, bool, str, str]]:
+        """(week, dirty, content hash, summary JSON) of every week that has had papers,
+        oldest first. Cheap: one row per week, whatever the number of papers."""
+        rows = self.db.execute("SELECT week, dirty, hash, summary FROM week ORDER BY week")
+        return [(str(r[0]), bool(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+    def set_week_state(self, week: str, content_hash: str, summary: str) -> None:
+        """Record a week's content hash and summary, and mark it clean."""
+        self.db.execute(
+            "INSERT INTO week(week, dirty, hash, summary) VALUES(?, 0, ?, ?) "
+            "ON CONFLICT(week) DO UPDATE SET dirty=0, hash=excluded.hash, "
+            "summary=excluded.summary",
+            (week, content_hash, summary),
+        )
 
     def published_weeks(self) -> list[str]:
         """Weeks marked as published (their pages and feed items are frozen)."""
@@ -589,10 +659,43 @@ class Store:
 
     def clear_papers(self) -> None:
         """Drop every paper and sighting but keep texts (inside the caller's transaction)."""
+        self.db.execute("UPDATE week SET dirty=1")
         self.db.execute("DELETE FROM sighting")
         self.db.execute("DELETE FROM paper_key")
         self.db.execute("DELETE FROM paper")
         self.db.execute("DELETE FROM listing")
+
+    # -- email ----------------------------------------------------------------------------
+
+    def send_status(self, week: str, recipient: str) -> str | None:
+        """``sending`` (a run started sending and may have been killed), ``sent``, or None."""
+        row = self.db.execute(
+            "SELECT status FROM sent WHERE week=? AND recipient=?", (week, recipient)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def mark_sending(self, week: str, recipient: str, message_id: str, day: dt.date) -> None:
+        """Record that ``week`` is about to go to ``recipient`` (before talking to SMTP)."""
+        self.db.execute(
+            "INSERT INTO sent(week, recipient, status, message_id, day) "
+            "VALUES(?, ?, 'sending', ?, ?) ON CONFLICT(week, recipient) DO UPDATE SET "
+            "status='sending', message_id=excluded.message_id, day=excluded.day",
+            (week, recipient, message_id, day.isoformat()),
+        )
+
+    def mark_sent(self, week: str, recipient: str, day: dt.date) -> None:
+        """Record that the server accepted ``week`` for ``recipient``."""
+        self.db.execute(
+            "UPDATE sent SET status='sent', day=? WHERE week=? AND recipient=?",
+            (day.isoformat(), week, recipient),
+        )
+
+    def clear_sending(self, week: str, recipient: str) -> None:
+        """Forget a 'sending' record whose message the server certainly did not accept."""
+        self.db.execute(
+            "DELETE FROM sent WHERE week=? AND recipient=? AND status='sending'",
+            (week, recipient),
+        )
 
 
 def _statements(script: str) -> list[str]:

@@ -1,0 +1,293 @@
+"""Delivery: one week's digest -> each recipient over SMTP, never twice.
+
+Input: the feed config (with a validated ``email`` section), the store, the run's
+date and send time, optionally a week, recipients and ``force``/``dry_run``.
+Output: a :class:`SendReport`; the store's ``sent`` table records every send.
+
+Never twice: before a message goes to the server its (week, recipient) row is
+written as ``sending`` (in a transaction that first checks no row exists), and
+turned into ``sent`` once the server accepted it. A ``sending`` row left by a run
+that was killed, or lost the connection mid-message, means "possibly delivered":
+it is skipped with a warning until ``--force``. A row is removed only when the
+server certainly refused the message (an SMTP reply, or no connection at all).
+
+SMTP: smtplib with none/STARTTLS/implicit TLS, login with the password from the
+environment variable named by ``password_env``, a timeout, and retries with
+exponential backoff on temporary (4xx, connection) failures; ``sleep`` is a
+parameter so tests need not wait. A permanent (5xx) reply fails that recipient
+only; the others are still tried, then one :class:`~digest.errors.MailError`
+names every failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import smtplib
+import ssl
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from digest import mail, render
+from digest.config import FeedConfig
+from digest.errors import MailError, Problem
+from digest.grouping import group_week
+from digest.mail import SmtpConfig
+from digest.site import feed_uid
+from digest.store import Store
+from digest.weeks import is_week, midnight, week_bounds
+
+Sleep = Callable[[float], None]
+
+
+@dataclass(slots=True)
+class SendReport:
+    """What one send did."""
+
+    week: str | None = None
+    """The week sent (None: no complete week with papers yet)."""
+    sent: list[str] = field(default_factory=list)
+    """Recipients the server accepted the message for in this run."""
+    skipped: list[str] = field(default_factory=list)
+    """Recipients who already had this week (or possibly had it: see ``problems``)."""
+    messages: list[EmailMessage] = field(default_factory=list)
+    """With ``dry_run``: the messages that would be sent, one per recipient."""
+    problems: list[Problem] = field(default_factory=list)
+    """Warnings, such as a 'sending' record left by an interrupted run."""
+
+
+class SendFailure(MailError):
+    """One message was not delivered. ``certain``: the server surely did not take it.
+    ``fatal``: no point trying the other recipients (no connection, bad login)."""
+
+    def __init__(self, message: str, *, certain: bool = True, fatal: bool = False) -> None:
+        super().__init__(message)
+        self.certain = certain
+        self.fatal = fatal
+
+
+def default_week(store: Store, today: dt.date) -> str | None:
+    """The latest complete week (its Sunday before ``today``) that has papers."""
+    done = [w for w in store.weeks() if week_bounds(w)[1] < today]
+    return done[-1] if done else None
+
+
+def send(
+    cfg: FeedConfig,
+    store: Store,
+    today: dt.date,
+    *,
+    week: str | None = None,
+    to: Sequence[str] = (),
+    force: bool = False,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+    environ: Mapping[str, str] | None = None,
+    sleep: Sleep = time.sleep,
+) -> SendReport:
+    """Send ``week`` (default: :func:`default_week`) to ``to`` (default: email.to)."""
+    email = cfg.email
+    if email is None:
+        raise MailError("feed.yaml has no 'email' section", hint="see the README, section Email")
+    recipients = list(to or email.to)
+    for addr in recipients:
+        if mail.parse_address(addr) is None:
+            raise MailError(f"not one valid email address: {mail.one_line(addr)!r}")
+    if not recipients:
+        raise MailError("no recipients", hint="list them in email.to or give --to")
+    if week is not None and not is_week(week):
+        raise MailError(f"not an ISO week like 2026-W18: {week!r}")
+    report = SendReport(week=week or default_week(store, today))
+    if report.week is None:
+        return report
+    digest = group_week(report.week, store.papers(report.week), cfg.rules.section_names)
+    uid = feed_uid(cfg, store)
+    env = render.environment(cfg.templates)
+    when = now or midnight(today, cfg.timezone)
+
+    def compose(rcpt: str) -> EmailMessage:
+        return mail.compose(cfg, email, digest, recipient=rcpt, uid=uid, now=when, env=env)
+
+    if dry_run:
+        report.messages = [compose(rcpt) for rcpt in recipients]
+        return report
+    password = _password(email.smtp, os.environ if environ is None else environ)
+    sender = (mail.parse_address(email.sender) or ("", ""))[1]
+    failures: list[str] = []
+    with Transport(email.smtp, password, sleep=sleep) as transport:
+        for rcpt in recipients:
+            addr = (mail.parse_address(rcpt) or ("", rcpt))[1].lower()
+            msg = compose(rcpt)
+            with store.transaction():
+                status = store.send_status(report.week, addr)
+                claim = force or status is None
+                if claim:
+                    store.mark_sending(report.week, addr, str(msg["Message-ID"]), today)
+            if not claim:
+                report.skipped.append(rcpt)
+                if status == "sending":
+                    report.problems.append(_interrupted(cfg, report.week, rcpt))
+                continue
+            try:
+                transport.send(msg, sender, addr)
+            except SendFailure as err:
+                if err.certain:
+                    store.clear_sending(report.week, addr)
+                failures.append(f"{rcpt}: {err}")
+                if err.fatal or not err.certain:
+                    failures.extend(f"{r}: not tried" for r in _after(recipients, rcpt))
+                    break
+                continue
+            store.mark_sent(report.week, addr, today)
+            report.sent.append(rcpt)
+    if failures:
+        done = f"; sent to {len(report.sent)} other(s)" if report.sent else ""
+        raise MailError(
+            f"could not send {report.week} to {len(failures)} recipient(s){done}:\n  "
+            + "\n  ".join(failures),
+            hint="a later run retries them; a recipient marked 'may have been delivered' is "
+            "skipped until 'digest send --force --to ADDR'",
+        )
+    return report
+
+
+def _interrupted(cfg: FeedConfig, week: str, rcpt: str) -> Problem:
+    return Problem(
+        str(cfg.file),
+        None,
+        f"email: {week} to {rcpt} was being sent when a run stopped; it may have been "
+        f"delivered, so it is skipped (use 'digest send --force --week {week} --to {rcpt}')",
+    )
+
+
+def _after(items: Sequence[str], item: str) -> list[str]:
+    return list(items[items.index(item) + 1 :])
+
+
+def _password(smtp: SmtpConfig, environ: Mapping[str, str]) -> str | None:
+    if not smtp.username:
+        return None
+    name = smtp.password_env or ""
+    value = environ.get(name)
+    if not value:
+        raise MailError(
+            f"the SMTP password is not set: environment variable {name} is empty or missing",
+            hint=f"export {name}=... in the environment that runs digest (never in feed.yaml)",
+        )
+    return value
+
+
+class Transport:
+    """One SMTP connection, opened on first use and reopened after a failure."""
+
+    def __init__(self, cfg: SmtpConfig, password: str | None, *, sleep: Sleep) -> None:
+        self.cfg = cfg
+        self._password = password
+        self.sleep = sleep
+        self.conn: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Say QUIT (politely; a dead connection is just dropped)."""
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self.conn.close()
+            self.conn = None
+
+    def send(self, msg: EmailMessage, sender: str, recipient: str) -> None:
+        """Deliver ``msg`` to one recipient, retrying temporary failures with backoff."""
+        last, unreachable = "", False
+        for attempt in range(self.cfg.retries + 1):
+            if attempt:
+                self.sleep(self.cfg.backoff * 2 ** (attempt - 1))
+            unreachable = True
+            try:
+                conn = self._connection()
+            except smtplib.SMTPResponseException as err:
+                last = self._reply(err.smtp_code, err.smtp_error, "the server", fatal=True)
+                continue
+            except (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError) as err:
+                raise SendFailure(f"{self._where()}: {err}", fatal=True) from None
+            except OSError as err:  # refused, unreachable, timed out: nothing was sent
+                self._drop()
+                last = f"cannot reach {self._where()}: {err}"
+                continue
+            unreachable = False
+            try:
+                conn.send_message(msg, sender, [recipient])
+                return
+            except smtplib.SMTPRecipientsRefused as err:
+                code, text = err.recipients.get(recipient, (550, b"refused"))
+                last = self._reply(code, text, "the recipient")
+            except smtplib.SMTPResponseException as err:
+                last = self._reply(err.smtp_code, err.smtp_error, "the message")
+            except smtplib.SMTPNotSupportedError as err:  # raised before anything is sent
+                raise SendFailure(f"{self._where()}: {err}") from None
+            except OSError as err:  # the connection broke mid-transaction
+                self._drop()
+                raise SendFailure(
+                    f"connection to {self._where()} lost while sending ({err}); "
+                    "the message may have been delivered",
+                    certain=False,
+                ) from None
+        tries = self.cfg.retries + 1
+        raise SendFailure(
+            f"temporary failure, gave up after {tries} attempts: {last}", fatal=unreachable
+        )
+
+    def _reply(self, code: int, text: bytes | str, what: str, *, fatal: bool = False) -> str:
+        """A refusal: raise if permanent (5xx), else drop the connection and describe it."""
+        said = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+        line = f"{code} {mail.one_line(said)}"
+        if not 400 <= code < 500:
+            if code in (530, 534, 535):
+                hint = f"; check email.smtp.username and ${self.cfg.password_env}"
+                raise SendFailure(f"{self._where()} refused the login: {line}{hint}", fatal=True)
+            raise SendFailure(f"{self._where()} rejected {what} permanently: {line}", fatal=fatal)
+        self._drop()
+        return f"{self._where()}: {line}"
+
+    def _where(self) -> str:
+        return f"{self.cfg.host}:{self.cfg.port}"
+
+    def _drop(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self.conn is not None:
+            try:
+                if self.conn.noop()[0] == 250:
+                    return self.conn
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._drop()
+        cfg = self.cfg
+        context = ssl.create_default_context()
+        conn: smtplib.SMTP
+        if cfg.security == "tls":
+            conn = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
+        else:
+            conn = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+        try:
+            conn.ehlo()
+            if cfg.security == "starttls":
+                conn.starttls(context=context)
+                conn.ehlo()
+            if cfg.username:
+                conn.login(cfg.username, self._password or "")
+        except BaseException:
+            conn.close()
+            raise
+        self.conn = conn
+        return conn

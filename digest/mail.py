@@ -1,0 +1,407 @@
+"""Email: the ``email`` config section, and one week's digest -> one MIME message.
+
+Input: the raw ``email`` mapping of feed.yaml (with its :class:`~digest.yamlsrc.Source`),
+or a :class:`~digest.models.WeekDigest` plus the feed settings, one recipient and the
+send time. Output: a typed :class:`EmailConfig` (and every problem at once), or an
+:class:`~email.message.EmailMessage`: multipart/alternative with a wrapped text/plain
+part and a text/html part whose CSS is inlined (the only module that imports
+css_inline). The HTML part is kept under ``max_html_bytes`` by showing the rest of
+the week as titles only. Nothing here talks to a server or the store (see
+:mod:`digest.delivery`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import quopri
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import TYPE_CHECKING, Any
+
+import css_inline
+
+from digest import render
+from digest.errors import MailError, Problem
+from digest.models import Paper, WeekDigest
+from digest.yamlsrc import Path as KeyPath
+from digest.yamlsrc import Source
+from digest.yamlsrc import describe as _kind
+
+if TYPE_CHECKING:  # config imports this module to validate the email section
+    from digest.config import FeedConfig
+
+EMAIL_KEYS = {"enabled", "from", "to", "list_id", "unsubscribe", "max_html_bytes", "smtp"}
+SMTP_KEYS = {
+    "host",
+    "port",
+    "security",
+    "username",
+    "password_env",
+    "timeout",
+    "retries",
+    "backoff",
+}
+SECURITY_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+# Headers are written as given (List-Unsubscribe is pre-folded one URI a line): the
+# default policy would RFC 2047-encode a long URL and so break it.
+POLICY = policy.default.clone(refold_source="none")
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LIST_ID = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_URI = re.compile(r"^(https://[!-~]+|mailto:[!-~]+)$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    """The ``email.smtp`` section: how to reach the outgoing server."""
+
+    host: str = "localhost"
+    port: int = 587
+    """Default by ``security``: 25 (none), 587 (starttls), 465 (tls)."""
+    security: str = "starttls"
+    """``none``, ``starttls`` or ``tls`` (implicit TLS from the first byte)."""
+    username: str | None = None
+    """Log in when set; the password comes from the environment variable ``password_env``."""
+    password_env: str | None = None
+    """Name of the environment variable holding the password (never the password)."""
+    timeout: float = 30.0
+    """Seconds for connecting and for each server reply."""
+    retries: int = 3
+    """Further attempts after a temporary (4xx or connection) failure."""
+    backoff: float = 5.0
+    """Seconds before the first retry; doubled for each further one."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmailConfig:
+    """The validated ``email`` section."""
+
+    sender: str
+    """The From header (``Name <addr>``), key ``from``."""
+    list_id: str
+    """List-Id label, like ``efficient-ml.digest.example.org``."""
+    unsubscribe: tuple[str, ...]
+    """List-Unsubscribe URIs (``https:`` and/or ``mailto:``)."""
+    to: tuple[str, ...] = ()
+    """Default recipients (``--to`` overrides)."""
+    enabled: bool = False
+    """Send from ``digest run`` (cron); ``digest send`` works either way."""
+    max_html_bytes: int = 100_000
+    """Budget for the HTML part (Gmail clips messages past ~102 KB)."""
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+
+
+def parse_address(text: str) -> tuple[str, str] | None:
+    """``Name <a@b.org>`` -> (display name, addr-spec); None unless exactly one valid address."""
+    if _CONTROL.search(text):
+        return None
+    header = policy.default.header_factory("To", text)
+    addresses: tuple[Any, ...] = getattr(header, "addresses", ())
+    if header.defects or len(addresses) != 1 or not addresses[0].domain:
+        return None
+    return addresses[0].display_name, addresses[0].addr_spec
+
+
+def parse_email_config(raw: Any, source: Source) -> tuple[EmailConfig | None, list[Problem]]:
+    """Validate the ``email`` mapping; None when the section is absent. Every problem at once."""
+    if raw is None:
+        return None, []
+    problems: list[Problem] = []
+
+    def bad(path: KeyPath, message: str) -> None:
+        problems.append(source.problem(path, message))
+
+    if not isinstance(raw, dict):
+        bad(("email",), f"expected a mapping, got {_kind(raw)}")
+        return None, problems
+    for key in raw:
+        if key not in EMAIL_KEYS:
+            known = ", ".join(sorted(EMAIL_KEYS))
+            problems.append(source.key_problem(("email", key), f"unknown key (known: {known})"))
+    enabled = raw.get("enabled", False)
+    if not isinstance(enabled, bool):
+        bad(("email", "enabled"), f"expected true or false, got {_kind(enabled)}")
+        enabled = False
+    sender = raw.get("from")
+    if not isinstance(sender, str) or parse_address(sender) is None:
+        bad(
+            ("email", "from"),
+            f"expected one address like 'Digest <d@example.org>', got {_kind(sender)}",
+        )
+        sender = ""
+    to = raw.get("to", [])
+    to = [to] if isinstance(to, str) else to
+    if not isinstance(to, list):
+        bad(("email", "to"), f"expected a list of addresses, got {_kind(to)}")
+        to = []
+    for i, item in enumerate(to):
+        if not isinstance(item, str) or parse_address(item) is None:
+            bad(("email", "to", i), f"expected one email address, got {_kind(item)}")
+    if enabled and not to:
+        bad(("email", "to"), "list at least one recipient when 'enabled' is true")
+    list_id = raw.get("list_id")
+    if not isinstance(list_id, str) or not _LIST_ID.match(list_id):
+        bad(
+            ("email", "list_id"),
+            f"expected a dotted label like 'news.example.org', got {_kind(list_id)}",
+        )
+    unsub = raw.get("unsubscribe")
+    unsub = [unsub] if isinstance(unsub, str) else unsub
+    if not isinstance(unsub, list) or not unsub:
+        bad(("email", "unsubscribe"), "expected an https: or mailto: URI (or a list of them)")
+        unsub = []
+    for i, uri in enumerate(unsub):
+        if not isinstance(uri, str) or not _URI.match(uri) or len(uri) > 900 or "<" in uri:
+            where = (
+                ("email", "unsubscribe", i)
+                if isinstance(raw.get("unsubscribe"), list)
+                else ("email", "unsubscribe")
+            )
+            bad(where, f"expected an https: or mailto: URI without spaces, got {_kind(uri)}")
+    budget = raw.get("max_html_bytes", 100_000)
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 10_000:
+        bad(("email", "max_html_bytes"), f"expected a whole number >= 10000, got {_kind(budget)}")
+        budget = 100_000
+    smtp = _smtp(raw.get("smtp", {}), source, problems)
+    if problems:
+        return None, problems
+    return EmailConfig(
+        sender=str(sender),
+        list_id=str(list_id),
+        unsubscribe=tuple(str(u) for u in unsub),
+        to=tuple(str(t) for t in to),
+        enabled=enabled,
+        max_html_bytes=budget,
+        smtp=smtp,
+    ), problems
+
+
+def _smtp(raw: Any, source: Source, problems: list[Problem]) -> SmtpConfig:
+    def bad(key: str, message: str) -> None:
+        problems.append(
+            source.problem(("email", "smtp", key) if key else ("email", "smtp"), message)
+        )
+
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        bad("", f"expected a mapping, got {_kind(raw)}")
+        return SmtpConfig()
+    for key in raw:
+        if key not in SMTP_KEYS:
+            known = ", ".join(sorted(SMTP_KEYS))
+            message = f"unknown key (known: {known})"
+            if key == "password":
+                message = "never put the password in feed.yaml: name an environment variable "
+                message += "in 'password_env' and set the password there"
+            problems.append(source.key_problem(("email", "smtp", key), message))
+    host = raw.get("host", "localhost")
+    if not isinstance(host, str) or not host or _CONTROL.search(host) or " " in host:
+        bad("host", f"expected a host name, got {_kind(host)}")
+        host = "localhost"
+    security = raw.get("security", "starttls")
+    if security not in SECURITY_PORTS:
+        bad("security", f"expected none, starttls or tls, got {_kind(security)}")
+        security = "starttls"
+    port = raw.get("port", SECURITY_PORTS[security])
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        bad("port", f"expected a port number 1-65535, got {_kind(port)}")
+        port = SECURITY_PORTS[security]
+    username = raw.get("username")
+    if username is not None and (not isinstance(username, str) or not username):
+        bad("username", f"expected text, got {_kind(username)}")
+        username = None
+    password_env = raw.get("password_env")
+    if password_env is not None and (
+        not isinstance(password_env, str) or not _ENV_NAME.match(password_env)
+    ):
+        bad("password_env", f"expected an environment variable name, got {_kind(password_env)}")
+        password_env = None
+    if username and not password_env and "password_env" not in raw:
+        bad("password_env", "name the environment variable holding the password for 'username'")
+    if username and security == "none" and host not in LOCAL_HOSTS:
+        bad("security", "'none' would send the password in clear text; use starttls or tls")
+    numbers: dict[str, float] = {}
+    for key, default, low in (("timeout", 30.0, 1.0), ("backoff", 5.0, 0.0), ("retries", 3, 0)):
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+            bad(key, f"expected a number >= {low:g}, got {_kind(value)}")
+            value = default
+        numbers[key] = value
+    return SmtpConfig(
+        host=host,
+        port=port,
+        security=security,
+        username=username,
+        password_env=password_env,
+        timeout=float(numbers["timeout"]),
+        retries=int(numbers["retries"]),
+        backoff=float(numbers["backoff"]),
+    )
+
+
+@dataclass(slots=True)
+class EmailSection:
+    """One theme section as the email shows it: some papers in full, some as titles."""
+
+    name: str
+    total: int
+    """Papers in the section this week (shown or not)."""
+    full: list[Paper]
+    """Papers shown with authors and abstract."""
+    titles: list[Paper]
+    """Papers past the size budget: title and link only."""
+
+
+def one_line(text: str) -> str:
+    """Text safe for a header: control characters (CR, LF, ...) and runs of space collapsed."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def subject(feed: FeedConfig, digest: WeekDigest) -> str:
+    """``Title: 2026-W18 (12 papers)``, one line."""
+    return one_line(f"{feed.title}: {digest.week} ({render.plural(digest.count, 'paper')})")
+
+
+def message_id(uid: str, week: str, recipient: str, sender: str) -> str:
+    """The same feed, week and recipient always give the same Message-ID, so a re-send
+    (``--force``) is recognisable as the same message."""
+    addr = (parse_address(recipient) or ("", recipient))[1].lower()
+    digest = hashlib.sha256(f"{uid}\0{week}\0{addr}".encode()).hexdigest()[:24]
+    domain = (parse_address(sender) or ("", "digest@localhost"))[1].rpartition("@")[2]
+    return f"<digest.{week}.{digest}@{domain}>"
+
+
+def week_url(feed: FeedConfig, week: str) -> str:
+    """The week's page on the site (the site root when no HTML is published)."""
+    return f"{feed.base_url}{week}.html" if "html" in feed.output.formats else feed.base_url
+
+
+def compose(
+    feed: FeedConfig,
+    email: EmailConfig,
+    digest: WeekDigest,
+    *,
+    recipient: str,
+    uid: str,
+    now: dt.datetime,
+    env: render.Environment | None = None,
+) -> EmailMessage:
+    """One recipient's message for ``digest``: text/plain + inlined text/html."""
+    env = env or render.environment(feed.templates)
+    title = subject(feed, digest)
+    ctx: dict[str, Any] = {
+        "feed": feed,
+        "digest": digest,
+        "subject": title,
+        "week_url": week_url(feed, digest.week),
+        "unsubscribe": next(
+            (u for u in email.unsubscribe if u.startswith("https:")), email.unsubscribe[0]
+        ),
+        "recipient": recipient,
+    }
+
+    def html_for(full: int, listed: int) -> str:
+        sections = _sections(digest, full, listed)
+        page = render.render(
+            env, "email.html", sections=sections, **ctx, **_counts(digest, full, listed)
+        )
+        return inline_css(page)
+
+    full, listed = fit(html_for, digest.count, email.max_html_bytes)
+    html = html_for(full, listed)
+    text = render.render(
+        env,
+        "email.txt",
+        sections=_sections(digest, full, listed),
+        **ctx,
+        **_counts(digest, full, listed),
+    )
+
+    msg = EmailMessage(policy=POLICY)
+    msg["Subject"] = title
+    msg["From"] = email.sender
+    msg["To"] = recipient
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id(uid, digest.week, recipient, email.sender)
+    msg["List-Id"] = f"{one_line(feed.title)} <{email.list_id}>"
+    msg.set_raw("List-Unsubscribe", ",\n ".join(f"<{u}>" for u in email.unsubscribe))
+    if any(u.startswith("https:") for u in email.unsubscribe):
+        # RFC 8058 one-click unsubscribe: only meaningful with an https URI.
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    # A fixed boundary keeps the output reproducible; "=_" never occurs in a
+    # quoted-printable body, so it cannot collide with the content.
+    msg.set_boundary("=_" + str(msg["Message-ID"]).strip("<>").split("@")[0])
+    return msg
+
+
+def inline_css(html: str) -> str:
+    """Move the ``<style>`` rules into ``style`` attributes (mail clients strip style
+    blocks); nothing is fetched from the network."""
+    inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
+    return str(inliner.inline(html))
+
+
+def fit(html_for: Callable[[int, int], str], count: int, budget: int) -> tuple[int, int]:
+    """(papers in full, papers listed at all) so the HTML stays within ``budget`` bytes:
+    as many in full as fit, the rest as titles; past even that, the rest only counted."""
+
+    def size(full: int, listed: int) -> int:
+        # Measured as sent (quoted-printable), which is what a client sees and clips.
+        return len(quopri.encodestring(html_for(full, listed).encode("utf-8")))
+
+    if size(count, count) <= budget:
+        return count, count
+    if size(0, count) <= budget:
+        return _largest(lambda k: size(k, count) <= budget, count - 1), count
+    return 0, _largest(lambda t: size(0, t) <= budget, count - 1)
+
+
+def _largest(ok: Callable[[int], bool], high: int) -> int:
+    """The largest n in 0..high with ok(n), assuming ok is monotone and ok(0) may fail (-> 0)."""
+    low = 0
+    while low < high:
+        mid = (low + high + 1) // 2
+        if ok(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _sections(digest: WeekDigest, full: int, listed: int) -> list[EmailSection]:
+    out, seen = [], 0
+    for section in digest.sections:
+        shown = EmailSection(section.name, len(section.papers), [], [])
+        for paper in section.papers:
+            if seen < full:
+                shown.full.append(paper)
+            elif seen < listed:
+                shown.titles.append(paper)
+            seen += 1
+        out.append(shown)
+    return out
+
+
+def _counts(digest: WeekDigest, full: int, listed: int) -> dict[str, int]:
+    return {"shown_full": full, "listed": listed, "omitted": digest.count - listed}
+
+
+def message_bytes(msg: EmailMessage, *, mbox: bool = False) -> bytes:
+    """The message as it would go over the wire (``\\n`` line ends, for display); with
+    ``mbox``, body lines starting with ``From `` are quoted as an mbox file needs."""
+    try:
+        return msg.as_bytes(policy=POLICY.clone(mangle_from_=mbox))
+    except (ValueError, UnicodeError) as err:  # a header the policy cannot serialise
+        raise MailError(f"cannot serialise the email: {err}") from None
