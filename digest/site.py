@@ -1,24 +1,37 @@
-"""The site and feeds: stored papers -> week pages, archive, RSS/Atom (and theme feeds).
+"""The site and feeds: stored papers -> week pages, archive, RSS/Atom and theme feeds.
 
 Input: the config, the store (papers already tagged), the output folder and
 the run's date. Output: files written through :class:`~digest.output.Writer`
 (atomically, only when changed) and a :class:`BuildReport`.
+
+The build gathers first and writes last (Pelican's order): every week's
+digest, then each week's files (:func:`render_week`, which depends only on
+that week and the few weeks before it, for the trend chart), the archive,
+and the feeds. Feed ids come from :func:`feed_uid`, kept in the store, and
+each item's dates from :func:`item_dates`, also kept there, so an item's
+dates move only when its content does and a new week never touches an older
+item.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest import feeds, render
 from digest.config import FeedConfig
-from digest.grouping import group_week
-from digest.models import WeekDigest
+from digest.grouping import Trends, group_week, theme_slugs, trends
+from digest.models import Paper, WeekDigest
 from digest.output import Writer
 from digest.store import Store
 from digest.weeks import iso_week, midnight, week_bounds
+
+TREND_WEEKS = 8
+"""Weeks shown in a week page's chart (the page's own and the ones before it)."""
 
 
 @dataclass(slots=True)
@@ -33,6 +46,174 @@ class BuildReport:
     """Files left alone because they were already right."""
 
 
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    """One feed document as pages link to it."""
+
+    href: str
+    """Path relative to the site root (``rss.xml``, ``themes/inference.atom``)."""
+    type: str
+    """Media type (``application/rss+xml`` or ``application/atom+xml``)."""
+    label: str
+    """``RSS`` or ``Atom``."""
+    title: str
+    """Feed title, for ``<link rel=alternate title=...>``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteLinks:
+    """Every feed of the site, for the pages' links."""
+
+    site: tuple[FeedLink, ...]
+    """The weekly-issue feeds."""
+    themes: dict[str, tuple[FeedLink, ...]]
+    """Section slug -> that theme's feeds (empty without ``theme_feeds``)."""
+    theme_names: dict[str, str]
+    """Section slug -> theme name, in configured order."""
+
+    @property
+    def all(self) -> list[FeedLink]:
+        """Site feeds first, then every theme feed."""
+        return [*self.site, *(link for links in self.themes.values() for link in links)]
+
+
+def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildReport:
+    """Render every output for the papers in the store into ``out``."""
+    writer = Writer(out)
+    env = render.environment(cfg.templates)
+    kinds = set(cfg.output.formats)
+    names = cfg.rules.section_names
+
+    # Gather: every week's digest, oldest first.
+    digests = gather(cfg, store, today)
+    by_week = {d.week: d for d in digests}
+    links = site_links(cfg)
+
+    # Pages: each week on its own, then the archive (which lists them all).
+    for digest in digests:
+        trend = trends(by_week, digest.week, names, TREND_WEEKS)
+        for relpath, text in render_week(env, cfg, digest, trend, links).items():
+            writer.write(relpath, text)
+    if "html" in kinds:
+        newest_first = list(reversed(digests))
+        writer.write(
+            "index.html",
+            render.render(env, "index.html", feed=cfg, weeks=newest_first, links=links),
+        )
+
+    # Feeds: decided first (their dates are kept in the store), then written.
+    for relpath, data in feed_documents(cfg, env, store, digests, links, today):
+        writer.write(relpath, data)
+
+    # A week is published once it has ended; its tags are frozen from then on.
+    store.mark_published([d.week for d in digests if d.end < today], today)
+    return BuildReport(
+        weeks=[d.week for d in digests], written=writer.written, unchanged=len(writer.unchanged)
+    )
+
+
+def feed_documents(
+    cfg: FeedConfig,
+    env: render.Environment,
+    store: Store,
+    digests: Sequence[WeekDigest],
+    links: SiteLinks,
+    today: dt.date,
+) -> list[tuple[str, bytes]]:
+    """Every feed document (relative path, bytes): the weekly issues, newest first and
+    at most ``feed_items``, and per theme its newest ``theme_feed_items`` papers."""
+    uid = feed_uid(cfg, store)
+    epoch = midnight(feed_epoch(store, today), cfg.timezone)
+    now = midnight(today, cfg.timezone)
+    out: list[tuple[str, bytes]] = []
+    with store.transaction():
+        issues = [d for d in reversed(digests) if d.count or cfg.output.empty_weeks]
+        items = [
+            _dated(store, _week_item(cfg, env, uid, d), now)
+            for d in issues[: cfg.output.feed_items]
+        ]
+        for link in links.site:
+            meta = _meta(cfg, uid, cfg.title, cfg.description, link.href, epoch)
+            out.append((link.href, _document(link, meta, items)))
+        for slug, theme_links in links.themes.items():
+            name = links.theme_names[slug]
+            papers = _newest(
+                [p for d in digests for s in d.sections if s.name == name for p in s.papers]
+            )
+            items = [
+                _dated(store, _paper_item(cfg, env, uid, p, name), now)
+                for p in papers[: cfg.output.theme_feed_items]
+            ]
+            description = f"New papers on {name}, one item per paper."
+            for link in theme_links:
+                meta = _meta(
+                    cfg,
+                    f"{uid}:theme:{slug}",
+                    f"{cfg.title}: {name}",
+                    description,
+                    link.href,
+                    epoch,
+                )
+                out.append((link.href, _document(link, meta, items)))
+    return out
+
+
+def gather(cfg: FeedConfig, store: Store, today: dt.date) -> list[WeekDigest]:
+    """Every week's digest, oldest first. With ``output.empty_weeks`` the weeks without
+    papers between the first week and the last ended one get an (empty) digest too."""
+    weeks = store.weeks()
+    if cfg.output.empty_weeks and weeks:
+        last_ended = iso_week(today - dt.timedelta(days=7))
+        weeks = _all_weeks(weeks[0], max(weeks[-1], last_ended))
+    return [group_week(w, store.papers(w), cfg.rules.section_names) for w in sorted(weeks)]
+
+
+def site_links(cfg: FeedConfig) -> SiteLinks:
+    """The feeds this configuration publishes, as pages link to them."""
+    kinds = set(cfg.output.formats)
+    site: list[FeedLink] = []
+    if "rss" in kinds:
+        site.append(FeedLink("rss.xml", feeds.RSS_TYPE, "RSS", cfg.title))
+    if "atom" in kinds:
+        site.append(FeedLink("atom.xml", feeds.ATOM_TYPE, "Atom", cfg.title))
+    themes: dict[str, tuple[FeedLink, ...]] = {}
+    slugs = theme_slugs(cfg.rules.section_names)
+    if "theme_feeds" in kinds:
+        # Theme feeds follow the site's choice of formats; asked for alone, both are written.
+        rss, atom = "rss" in kinds or "atom" not in kinds, "atom" in kinds or "rss" not in kinds
+        for name, slug in slugs.items():
+            title = f"{cfg.title}: {name}"
+            themes[slug] = tuple(
+                link
+                for link, wanted in (
+                    (FeedLink(f"themes/{slug}.xml", feeds.RSS_TYPE, "RSS", title), rss),
+                    (FeedLink(f"themes/{slug}.atom", feeds.ATOM_TYPE, "Atom", title), atom),
+                )
+                if wanted
+            )
+    return SiteLinks(
+        site=tuple(site), themes=themes, theme_names={slug: n for n, slug in slugs.items()}
+    )
+
+
+def render_week(
+    env: render.Environment,
+    cfg: FeedConfig,
+    digest: WeekDigest,
+    trend: Trends,
+    links: SiteLinks,
+) -> dict[str, str]:
+    """One week's files (relative path -> text): its Markdown and HTML pages."""
+    kinds = set(cfg.output.formats)
+    ctx = {"feed": cfg, "digest": digest, "trend": trend, "links": links}
+    out: dict[str, str] = {}
+    if "markdown" in kinds:
+        out[f"{digest.week}.md"] = render.render(env, "week.md", **ctx)
+    if "html" in kinds:
+        out[f"{digest.week}.html"] = render.render(env, "week.html", **ctx)
+    return out
+
+
 def feed_uid(cfg: FeedConfig, store: Store) -> str:
     """The feed's permanent id: chosen at the first build from the base URL, then kept
     in the store, so a later change of base_url or title never changes any GUID."""
@@ -44,64 +225,143 @@ def feed_uid(cfg: FeedConfig, store: Store) -> str:
     return uid
 
 
-def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildReport:
-    """Render every output for the papers in the store into ``out``."""
-    writer = Writer(out)
-    env = render.environment(cfg.templates)
-    kinds = set(cfg.output.formats)
-    weeks = store.weeks()
-    if cfg.output.empty_weeks and weeks:
-        weeks = _all_weeks(weeks[0], max(weeks[-1], iso_week(today)))
-    digests = [group_week(w, store.papers(w), cfg.rules.section_names) for w in weeks]
-    digests.sort(key=lambda d: d.week)
-    common = {"feed": cfg, "today": today, "weeks": list(reversed(digests))}
-    for digest in digests:
-        ctx = {**common, "digest": digest}
-        if "markdown" in kinds:
-            writer.write(f"{digest.week}.md", render.render(env, "week.md", **ctx))
-        if "html" in kinds:
-            writer.write(f"{digest.week}.html", render.render(env, "week.html", **ctx))
-    if "html" in kinds:
-        writer.write("index.html", render.render(env, "index.html", **common))
-    uid = feed_uid(cfg, store)
-    recent = list(reversed(digests))[: cfg.output.feed_items]
-    items = [_week_item(cfg, env, uid, d) for d in recent if d.count or cfg.output.empty_weeks]
-    if "rss" in kinds:
-        writer.write("rss.xml", feeds.rss(_meta(cfg, uid, "rss.xml"), items))
-    if "atom" in kinds:
-        writer.write("atom.xml", feeds.atom(_meta(cfg, uid, "atom.xml"), items))
-    # A week is published once it has ended; its tags are frozen from then on.
-    store.mark_published([d.week for d in digests if d.end < today], today)
-    return BuildReport(
-        weeks=[d.week for d in digests], written=writer.written, unchanged=len(writer.unchanged)
+def feed_epoch(store: Store, today: dt.date) -> dt.date:
+    """The date of the first build, kept in the store: the date of a feed with no items
+    (a fixed date, so an empty feed's bytes do not change from run to run)."""
+    epoch = store.meta("feed_epoch")
+    if not epoch:
+        epoch = today.isoformat()
+        with store.transaction():
+            store.set_meta("feed_epoch", epoch)
+    return dt.date.fromisoformat(epoch)
+
+
+def item_dates(
+    store: Store, item_id: str, fingerprint: str, first: dt.datetime, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """``(published, updated)`` of a feed item, kept in the store (inside the caller's
+    transaction). A new item is dated ``first`` (the date of its content); an item
+    whose ``fingerprint`` changed gets ``now`` as its updated date; otherwise the
+    stored dates are returned unchanged."""
+    key = f"feed_item:{item_id}"
+    raw = store.meta(key)
+    if raw:
+        old = json.loads(raw)
+        published = dt.datetime.fromisoformat(old["published"])
+        updated = dt.datetime.fromisoformat(old["updated"])
+        if old["fingerprint"] == fingerprint:
+            return published, updated
+        updated = max(updated, now)
+    else:
+        published = updated = first
+    record = {
+        "fingerprint": fingerprint,
+        "published": published.isoformat(),
+        "updated": updated.isoformat(),
+    }
+    store.set_meta(key, json.dumps(record, sort_keys=True))
+    return published, updated
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """A feed item before its dates are known."""
+
+    item: feeds.FeedItem
+    first: dt.datetime
+    """Date of the content, used when the item is new."""
+
+
+def _dated(store: Store, draft: _Draft, now: dt.datetime) -> feeds.FeedItem:
+    item = draft.item
+    fingerprint = _fingerprint(
+        [item.title, item.link, item.summary, item.content_html, *item.categories]
+    )
+    published, updated = item_dates(store, item.id, fingerprint, draft.first, now)
+    return feeds.FeedItem(
+        id=item.id,
+        title=item.title,
+        link=item.link,
+        published=published,
+        updated=updated,
+        content_html=item.content_html,
+        summary=item.summary,
+        categories=item.categories,
     )
 
 
-def _meta(cfg: FeedConfig, uid: str, name: str) -> feeds.FeedMeta:
+def _fingerprint(parts: Iterable[str]) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:32]
+
+
+def _document(link: FeedLink, meta: feeds.FeedMeta, items: Sequence[feeds.FeedItem]) -> bytes:
+    return feeds.atom(meta, items) if link.type == feeds.ATOM_TYPE else feeds.rss(meta, items)
+
+
+def _meta(
+    cfg: FeedConfig, uid: str, title: str, description: str, href: str, epoch: dt.datetime
+) -> feeds.FeedMeta:
     return feeds.FeedMeta(
-        title=cfg.title,
-        description=cfg.description,
+        title=title,
+        description=description,
         id=uid,
         site_url=cfg.base_url,
-        self_url=cfg.base_url + name,
+        self_url=cfg.base_url + href,
+        updated=epoch,
         language=cfg.language,
         author=cfg.author,
     )
 
 
-def _week_item(
-    cfg: FeedConfig, env: render.Environment, uid: str, digest: WeekDigest
-) -> feeds.FeedItem:
-    content = render.render(env, "feed_item.html", feed=cfg, digest=digest)
-    return feeds.FeedItem(
+def _week_url(cfg: FeedConfig, week: str) -> str:
+    return f"{cfg.base_url}{week}.html" if "html" in cfg.output.formats else cfg.base_url
+
+
+def _week_item(cfg: FeedConfig, env: render.Environment, uid: str, digest: WeekDigest) -> _Draft:
+    content = render.render(
+        env, "feed_item.html", feed=cfg, digest=digest, page=_week_url(cfg, digest.week)
+    )
+    item = feeds.FeedItem(
         id=f"{uid}:week:{digest.week}",
         title=f"{cfg.title}: {digest.week} ({render.plural(digest.count, 'paper')})",
-        link=f"{cfg.base_url}{digest.week}.html",
-        updated=midnight(digest.updated, cfg.timezone),
+        link=_week_url(cfg, digest.week),
+        published=midnight(digest.end, cfg.timezone),
+        updated=midnight(digest.end, cfg.timezone),
         content_html=content,
         summary=", ".join(f"{s.name} ({len(s.papers)})" for s in digest.sections)
         or "No new papers this week.",
     )
+    # An empty week's issue is dated from the end of the week it reports on.
+    first = digest.updated if digest.count else digest.end
+    return _Draft(item, midnight(first, cfg.timezone))
+
+
+def _paper_item(
+    cfg: FeedConfig, env: render.Environment, uid: str, paper: Paper, theme: str
+) -> _Draft:
+    page = _week_url(cfg, paper.week)
+    if "html" in cfg.output.formats:
+        page += f"#{paper.id}"
+    content = render.render(env, "feed_paper.html", feed=cfg, paper=paper, theme=theme, page=page)
+    item = feeds.FeedItem(
+        id=f"{uid}:paper:{paper.id}",
+        title=render.readable(paper.title),
+        link=page,
+        published=midnight(paper.first_seen, cfg.timezone),
+        updated=midnight(paper.first_seen, cfg.timezone),
+        content_html=content,
+        summary=render.readable(render.split_abstract(paper.abstract)[0]),
+        categories=paper.tags,
+    )
+    return _Draft(item, midnight(paper.first_seen, cfg.timezone))
+
+
+def _newest(papers: Sequence[Paper]) -> list[Paper]:
+    return sorted(papers, key=lambda p: (p.first_seen, p.id), reverse=True)
 
 
 def _all_weeks(first: str, last: str) -> list[str]:

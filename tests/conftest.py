@@ -1,0 +1,144 @@
+"""Shared fixtures: the example feed built once per session, and small feeds made to order.
+
+``built_example`` copies ``feeds/example`` to a temporary folder and runs the whole
+pipeline on it with a fixed date; tests read its ``site`` folder and must not change
+it. ``make_feed`` writes a small feed (a feed.yaml and JSON Lines listings with
+explicit dates) for tests that need papers of their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from digest import pipeline
+from digest.config import FeedConfig, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "feeds" / "example"
+TODAY = dt.date(2026, 11, 25)
+
+
+@dataclass(frozen=True)
+class BuiltFeed:
+    """A feed folder after one ``pipeline.run``."""
+
+    root: Path
+    """The feed folder (holds feed.yaml, listings/, the store)."""
+    site: Path
+    """The output folder."""
+    cfg: FeedConfig
+    report: pipeline.RunReport
+
+
+def copy_example(dest: Path) -> Path:
+    """A fresh copy of the example feed (without any built site or store)."""
+    shutil.copytree(
+        EXAMPLE, dest, ignore=shutil.ignore_patterns("site", "*.sqlite*", "cache", ".lock")
+    )
+    return dest
+
+
+def run_feed(root: Path, today: dt.date = TODAY) -> BuiltFeed:
+    """Load ``root/feed.yaml`` and run the pipeline once."""
+    cfg = load_config(root)
+    report = pipeline.run(cfg, today=today)
+    return BuiltFeed(root=root, site=cfg.output.dir, cfg=cfg, report=report)
+
+
+@pytest.fixture(scope="session")
+def built_example(tmp_path_factory: pytest.TempPathFactory) -> BuiltFeed:
+    """The example feed, built once with today = 2026-11-25. Read only."""
+    root = copy_example(tmp_path_factory.mktemp("example") / "feed")
+    return run_feed(root)
+
+
+TEST_FEED = """\
+title: Test digest
+description: A feed made by the tests.
+base_url: https://example.org/d/
+language: en
+author: Tests
+timezone: UTC
+sources:
+  - path: listings/*
+store: digest.sqlite
+output:
+  dir: site
+  feed_items: {feed_items}
+  theme_feed_items: {theme_feed_items}
+  empty_weeks: {empty_weeks}
+  formats: [{formats}]
+catch_all: Other papers
+tags:
+  diffusion:
+    any: ["diffusion"]
+  quantization:
+    any: ["quantiz*"]
+themes:
+  - name: Diffusion
+    tags: [diffusion]
+  - name: Quantization
+    tags: [quantization]
+{extra}"""
+
+
+def paper(title: str, date: str, abstract: str = "", **more: Any) -> dict[str, Any]:
+    """One JSON Lines record."""
+    return {"title": title, "abstract": abstract or f"About {title}.", "date": date, **more}
+
+
+class FeedMaker:
+    """Writes a test feed and its listings; ``run`` builds it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "listings").mkdir(parents=True, exist_ok=True)
+
+    def config(
+        self,
+        *,
+        feed_items: int = 12,
+        theme_feed_items: int = 200,
+        empty_weeks: bool = False,
+        formats: Iterable[str] = ("markdown", "html", "rss", "atom", "theme_feeds"),
+        extra: str = "",
+    ) -> FeedMaker:
+        """(Re)write feed.yaml."""
+        text = TEST_FEED.format(
+            feed_items=feed_items,
+            theme_feed_items=theme_feed_items,
+            empty_weeks=str(empty_weeks).lower(),
+            formats=", ".join(formats),
+            extra=extra,
+        )
+        (self.root / "feed.yaml").write_text(text, encoding="utf-8")
+        return self
+
+    def listing(self, name: str, records: Iterable[Mapping[str, Any]]) -> FeedMaker:
+        """Write one JSON Lines listing."""
+        lines = [json.dumps(r, ensure_ascii=False) for r in records]
+        (self.root / "listings" / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return self
+
+    def run(self, today: dt.date = TODAY) -> BuiltFeed:
+        """Ingest, tag and build."""
+        return run_feed(self.root, today)
+
+
+@pytest.fixture
+def make_feed(tmp_path: Path) -> Callable[..., FeedMaker]:
+    """``make_feed(**config)`` -> a :class:`FeedMaker` in a fresh folder."""
+    counter = iter(range(1000))
+
+    def make(**config: Any) -> FeedMaker:
+        return FeedMaker(tmp_path / f"feed{next(counter)}").config(**config)
+
+    return make

