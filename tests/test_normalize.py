@@ -41,7 +41,13 @@ def test_title_key_is_idempotent(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(st.characters(min_codepoint=32, max_codepoint=0x24F), max_size=60))
+# LaTeX markup is case-sensitive by nature (\\b is not \\B), so it is left out here.
+@given(
+    st.text(
+        st.characters(min_codepoint=32, max_codepoint=0x24F, blacklist_characters="\\$"),
+        max_size=60,
+    )
+)
 def test_title_key_ignores_case_and_whitespace(text: str) -> None:
     spaced = "  " + "\n ".join(text.split(" ")) + "\t"
     assert title_key(text.upper()) == title_key(text.lower()) == title_key(text)

@@ -1,0 +1,64 @@
+"""Golden files: the whole output of the example feed, byte for byte.
+
+Regenerate only on purpose, after reviewing the change:
+``UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from digest import pipeline
+from digest.config import load_config
+from digest.explain import export_record
+
+ROOT = Path(__file__).parent.parent
+GOLDEN = Path(__file__).parent / "golden" / "example"
+TODAY = dt.date(2026, 11, 25)
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def build(tmp: Path) -> dict[str, bytes]:
+    feed = tmp / "feed"
+    shutil.copytree(ROOT / "feeds" / "example", feed,
+                    ignore=shutil.ignore_patterns("site", "*.sqlite*", "cache"))  # fmt: skip
+    cfg = load_config(feed)
+    pipeline.run(cfg, TODAY)
+    files = {
+        str(p.relative_to(feed / "site")): p.read_bytes()
+        for p in sorted((feed / "site").rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+    with pipeline.open_store(cfg) as store:
+        lines = [json.dumps(export_record(p), ensure_ascii=False) for p in store.iter_papers()]
+    files["export.jsonl"] = ("\n".join(lines) + "\n").encode()
+    return files
+
+
+def test_example_output_matches_golden_files(tmp_path: Path) -> None:
+    got = build(tmp_path)
+    if UPDATE:
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        for name, data in got.items():
+            (GOLDEN / name).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / name).write_bytes(data)
+        pytest.skip("golden files regenerated; review the diff and commit it")
+    assert GOLDEN.is_dir(), "no golden files yet: run with UPDATE_GOLDEN=1 once"
+    want = {
+        str(p.relative_to(GOLDEN)): p.read_bytes() for p in sorted(GOLDEN.rglob("*")) if p.is_file()
+    }
+    assert sorted(got) == sorted(want)
+    for name in want:
+        assert got[name] == want[name], f"{name} differs from tests/golden/example/{name}"
+    # The four output kinds of the contract are all there.
+    assert {"index.html", "rss.xml", "atom.xml", "2026-W11.md", "2026-W11.html"} <= set(got)
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    assert build(tmp_path / "a") == build(tmp_path / "b")
