@@ -15,10 +15,11 @@ the week page draws as a chart.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from digest.models import Paper, ThemeSection, WeekDigest
+from digest.models import Paper, SectionSummary, ThemeSection, WeekDigest, WeekSummary
 from digest.normalize import slugify
 from digest.weeks import iso_week, week_bounds
 
@@ -85,8 +86,33 @@ class Trends:
     """Themes with at least one paper in those weeks, in section order."""
 
 
+def summarize(digest: WeekDigest) -> WeekSummary:
+    """A week's section counts."""
+    return WeekSummary(
+        week=digest.week,
+        start=digest.start,
+        end=digest.end,
+        sections=tuple(SectionSummary(s.name, s.slug, s.count) for s in digest.sections),
+    )
+
+
+def summary_to_json(summary: WeekSummary) -> str:
+    """Serialise a summary for the store."""
+    return json.dumps([[s.name, s.slug, s.count] for s in summary.sections], ensure_ascii=False)
+
+
+def summary_from_json(week: str, text: str) -> WeekSummary:
+    """The summary of ``week`` from its stored form (empty when there is none)."""
+    start, end = week_bounds(week)
+    rows = json.loads(text) if text.startswith("[") else []
+    return WeekSummary(week, start, end, tuple(SectionSummary(n, s, c) for n, s, c in rows))
+
+
 def trends(
-    digests: Mapping[str, WeekDigest], week: str, section_names: Sequence[str], span: int = 8
+    digests: Mapping[str, WeekDigest | WeekSummary],
+    week: str,
+    section_names: Sequence[str],
+    span: int = 8,
 ) -> Trends:
     """Counts for the ``span`` calendar weeks ending with ``week`` (weeks without a
     digest count 0). Depends on no week after ``week``, so adding a later week never
@@ -98,7 +124,7 @@ def trends(
     for i, w in enumerate(weeks):
         digest = digests.get(w)
         for section in digest.sections if digest else ():
-            counts.setdefault(section.name, [0] * span)[i] = len(section.papers)
+            counts.setdefault(section.name, [0] * span)[i] = section.count
             slugs.setdefault(section.name, section.slug)
     order = {name: i for i, name in enumerate(section_names)}
     names = sorted(counts, key=lambda n: (order.get(n, len(order)), n))

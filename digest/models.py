@@ -113,6 +113,11 @@ class ThemeSection:
     papers: list[Paper]
     """Papers in display order (first seen, then title)."""
 
+    @property
+    def count(self) -> int:
+        """Number of papers in the section."""
+        return len(self.papers)
+
 
 @dataclass(slots=True)
 class WeekDigest:
@@ -136,3 +141,28 @@ class WeekDigest:
     def updated(self) -> dt.date:
         """Latest first-seen date in the week: changes only when the content grows."""
         return max((p.first_seen for s in self.sections for p in s.papers), default=self.start)
+
+
+@dataclass(slots=True, frozen=True)
+class SectionSummary:
+    """A theme section reduced to its count (for the archive and the trend chart)."""
+
+    name: str
+    slug: str
+    count: int
+
+
+@dataclass(slots=True, frozen=True)
+class WeekSummary:
+    """A week reduced to its section counts: what the archive and the trend charts need,
+    kept in the store so that they never load a week's papers."""
+
+    week: str
+    start: dt.date
+    end: dt.date
+    sections: tuple[SectionSummary, ...]
+
+    @property
+    def count(self) -> int:
+        """Number of papers in the week."""
+        return sum(s.count for s in self.sections)

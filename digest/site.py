@@ -21,10 +21,19 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from digest import feeds, render
+from digest import __version__, feeds, render
 from digest.config import FeedConfig
-from digest.grouping import Trends, group_week, theme_slugs, trends
+from digest.grouping import (
+    Trends,
+    group_week,
+    summarize,
+    summary_from_json,
+    summary_to_json,
+    theme_slugs,
+    trends,
+)
 from digest.models import Paper, WeekDigest
 from digest.output import Writer
 from digest.store import Store
@@ -77,73 +86,200 @@ class SiteLinks:
         return [*self.site, *(link for links in self.themes.values() for link in links)]
 
 
+MANIFEST = ".digest-manifest.json"
+"""What was rendered into an output folder: the render fingerprint and each week's hash."""
+
+
 def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildReport:
-    """Render every output for the papers in the store into ``out``."""
+    """Bring every output in ``out`` up to date with the store, rendering only what changed.
+
+    Cost grows with the weeks that changed, not with the history: a week's
+    papers are loaded only when they changed (or when its page is missing from
+    ``out``), and the archive, charts and feeds are drawn from per-week
+    summaries and feed items kept in the store. What counts as up to date is
+    judged against ``out`` itself (its manifest and files), so a new or emptied
+    output folder gets every file.
+    """
     writer = Writer(out)
     env = render.environment(cfg.templates)
-    kinds = set(cfg.output.formats)
-    names = cfg.rules.section_names
-
-    # Gather: every week's digest, oldest first.
-    digests = gather(cfg, store, today)
-    by_week = {d.week: d for d in digests}
     links = site_links(cfg)
+    names = cfg.rules.section_names
+    fingerprint = render_fingerprint(cfg)
+    manifest = _read_manifest(out)
+    fresh = manifest.get("render") != fingerprint
+    done: dict[str, str] = {} if fresh else dict(manifest.get("weeks", {}))
 
-    # Pages: each week on its own, then the archive (which lists them all).
-    for digest in digests:
-        trend = trends(by_week, digest.week, names, TREND_WEEKS)
+    # 1. Weeks whose papers changed: recompute their digest, hash, summary and feed item.
+    loaded: dict[str, WeekDigest] = {}
+    uid = feed_uid(cfg, store)
+    with store.transaction():
+        for state in store.week_states():
+            if state.dirty or fresh:
+                digest = group_week(state.week, store.papers(state.week), names)
+                loaded[state.week] = digest
+                item = _week_item(cfg, env, uid, digest)
+                store.set_week_state(
+                    state.week,
+                    _digest_hash(digest),
+                    summary_to_json(summarize(digest)),
+                    _draft_to_json(item),
+                )
+    states = {s.week: s for s in store.week_states()}
+    summaries = {w: summary_from_json(w, s.summary) for w, s in states.items() if s.summary != "[]"}
+    weeks = _weeks(cfg, sorted(summaries), today)
+    hashes = {w: states[w].hash if w in states and w in summaries else "empty" for w in weeks}
+
+    # 2. Week pages: each changed week, and the weeks whose chart shows it.
+    changed = {
+        w
+        for w in weeks
+        if done.get(w) != hashes[w] or any(not (out / f).is_file() for f in week_files(cfg, w))
+    }
+    affected = sorted(
+        w for w in weeks if any(0 <= _weeks_between(c, w) < TREND_WEEKS for c in changed)
+    )
+    for week in affected:
+        digest = loaded.get(week) or group_week(week, store.papers(week), names)
+        trend = trends(summaries, week, names, TREND_WEEKS)
         for relpath, text in render_week(env, cfg, digest, trend, links).items():
             writer.write(relpath, text)
-    if "html" in kinds:
-        newest_first = list(reversed(digests))
+
+    # 3. The archive and the feeds, from summaries and stored feed items.
+    kinds = set(cfg.output.formats)
+    stale = bool(changed) or set(done) != set(weeks)
+    if "html" in kinds and (stale or not (out / "index.html").is_file()):
+        archive = [summaries.get(w) or summary_from_json(w, "[]") for w in reversed(weeks)]
         writer.write(
-            "index.html",
-            render.render(env, "index.html", feed=cfg, weeks=newest_first, links=links),
+            "index.html", render.render(env, "index.html", feed=cfg, weeks=archive, links=links)
         )
+    documents = [link.href for link in links.all]
+    if stale or any(not (out / href).is_file() for href in documents):
+        drafts = []
+        for week in reversed(weeks):
+            summary = summaries.get(week)
+            if summary is None and not cfg.output.empty_weeks:
+                continue
+            if week in states and summary is not None:
+                drafts.append(_draft_from_json(states[week].item))
+            else:
+                empty = group_week(week, [], names)
+                drafts.append(_week_item(cfg, env, uid, empty))
+            if len(drafts) == cfg.output.feed_items:
+                break
+        for relpath, data in feed_documents(cfg, env, store, drafts, links, today):
+            writer.write(relpath, data)
 
-    # Feeds: decided first (their dates are kept in the store), then written.
-    for relpath, data in feed_documents(cfg, env, store, digests, links, today):
-        writer.write(relpath, data)
-
-    # A week is published once it has ended; its tags are frozen from then on.
-    store.mark_published([d.week for d in digests if d.end < today], today)
+    # 4. A week is published once it has ended; its tags are frozen from then on.
+    store.mark_published([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
+    if writer.written or fresh or done != hashes:
+        writer.write(MANIFEST, json.dumps({"render": fingerprint, "weeks": hashes}, indent=1))
     return BuildReport(
-        weeks=[d.week for d in digests], written=writer.written, unchanged=len(writer.unchanged)
+        weeks=weeks,
+        written=[w for w in writer.written if w != MANIFEST],
+        unchanged=len(writer.unchanged),
     )
+
+
+def week_files(cfg: FeedConfig, week: str) -> list[str]:
+    """The files a week's page is written to."""
+    kinds = set(cfg.output.formats)
+    return [
+        f for f, kind in ((f"{week}.md", "markdown"), (f"{week}.html", "html")) if kind in kinds
+    ]
+
+
+def render_fingerprint(cfg: FeedConfig) -> str:
+    """Changes whenever anything that shapes the rendered files does: the templates
+    (defaults and overrides), the presentation settings and the theme list."""
+    parts = [
+        __version__,
+        cfg.title,
+        cfg.description,
+        cfg.base_url,
+        cfg.language,
+        cfg.author,
+        cfg.timezone,
+        repr(cfg.output.formats),
+        str(cfg.output.feed_items),
+        str(cfg.output.theme_feed_items),
+        str(cfg.output.empty_weeks),
+        repr(cfg.rules.section_names),
+    ]
+    for folder in (render.default_template_dir(), cfg.templates):
+        if folder is None:
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                parts.append(str(path.relative_to(folder)))
+                parts.append(path.read_text(encoding="utf-8", errors="replace"))
+    return _fingerprint(parts)
+
+
+def _read_manifest(out: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _digest_hash(digest: WeekDigest) -> str:
+    parts = []
+    for section in digest.sections:
+        parts.append(section.name)
+        for p in section.papers:
+            parts.extend(
+                [
+                    p.id,
+                    p.title,
+                    p.abstract,
+                    repr(p.tags),
+                    p.url or "",
+                    p.source_id or "",
+                    repr(p.authors),
+                    p.first_seen.isoformat(),
+                    repr([(s.listing, s.date.isoformat(), s.position) for s in p.sightings]),
+                ]
+            )
+    return _fingerprint(parts)
+
+
+def _weeks(cfg: FeedConfig, weeks: list[str], today: dt.date) -> list[str]:
+    """Weeks in the archive: those with papers, and with ``output.empty_weeks`` also the
+    weeks without papers between the first one and the last ended one."""
+    if cfg.output.empty_weeks and weeks:
+        last_ended = iso_week(today - dt.timedelta(days=7))
+        return _all_weeks(weeks[0], max(weeks[-1], last_ended))
+    return weeks
+
+
+def _weeks_between(a: str, b: str) -> int:
+    return (week_bounds(b)[0] - week_bounds(a)[0]).days // 7
 
 
 def feed_documents(
     cfg: FeedConfig,
     env: render.Environment,
     store: Store,
-    digests: Sequence[WeekDigest],
+    drafts: Sequence[_Draft],
     links: SiteLinks,
     today: dt.date,
 ) -> list[tuple[str, bytes]]:
-    """Every feed document (relative path, bytes): the weekly issues, newest first and
-    at most ``feed_items``, and per theme its newest ``theme_feed_items`` papers."""
+    """Every feed document (relative path, bytes): the weekly issues given (newest
+    first), and per theme its newest ``theme_feed_items`` papers."""
     uid = feed_uid(cfg, store)
     epoch = midnight(feed_epoch(store, today), cfg.timezone)
     now = midnight(today, cfg.timezone)
     out: list[tuple[str, bytes]] = []
     with store.transaction():
-        issues = [d for d in reversed(digests) if d.count or cfg.output.empty_weeks]
-        items = [
-            _dated(store, _week_item(cfg, env, uid, d), now)
-            for d in issues[: cfg.output.feed_items]
-        ]
+        items = [_dated(store, d, now) for d in drafts]
         for link in links.site:
             meta = _meta(cfg, uid, cfg.title, cfg.description, link.href, epoch)
             out.append((link.href, _document(link, meta, items)))
         for slug, theme_links in links.themes.items():
             name = links.theme_names[slug]
-            papers = _newest(
-                [p for d in digests for s in d.sections if s.name == name for p in s.papers]
-            )
-            items = [
-                _dated(store, _paper_item(cfg, env, uid, p, name), now)
-                for p in papers[: cfg.output.theme_feed_items]
-            ]
+            papers = _newest(store.papers(ids=store.newest_ids(name, cfg.output.theme_feed_items)))
+            items = [_dated(store, _paper_item(cfg, env, uid, p, name), now) for p in papers]
             description = f"New papers on {name}, one item per paper."
             for link in theme_links:
                 meta = _meta(
@@ -159,13 +295,10 @@ def feed_documents(
 
 
 def gather(cfg: FeedConfig, store: Store, today: dt.date) -> list[WeekDigest]:
-    """Every week's digest, oldest first. With ``output.empty_weeks`` the weeks without
-    papers between the first week and the last ended one get an (empty) digest too."""
-    weeks = store.weeks()
-    if cfg.output.empty_weeks and weeks:
-        last_ended = iso_week(today - dt.timedelta(days=7))
-        weeks = _all_weeks(weeks[0], max(weeks[-1], last_ended))
-    return [group_week(w, store.papers(w), cfg.rules.section_names) for w in sorted(weeks)]
+    """Every week's digest, oldest first (loads every paper: for tools and tests, not
+    for :func:`build`)."""
+    weeks = _weeks(cfg, store.weeks(), today)
+    return [group_week(w, store.papers(w), cfg.rules.section_names) for w in weeks]
 
 
 def site_links(cfg: FeedConfig) -> SiteLinks:
@@ -270,6 +403,36 @@ class _Draft:
     item: feeds.FeedItem
     first: dt.datetime
     """Date of the content, used when the item is new."""
+
+
+def _draft_to_json(draft: _Draft) -> str:
+    item = draft.item
+    return json.dumps(
+        {
+            "id": item.id,
+            "title": item.title,
+            "link": item.link,
+            "summary": item.summary,
+            "content": item.content_html,
+            "first": draft.first.isoformat(),
+        },
+        ensure_ascii=False,
+    )
+
+
+def _draft_from_json(text: str) -> _Draft:
+    data = json.loads(text)
+    first = dt.datetime.fromisoformat(data["first"])
+    item = feeds.FeedItem(
+        id=data["id"],
+        title=data["title"],
+        link=data["link"],
+        published=first,
+        updated=first,
+        content_html=data["content"],
+        summary=data["summary"],
+    )
+    return _Draft(item, first)
 
 
 def _dated(store: Store, draft: _Draft, now: dt.datetime) -> feeds.FeedItem:

@@ -61,6 +61,7 @@ CREATE TABLE paper(
 );
 CREATE INDEX paper_week ON paper(week);
 CREATE INDEX paper_rules ON paper(rules);
+CREATE INDEX paper_theme ON paper(theme, first_seen);
 CREATE TABLE sighting(
     listing_id INTEGER NOT NULL REFERENCES listing(id),
     position INTEGER NOT NULL,
@@ -89,7 +90,8 @@ CREATE TABLE week(
     published TEXT,
     dirty INTEGER NOT NULL DEFAULT 1,
     hash TEXT NOT NULL DEFAULT '',
-    summary TEXT NOT NULL DEFAULT '{}'
+    summary TEXT NOT NULL DEFAULT '[]',
+    item TEXT NOT NULL DEFAULT ''
 );
 """
 
@@ -119,6 +121,21 @@ class Resolution:
     detail: str = ""
     keys: list[tuple[str, str]] = field(default_factory=list)
     """Extra (kind, key) pairs to index the paper under (near-duplicate blocking keys)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WeekState:
+    """What the store knows of one week's rendering."""
+
+    week: str
+    dirty: bool
+    """Its papers changed since the state below was computed."""
+    hash: str
+    """Content hash of the week's digest."""
+    summary: str
+    """Section counts (JSON, see :func:`digest.grouping.summary_to_json`)."""
+    item: str
+    """The week's feed item (JSON), rendered with the digest."""
 
 
 @dataclass(slots=True)
@@ -488,20 +505,28 @@ class Store:
         """Every week that has papers, oldest first."""
         return [str(r[0]) for r in self.db.execute("SELECT DISTINCT week FROM paper ORDER BY week")]
 
-    def week_states(self) -> list[tuple[str, bool, str, str]]:
-        """(week, dirty, content hash, summary JSON) of every week that has had papers,
-        oldest first. Cheap: one row per week, whatever the number of papers."""
-        rows = self.db.execute("SELECT week, dirty, hash, summary FROM week ORDER BY week")
-        return [(str(r[0]), bool(r[1]), str(r[2]), str(r[3])) for r in rows]
+    def week_states(self) -> list[WeekState]:
+        """The state of every week that has had papers, oldest first. Cheap: one row
+        per week, whatever the number of papers."""
+        rows = self.db.execute("SELECT week, dirty, hash, summary, item FROM week ORDER BY week")
+        return [WeekState(str(r[0]), bool(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
 
-    def set_week_state(self, week: str, content_hash: str, summary: str) -> None:
-        """Record a week's content hash and summary, and mark it clean."""
+    def set_week_state(self, week: str, content_hash: str, summary: str, item: str) -> None:
+        """Record a week's content hash, summary and feed item, and mark it clean."""
         self.db.execute(
-            "INSERT INTO week(week, dirty, hash, summary) VALUES(?, 0, ?, ?) "
+            "INSERT INTO week(week, dirty, hash, summary, item) VALUES(?, 0, ?, ?, ?) "
             "ON CONFLICT(week) DO UPDATE SET dirty=0, hash=excluded.hash, "
-            "summary=excluded.summary",
-            (week, content_hash, summary),
+            "summary=excluded.summary, item=excluded.item",
+            (week, content_hash, summary, item),
         )
+
+    def newest_ids(self, theme: str, limit: int) -> list[str]:
+        """Ids of the ``limit`` most recently first-seen papers of a theme."""
+        rows = self.db.execute(
+            "SELECT id FROM paper WHERE theme=? ORDER BY first_seen DESC, id DESC LIMIT ?",
+            (theme, limit),
+        )
+        return [str(r[0]) for r in rows]
 
     def published_weeks(self) -> list[str]:
         """Weeks marked as published (their pages and feed items are frozen)."""
