@@ -143,9 +143,16 @@ def ingest(
             item = ListingInput(item.name, fmt, path=item)
         if progress is not None:
             progress(item.name)
-        data = item.data
+        data, status = item.data, ""
         if data is None and item.path is not None:
             try:
+                st = item.path.stat()
+                # Same size, mtime, ctime and inode as when last hashed: the content cannot have
+                # changed (ctime moves on every write and cannot be set back), so skip reading it.
+                status = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+                if store.listing_stat(item.name) == status:
+                    report.listings_unchanged += 1
+                    continue
                 data = item.path.read_bytes()
             except OSError as err:
                 report.problems.append(
@@ -155,8 +162,10 @@ def ingest(
         if data is None:
             continue
         sha = hashlib.sha256(data).hexdigest()
-        if store.listing_hash(item.name) == sha:
+        if store.listing_hash(item.name) == sha:  # touched, or fetched again: same content
             report.listings_unchanged += 1
+            if status:
+                store.set_listing_stat(item.name, status)
             continue
         listing = read_bytes(data, item.name, ctx, item.format)
         report.problems.extend(listing.problems)
@@ -166,6 +175,8 @@ def ingest(
             item.name, sha, listing.format, listing.date, listing.entries,
             len(listing.problems), resolver,
         )  # fmt: skip
+        if status:
+            store.set_listing_stat(item.name, status)
         report.listings_new += 1
         report.sightings += result.sightings
         report.new_papers += result.new_papers

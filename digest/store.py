@@ -35,6 +35,7 @@ CREATE TABLE listing(
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
     sha256 TEXT NOT NULL,
+    stat TEXT NOT NULL DEFAULT '',
     format TEXT NOT NULL,
     date TEXT,
     entries INTEGER NOT NULL,
@@ -249,6 +250,17 @@ class Store:
         """Content hash of the stored listing called ``name``, or None if never ingested."""
         row = self.db.execute("SELECT sha256 FROM listing WHERE name=?", (name,)).fetchone()
         return str(row[0]) if row else None
+
+    def listing_stat(self, name: str) -> str | None:
+        """The file status (size, mtime, ctime, inode) recorded when the listing's content was last
+        hashed; an unchanged status lets a run skip reading the file at all."""
+        row = self.db.execute("SELECT stat FROM listing WHERE name=?", (name,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_listing_stat(self, name: str, stat: str) -> None:
+        """Record the file status under which the listing's content hash was verified."""
+        with self.transaction():
+            self.db.execute("UPDATE listing SET stat=? WHERE name=?", (stat, name))
 
     def add_listing(
         self,

@@ -60,6 +60,21 @@ def test_rerun_is_byte_identical_and_rewrites_nothing(tmp_path: Path, reference:
     assert {p: p.stat().st_mtime_ns for p in site.rglob("*")} == mtimes
 
 
+def test_changes_are_judged_by_content_not_mtime(tmp_path: Path, reference: tuple) -> None:
+    feed = copy_feed(tmp_path / "feed")
+    digest("run", str(feed), "--today", TODAY)
+    listing = sorted((feed / "listings").glob("*.txt"))[1]
+    os.utime(listing, (time.time() + 100, time.time() + 100))  # touched: same content
+    out = digest("run", str(feed), "--today", TODAY)
+    assert "0 new listings, 0 new papers" in out.stderr and "0 files written" in out.stderr
+    # A real change of content is picked up, whatever the mtime says.
+    stat = listing.stat()
+    listing.write_text(listing.read_text().replace("Mar 14", "Mar 15").replace("Apr 28", "Apr 29"))
+    os.utime(listing, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    out = digest("run", str(feed), "--today", TODAY)
+    assert "1 new listings" in out.stderr
+
+
 def test_new_or_emptied_out_folder_gets_every_file(tmp_path: Path, reference: tuple) -> None:
     feed = copy_feed(tmp_path / "feed")
     digest("run", str(feed), "--today", TODAY)
