@@ -204,15 +204,21 @@ def _apply_identity_overrides(cfg: FeedConfig, store: Store, resolver: Resolver)
 
 
 def tag(cfg: FeedConfig, store: Store, *, rebuild: bool = False) -> int:
-    """Tag every paper not yet tagged with the current rules; papers of published weeks
-    keep their tags unless ``rebuild``. Returns how many papers were (re)tagged."""
+    """Tag papers never tagged (new papers, new versions) and, when the rules changed,
+    re-tag the papers outside published weeks (all papers with ``rebuild``) without
+    re-reading any listing. Returns how many papers were (re)tagged."""
     rules = cfg.rules
+    changed = rebuild or store.meta("rules_fingerprint") != rules.fingerprint
     frozen = [] if rebuild else store.published_weeks()
     results = []
-    for pid, title, abstract in store.untagged(rules.fingerprint, frozen):
+    for pid, title, abstract in store.untagged(rules.fingerprint, frozen, only_new=not changed):
         tagging = rules.tag(title, abstract)
         results.append((pid, tagging.tags, tagging.theme))
-    return store.set_tags(results, rules.fingerprint) if results else 0
+    count = store.set_tags(results, rules.fingerprint) if results else 0
+    if changed:
+        with store.transaction():
+            store.set_meta("rules_fingerprint", rules.fingerprint)
+    return count
 
 
 def run(

@@ -19,10 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from digest import identity
-from digest.identity_overrides import Overrides
+from digest.identity_overrides import PAPER_ID, Overrides
 from digest.models import Entry
 from digest.normalize import title_key
 from digest.store import Resolution, Store
+
+BLOCK_CAP = 50
+"""A blocking key shared by more papers than this is too common to tell anything (a
+boilerplate sentence): it is skipped, so lookups stay cheap however large the store."""
 
 
 @dataclass(slots=True)
@@ -52,7 +56,7 @@ class Resolver:
                 continue
             found = (
                 store.find(other)
-                if other.startswith("p")
+                if PAPER_ID.match(other)
                 else store.papers_by_key("title", [other])
             )
             found = [p for p in found if allowed(p)]
@@ -62,19 +66,35 @@ class Resolver:
         if entry.source_id:
             found = [p for p in store.papers_by_key("id", [entry.source_id]) if allowed(p)]
             if found:
-                return Resolution(found[0], "source-id", 1.0, entry.source_id)
+                return Resolution(
+                    found[0], "source-id", 1.0, entry.source_id, self._new_text_keys(store, entry)
+                )
 
         found = [p for p in store.papers_by_key("title", [key]) if allowed(p)]
         if found:
-            return Resolution(found[0], "title", 1.0, "same title after normalisation")
+            return Resolution(
+                found[0],
+                "title",
+                1.0,
+                "same title after normalisation",
+                self._new_text_keys(store, entry),
+            )
 
         blocks = identity.block_keys(entry.title, entry.abstract) if self.fuzzy else []
         keys = [("block", k) for k in blocks]
         if blocks:
-            ids = [p for p in store.papers_by_key("block", blocks) if allowed(p)]
+            ids = [p for p in store.block_candidates(blocks, BLOCK_CAP) if allowed(p)]
             candidates = [identity.Candidate(*row) for row in store.paper_texts(ids)]
             decision = identity.decide(entry.title, entry.abstract, candidates)
             if decision is not None:
-                return Resolution(decision.paper_id, decision.rule, decision.score,
-                                  decision.reason, keys)  # fmt: skip
+                return Resolution(
+                    decision.paper_id, decision.rule, decision.score, decision.reason, keys
+                )
         return Resolution(None, "new", keys=keys)
+
+    def _new_text_keys(self, store: Store, entry: Entry) -> list[tuple[str, str]]:
+        """Blocking keys of a new version of a known paper, so that a later version
+        can find the paper through this one; none when this exact text is known."""
+        if not self.fuzzy or store.has_text(entry.title, entry.abstract):
+            return []
+        return [("block", k) for k in identity.block_keys(entry.title, entry.abstract)]

@@ -458,17 +458,37 @@ class Store:
         )
         return [str(r[0]) for r in rows]
 
+    def block_candidates(self, keys: Sequence[str], cap: int) -> list[str]:
+        """Papers sharing a near-duplicate blocking key, oldest first; a key held by more
+        than ``cap`` papers is skipped."""
+        found: dict[str, str] = {}
+        for key in keys:
+            rows = self.db.execute(
+                "SELECT k.paper_id, p.first_seen FROM paper_key k JOIN paper p ON p.id = k.paper_id"
+                " WHERE k.kind='block' AND k.key=? LIMIT ?",
+                (key, cap + 1),
+            ).fetchall()
+            if len(rows) <= cap:
+                found.update((str(r[0]), str(r[1])) for r in rows)
+        return sorted(found, key=lambda pid: (found[pid], pid))
+
+    def has_text(self, title: str, abstract: str) -> bool:
+        """True when exactly this title and abstract were stored before."""
+        digest = stable_hash(title, abstract, length=24)
+        return self.db.execute("SELECT 1 FROM text WHERE hash=?", (digest,)).fetchone() is not None
+
     def paper_texts(self, paper_ids: Sequence[str]) -> list[tuple[str, str, str]]:
-        """(id, shown title, shown abstract) of papers, in the order given."""
-        out = []
+        """(id, title, abstract) of every distinct version of each paper (the shown one
+        first), papers in the order given: a new sighting is compared with each."""
+        out: list[tuple[str, str, str]] = []
         for pid in paper_ids:
-            row = self.db.execute(
+            rows = self.db.execute(
                 "SELECT t.title, t.abstract FROM paper p JOIN text t ON t.id = p.text_id "
-                "WHERE p.id=?",
-                (pid,),
-            ).fetchone()
-            if row:
-                out.append((pid, str(row[0]), str(row[1])))
+                "WHERE p.id=:id UNION SELECT t.title, t.abstract FROM sighting s "
+                "JOIN text t ON t.id = s.text_id WHERE s.paper_id=:id",
+                {"id": pid},
+            ).fetchall()
+            out.extend((pid, str(r[0]), str(r[1])) for r in rows)
         return out
 
     def paper_refs(self, paper_id: str) -> set[str]:
@@ -481,16 +501,22 @@ class Store:
     # -- tags -----------------------------------------------------------------------------
 
     def untagged(
-        self, fingerprint: str, frozen: Sequence[str] = ()
+        self, fingerprint: str, frozen: Sequence[str] = (), *, only_new: bool = False
     ) -> Iterator[tuple[str, str, str]]:
-        """(id, title, abstract) of papers not tagged with rules ``fingerprint`` outside
-        the ``frozen`` weeks."""
-        marks = ",".join("?" * len(frozen))
-        query = (
-            "SELECT p.id, t.title, t.abstract FROM paper p JOIN text t ON t.id = p.text_id "
-            "WHERE p.rules != ?" + (f" AND p.week NOT IN ({marks})" if frozen else "")
-        )
-        for row in self.db.execute(query, (fingerprint, *frozen)).fetchall():
+        """(id, title, abstract) of papers to tag: never tagged (new papers, new versions),
+        and unless ``only_new`` also those tagged under other rules than ``fingerprint``
+        outside the ``frozen`` (published) weeks. ``only_new`` uses an index: its cost
+        grows with the new papers only."""
+        select = "SELECT p.id, t.title, t.abstract FROM paper p JOIN text t ON t.id = p.text_id "
+        if only_new:
+            rows = self.db.execute(select + "WHERE p.rules = ''")
+        else:
+            marks = ",".join("?" * len(frozen))
+            outside = f" AND p.week NOT IN ({marks})" if frozen else ""
+            rows = self.db.execute(
+                select + f"WHERE p.rules = '' OR (p.rules != ?{outside})", (fingerprint, *frozen)
+            )
+        for row in rows.fetchall():
             yield str(row[0]), str(row[1]), str(row[2])
 
     def set_tags(self, rows: Iterable[tuple[str, Sequence[str], str]], fingerprint: str) -> int:
@@ -620,7 +646,7 @@ class Store:
 
     def find(self, reference: str) -> list[str]:
         """Paper ids for an id, a source id (``arxiv:...``) or a title (exact key, then
-        substring of the shown title)."""
+        substring of any version's title)."""
         if self.db.execute("SELECT 1 FROM paper WHERE id=?", (reference,)).fetchone():
             return [reference]
         for kind, key in (("id", reference), ("title", title_key(reference))):
@@ -628,8 +654,9 @@ class Store:
             if found:
                 return found
         rows = self.db.execute(
-            "SELECT p.id FROM paper p JOIN text t ON t.id = p.text_id "
-            "WHERE t.title LIKE ? ESCAPE '\\' ORDER BY p.first_seen LIMIT 20",
+            "SELECT DISTINCT p.id, p.first_seen FROM sighting s JOIN text t ON t.id = s.text_id "
+            "JOIN paper p ON p.id = s.paper_id WHERE t.title LIKE ? ESCAPE '\\' "
+            "ORDER BY p.first_seen, p.id LIMIT 20",
             ("%" + reference.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
         )
         return [str(r[0]) for r in rows]

@@ -41,7 +41,7 @@ def test_title_key_is_idempotent(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-# LaTeX markup is case-sensitive by nature (\\b is not \\B), so it is left out here.
+# LaTeX markup is case-sensitive by nature (\b is not \B), so it is left out here.
 @given(
     st.text(
         st.characters(min_codepoint=32, max_codepoint=0x24F, blacklist_characters="\\$"),

@@ -1,0 +1,460 @@
+"""Near-duplicate paper identity: blocking keys and the guarded fuzzy match (pure functions).
+
+Input: a new sighting's title and abstract (listing text, raw or cleaned: entities,
+LaTeX, case, dashes, quotes and whitespace are normalised here) and, for
+:func:`decide`, the stored papers that share one of its :func:`block_keys`.
+Output: short blocking keys, and a :class:`Decision` naming the stored paper
+that is the same paper (or ``None``).
+
+The store tries source ids and exact title keys first; this module is the third
+rule. Two ways to be the same paper:
+
+- ``abstract``: the abstracts (minus "code is available at ..." sentences) are
+  near-identical text, whatever the titles say (a retitled version);
+- ``fuzzy``: the titles differ only in form (hyphenation, British/American
+  spelling, plurals, a one-letter typo, function words, word order) and the
+  abstracts are related (a revised version).
+
+:func:`guard` is what keeps sequels and siblings apart: titles that differ in
+numbers, part or version markers (``2``, ``v2``, ``II``, ``++``), Greek letters,
+names or any other content word are never merged on title similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz.distance import Indel, Levenshtein
+
+from digest.latex import to_unicode
+from digest.normalize import title_key
+
+ABSTRACT_SAME = 0.85
+"""Word-level similarity at or above which two abstracts are the same text. Distinct seed
+papers reach 0.76 at most (a journal extension sharing its project page); a v2 with a
+sentence edited and one added stays above 0.9."""
+ABSTRACT_RELATED = 0.4
+"""Word-level similarity a guard-clean title pair needs from its abstracts (unrelated
+abstracts average 0.12; apart from one journal extension at 0.76, distinct seed papers
+stay under 0.34)."""
+MIN_ABSTRACT_WORDS = 25
+"""Shorter abstracts are too generic to identify a paper on their own."""
+SENTENCE_KEYS = 6
+"""Abstract sentences hashed into blocking keys (the longest ones: the most specific)."""
+MIN_SENTENCE_WORDS = 6
+TYPO_MIN_LENGTH = 8
+"""A one-letter difference counts as a typo only in words at least this long (``Mistral``
+and ``Mixtral`` are names, not typos)."""
+
+FUNCTION_WORDS = frozenset((
+    "a", "an", "the", "of", "for", "in", "on", "at", "to", "with", "and", "or", "via", "by",
+    "from", "into", "onto", "towards", "toward", "using", "through", "its", "their", "our",
+    "is", "are", "as",
+))  # fmt: skip
+"""Words whose presence or absence never makes a title another paper's."""
+_KIND_WORDS = frozenset((
+    "survey", "surveys", "review", "overview", "tutorial", "primer", "benchmark", "benchmarks",
+    "benchmarking", "dataset", "datasets", "corpus", "challenge", "competition", "report",
+    "reproduction", "reproducibility", "replication", "revisited", "revisiting", "extended",
+    "extension", "erratum", "corrigendum", "comment", "reply", "response", "position",
+    "perspective", "roadmap", "retrospective", "lessons", "workshop", "thesis", "appendix",
+    "supplementary", "demo", "demonstration",
+))  # fmt: skip
+_SIZE_WORDS = frozenset((
+    "plus", "pro", "max", "ultra", "lite", "mini", "nano", "micro", "tiny", "small", "base",
+    "medium", "large", "huge", "giant", "xl", "xxl", "turbo", "next",
+))  # fmt: skip
+_GREEK_NAMES = (
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi",
+    "psi", "omega",
+)  # fmt: skip
+_GREEK = frozenset(_GREEK_NAMES)
+_ROMAN = {"ii": 2, "iii": 3, "iv": 4, "vi": 6, "vii": 7, "viii": 8, "ix": 9}
+_ROMAN_AFTER = {"i": 1, "v": 5, "x": 10}
+"""Ambiguous numerals (the pronoun ``I``, ``v``, ``x``), read as numbers only after these:"""
+_PART_WORDS = frozenset(("part", "phase", "stage", "volume", "vol", "chapter", "book", "step"))
+_NOT_CONTENT = FUNCTION_WORDS | _GREEK | frozenset(_ROMAN)
+
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_NON_WORD = re.compile(r"[^\w+]+|_+")  # the split normalize.title_key uses
+_DIGITS = re.compile(r"\d+")
+_PU = re.compile(r"^[a-z]pus$")  # GPUs, TPUs, NPUs: plurals, unlike corpus or status
+_WORD = re.compile(r"[^\W_]+")
+_TITLE_SEPARATOR = re.compile(r":|\s[-‐‑‒–—―]{1,2}\s")
+# A sentence ends at . ! ? before a space, or before a capitalised word when a listing
+# lost the space ("instructions.Although").
+_SENTENCE_END = re.compile(r"[.!?](?:\s+|(?=[A-Z][a-z]))")
+_GREEK_CHARS = str.maketrans(
+    {ch: f" {name} " for ch, name in zip("αβγδεζηθικλμνξοπρστυφχψω", _GREEK_NAMES, strict=True)}
+    | {"ϵ": " epsilon ", "ς": " sigma ", "ϕ": " phi "}
+)
+_ASCII_PUNCTUATION = bytes(c for c in range(128) if not chr(c).isalnum())
+_PUNCTUATION_TO_SPACE = bytes.maketrans(_ASCII_PUNCTUATION, b" " * len(_ASCII_PUNCTUATION))
+# Sentences that come and go between versions or are shared by sibling papers: a link,
+# or something (code, data, a demo) being available (see _boilerplate).
+_THINGS = (
+    "code", "project", "website", "demo", "implementation", "checkpoint", "weight", "model",
+    "data", "benchmark", "source", "tool", "librar", "package", "page",
+)  # fmt: skip
+_SPELLING_ENDINGS = (
+    "ise", "ises", "ised", "ising", "isation", "isations", "iser", "isers", "our", "elling",
+    "elled", "eller", "ellers", "tre", "ogue",
+)  # fmt: skip
+_SPELLING = (
+    (re.compile(r"is(e|es|ed|ing|ation|ations|er|ers)$"), r"iz\1"),
+    (re.compile(r"^(\w{3,})our$"), r"\1or"),
+    (re.compile(r"ell(ing|ed|er|ers)$"), r"el\1"),
+    (re.compile(r"^(\w{3,})tre$"), r"\1ter"),
+    (re.compile(r"^(\w{3,})ogue$"), r"\1og"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A stored paper that shares a blocking key with the new sighting."""
+
+    paper_id: str
+    """The stored paper's id."""
+    title: str
+    """Its (newest) title, as stored."""
+    abstract: str
+    """Its (newest) abstract, as stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Why a new sighting is an already stored paper."""
+
+    paper_id: str
+    """The stored paper it belongs to."""
+    rule: str
+    """``fuzzy`` (near-equal titles, related abstracts) or ``abstract`` (same abstract)."""
+    score: float
+    """The similarity behind the rule, 0..1."""
+    reason: str
+    """One sentence for ``digest explain``."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Title:
+    numbers: tuple[str, ...]
+    """Digit runs and part numerals (``II`` -> ``2``), in title order."""
+    pluses: int
+    greek: tuple[str, ...]
+    content: tuple[str, ...]
+    """Content words: function words, numbers, Greek letters and ``+`` taken out, one
+    spelling per word."""
+    plain: frozenset[str]
+    """Content words written in lower or Title case somewhere (not names like ``LLaMA``)."""
+
+
+def _key_bytes(kind: str, data: bytes) -> str:
+    return kind + hashlib.blake2b(data, digest_size=6).hexdigest()
+
+
+def _key(kind: str, text: str) -> str:
+    return _key_bytes(kind, text.encode())
+
+
+def _title_words(title: str) -> list[str]:
+    """``title_key(title).split()``, with a fast path for plain ASCII titles."""
+    if title.isascii() and "&" not in title and "$" not in title and "\\" not in title:
+        return _NON_WORD.sub(" ", _ASCII_CONTROL.sub("", title).casefold()).split()
+    return title_key(title).split()
+
+
+@lru_cache(maxsize=65536)
+def _canon(word: str) -> str:
+    """One spelling per word: singular, American spelling."""
+    if len(word) < 4 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("s") and (not word.endswith(("ss", "us", "is")) or _PU.match(word)):
+        word = word[:-1]
+    if word.endswith(_SPELLING_ENDINGS):
+        for pattern, repl in _SPELLING:
+            word = pattern.sub(repl, word)
+    return word
+
+
+def _is_part_numeral(words: list[str], i: int) -> bool:
+    return words[i] in _ROMAN_AFTER and i > 0 and words[i - 1] in _PART_WORDS
+
+
+def _content_of(words: list[str]) -> tuple[str, ...]:
+    content = []
+    for i, w in enumerate(words):
+        if w in _NOT_CONTENT or (w in _ROMAN_AFTER and _is_part_numeral(words, i)):
+            continue
+        # Numbers and '+' are compared on their own; ``Sub-1-Bit`` and ``Sub1-Bit`` are
+        # then one spelling.
+        if not w.isalpha():
+            w = _DIGITS.sub("", w.replace("+", ""))
+        if w:
+            content.append(_canon(w))
+    return tuple(content)
+
+
+@lru_cache(maxsize=8192)
+def _content(title: str) -> tuple[str, ...]:
+    return _content_of(_title_words(title))
+
+
+@lru_cache(maxsize=8192)
+def _title(title: str) -> _Title:
+    words = _title_words(title)
+    numbers: list[str] = []
+    for i, w in enumerate(words):
+        if w in _ROMAN:
+            numbers.append(str(_ROMAN[w]))
+        elif _is_part_numeral(words, i):
+            numbers.append(str(_ROMAN_AFTER[w]))
+        elif not w.isalpha():
+            numbers.extend(m.lstrip("0") or "0" for m in _DIGITS.findall(w))
+    raw = _WORD.findall(title)
+    return _Title(
+        numbers=tuple(numbers),
+        pluses=sum(w.count("+") for w in words),
+        greek=tuple(sorted(w for w in words if w in _GREEK)),
+        content=_content_of(words),
+        plain=frozenset(_canon(t.casefold()) for t in raw if t[1:].islower() or len(t) == 1),
+    )
+
+
+@lru_cache(maxsize=256)
+def _sentences(text: str) -> tuple[str, ...]:
+    """Case-folded sentences, entities, LaTeX, Unicode variants and whitespace runs resolved."""
+    if "&" in text:
+        text = html.unescape(text)
+    if "$" in text or "\\" in text:
+        text = to_unicode(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text or "\xa0" in text:
+        text = " ".join(text.split())
+    # Case is folded after splitting: the split looks for capitals.
+    if text.isascii():
+        return tuple(s.casefold() for s in _SENTENCE_END.split(text) if s)
+    return tuple(_fold(s) for s in _SENTENCE_END.split(text) if s)
+
+
+def _fold(sentence: str) -> str:
+    sentence = sentence.casefold()
+    return sentence if sentence.isascii() else sentence.translate(_GREEK_CHARS)
+
+
+def _boilerplate(s: str) -> bool:
+    """A link, or an availability statement ("code is available at ...")."""
+    # Spelled out rather than any() over tuples: three times faster, and this runs for
+    # the longest sentences of every new paper.
+    if "http" in s or "github" in s or "www." in s or "huggingface.co" in s:
+        return True
+    if not (
+        "availab" in s
+        or "releas" in s
+        or "public" in s
+        or "open-source" in s
+        or "open source" in s
+        or "accessib" in s
+    ):
+        return False
+    return any(t in s for t in _THINGS)
+
+
+def _sentence_key(sentence: str) -> str:
+    """Key of a folded sentence: letters and digits only (spaces and punctuation out)."""
+    if sentence.isascii():
+        return _key_bytes("a", sentence.encode().translate(None, _ASCII_PUNCTUATION))
+    return _key("a", "".join(_WORD.findall(sentence)))
+
+
+@lru_cache(maxsize=2048)
+def _abstract_keys(abstract: str) -> tuple[str, ...]:
+    """Keys of the longest sentences, boilerplate excluded (length in characters after
+    whitespace collapsing, so line breaks, entities and LaTeX do not change the choice)."""
+    keys = set()
+    for sentence in sorted(_sentences(abstract), key=len, reverse=True)[: SENTENCE_KEYS + 2]:
+        if sentence.count(" ") + 1 >= MIN_SENTENCE_WORDS and not _boilerplate(sentence):
+            keys.add(_sentence_key(sentence))
+            if len(keys) == SENTENCE_KEYS:
+                break
+    return tuple(sorted(keys))
+
+
+@lru_cache(maxsize=512)  # ~15 kB each
+def _abstract_words(abstract: str) -> tuple[str, ...]:
+    """Folded words of the abstract, boilerplate sentences left out."""
+    body = " ".join(s for s in _sentences(abstract) if not _boilerplate(s))
+    if body.isascii():  # the same words as _WORD.findall, three times faster
+        return tuple(body.encode().translate(_PUNCTUATION_TO_SPACE).decode().split())
+    return tuple(_WORD.findall(body))
+
+
+def block_keys(title: str, abstract: str) -> list[str]:
+    """At most ``3 + SENTENCE_KEYS`` short keys (``t``/``a`` + 12 hex digits); versions of
+    one paper share at least one, unrelated papers rarely do.
+
+    ``t`` keys hash the title skeleton (content words without numbers, markers, Greek
+    letters or hyphenation) of the whole title and of its parts around the first colon
+    or spaced dash (or of its halves); ``a`` keys hash the longest abstract sentences,
+    boilerplate excluded.
+    """
+    keys = set(_abstract_keys(abstract))
+    parts = _TITLE_SEPARATOR.split(html.unescape(title) if "&" in title else title, maxsplit=1)
+    if len(parts) == 2:
+        head, tail = _content(parts[0]), _content(parts[1])
+        whole = head + tail
+    else:
+        # Halves stand in for head and tail: a typo or a changed word in one half
+        # leaves the other.
+        whole = _content(title)
+        half = len(whole) // 2
+        head, tail = (whole[:half], whole[half:]) if len(whole) >= 5 else ((), ())
+    if whole:
+        keys.add(_key("t", "".join(whole)))
+    if head and len("".join(head)) >= 4:
+        keys.add(_key("t", "".join(head)))
+    if len(tail) >= 3:
+        keys.add(_key("t", "".join(tail)))
+    return sorted(keys)
+
+
+def _join_away(words: Counter[str], other: list[str], spare: Counter[str]) -> None:
+    """Drop from ``words`` those that are 2-3 consecutive ``other`` words written together
+    (``pretrained`` / ``pre trained``), and those words from ``spare``."""
+    for size in (2, 3):
+        for i in range(len(other) - size + 1):
+            run = other[i : i + size]
+            joined = "".join(run)
+            if words[joined] and all(spare[w] for w in run):
+                words[joined] -= 1
+                spare.subtract(run)
+    words += Counter()  # drop zero counts
+    spare += Counter()
+
+
+def _show(words: Sequence[str]) -> str:
+    return ", ".join(f"'{w}'" for w in words) if words else "none"
+
+
+_Difference = tuple[str, str, str]
+"""What differs, shown for the first title, shown for the second."""
+
+
+def _content_difference(a: _Title, b: _Title) -> _Difference | None:
+    if Counter(a.content) == Counter(b.content) or "".join(a.content) == "".join(b.content):
+        return None
+    only_a, only_b = (
+        Counter(a.content) - Counter(b.content),
+        Counter(b.content) - Counter(a.content),
+    )
+    _join_away(only_a, list(b.content), only_b)
+    _join_away(only_b, list(a.content), only_a)
+    for wa in sorted(only_a):
+        for wb in sorted(only_b):
+            if (
+                only_b[wb]
+                and min(len(wa), len(wb)) >= TYPO_MIN_LENGTH
+                and wa in a.plain
+                and wb in b.plain
+                and Levenshtein.distance(wa, wb, score_cutoff=1) <= 1
+            ):
+                only_a[wa] -= 1
+                only_b[wb] -= 1
+                break
+    left_a, left_b = sorted((+only_a).elements()), sorted((+only_b).elements())
+    if not left_a and not left_b:
+        return None
+    words = set(left_a) | set(left_b)
+    if words & _KIND_WORDS:
+        what = "the kind of paper differs (survey, benchmark, extension, ...)"
+    elif words & _SIZE_WORDS:
+        what = "model size or version words differ"
+    elif not words <= (a.plain | b.plain):
+        what = "names differ"
+    else:
+        what = "content words differ"
+    return what, _show(left_a), _show(left_b)
+
+
+def _difference(a: _Title, b: _Title) -> _Difference | None:
+    if a.numbers != b.numbers:
+        only_a = list((Counter(a.numbers) - Counter(b.numbers)).elements())
+        only_b = list((Counter(b.numbers) - Counter(a.numbers)).elements())
+        if not only_a and not only_b:
+            return "numbers appear in another order", _show(a.numbers), _show(b.numbers)
+        return "numbers or part/version markers differ", _show(only_a), _show(only_b)
+    if a.pluses != b.pluses:
+        return "sequel markers differ", "+" * a.pluses or "none", "+" * b.pluses or "none"
+    if a.greek != b.greek:
+        return "Greek letters differ", _show(a.greek), _show(b.greek)
+    return _content_difference(a, b)
+
+
+def guard(title_a: str, title_b: str) -> str | None:
+    """Why two titles must not be merged on title similarity, or ``None`` when they differ
+    only in form (case, punctuation, hyphenation, spelling, plurals, function words,
+    word order or a one-letter typo in a long word).
+
+    Symmetric: the reason names the same difference whichever title comes first, shown
+    in argument order (``sequel markers differ: ++ vs none``).
+    """
+    swapped = title_b < title_a
+    first, second = (title_b, title_a) if swapped else (title_a, title_b)
+    found = _difference(_title(first), _title(second))
+    if found is None:
+        return None
+    what, shown_a, shown_b = found
+    if swapped:
+        shown_a, shown_b = shown_b, shown_a
+    return f"{what}: {shown_a} vs {shown_b}"
+
+
+def _similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    return float(Indel.normalized_similarity(a, b)) if a and b else 0.0
+
+
+def _judge(title: str, abstract: str, cand: Candidate) -> Decision | None:
+    new, old = _abstract_words(abstract), _abstract_words(cand.abstract)
+    short = min(len(new), len(old)) < MIN_ABSTRACT_WORDS
+    sim = _similarity(new, old)
+    if not short and sim >= ABSTRACT_SAME:
+        why = guard(title, cand.title)
+        titles = f"though {why}" if why else "and the titles differ only in form"
+        return Decision(cand.paper_id, "abstract", round(sim, 4),
+                        f"the abstracts are {sim:.0%} the same text {titles}")  # fmt: skip
+    if not short and sim < ABSTRACT_RELATED:
+        return None
+    if guard(title, cand.title) is not None:
+        return None
+    if short:
+        # Without an abstract to compare, equal-in-form titles are all the evidence there is.
+        score = 0.5
+        why = "one abstract is missing or too short to compare"
+    else:
+        score = sim
+        why = f"the abstracts share {sim:.0%} of their text"
+    return Decision(cand.paper_id, "fuzzy", round(score, 4),
+                    f"the titles differ only in form and {why}")  # fmt: skip
+
+
+def decide(title: str, abstract: str, candidates: Sequence[Candidate]) -> Decision | None:
+    """The candidate that is the same paper as (``title``, ``abstract``), or ``None``.
+
+    Several matches: the highest score wins, the earlier candidate on a tie.
+    """
+    best: Decision | None = None
+    for cand in candidates:
+        decision = _judge(title, abstract, cand)
+        if decision is not None and (best is None or decision.score > best.score):
+            best = decision
+    return best
