@@ -2,7 +2,17 @@
 
 Input: the ``tags``, ``themes`` and ``catch_all`` sections of feed.yaml (plain
 data plus positions). Output: a :class:`RuleSet` whose :meth:`RuleSet.tag`
-gives a paper's tags and its one primary theme.
+gives a paper's tags and its one primary theme, and whose
+:meth:`RuleSet.explain` says why. Every problem is reported with its position,
+all at once, before anything runs.
+
+A tag matches when one of its ``any`` terms (if it has any), all of its ``all``
+terms and none of its ``none`` terms are found. Its score is the tag's
+``weight`` times the sum of the weights of the matched ``any`` and ``all``
+terms; below ``min_score`` the tag does not match. A theme groups tags; the
+primary theme is the matching theme with the highest ``priority``, then the
+highest score (sum of its matched tags' scores), then the first in feed.yaml.
+Papers with no matching theme go to ``catch_all``.
 
 Term syntax (a string in an ``any``/``all``/``none`` list):
 
@@ -12,39 +22,36 @@ Term syntax (a string in an ``any``/``all``/``none`` list):
 - ``quantiz*``: ``*`` at a word's end matches any word continuation.
 - ``title:`` or ``abstract:`` in front scopes a term to one field.
 - ``case:`` in front makes it case-sensitive (for acronyms: ``case:MoE``).
-- ``re:`` in front makes the rest a regular expression (case-insensitive).
+- ``re:`` in front (last) makes the rest a regular expression (case-insensitive
+  unless ``case:``), searched in the folded text (see :func:`digest.matcher.fold`).
+- A mapping spells the same without prefixes and adds a weight:
+  ``{term: MoE, case: true, field: title, weight: 2}`` or ``{regex: '...'}``.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import difflib
+import json
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from typing import Any
 
 from digest.errors import Problem
+from digest.matcher import FIELDS, Matcher, Term, fold, make_term
 from digest.normalize import stable_hash
 from digest.yamlsrc import Path, Source
 from digest.yamlsrc import describe as _kind
 
-FIELDS = ("title", "abstract")
 TAG_KEYS = {"any", "all", "none", "field", "weight", "min_score"}
 THEME_KEYS = {"name", "tags", "priority"}
+TERM_KEYS = {"term", "regex", "field", "case", "weight"}
+FIELD_CHOICES = {"title": ("title",), "abstract": ("abstract",), "both": FIELDS}
+PREFIXES = ("title", "abstract", "case", "re")
+LISTS = ("any", "all", "none")
 DEFAULT_CATCH_ALL = "Other papers"
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """One compiled term."""
-
-    source: str
-    """The term as written in feed.yaml."""
-    fields: tuple[str, ...]
-    """Fields it is matched in."""
-    pattern: re.Pattern[str]
-    """Compiled matcher over the folded field text."""
-    case: bool = False
-    """Matched against the text with its case kept."""
+SEMANTICS = "rules-2"
+"""Part of every fingerprint: bump when matching changes meaning, so stores re-tag."""
+_EPSILON = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +60,15 @@ class TagRule:
 
     name: str
     any: tuple[Term, ...]
+    """At least one must match (when not empty)."""
     all: tuple[Term, ...]
+    """Every one must match."""
     none: tuple[Term, ...]
+    """None may match."""
     weight: float = 1.0
+    """Multiplies the sum of the matched terms' weights."""
     min_score: float = 0.0
+    """The tag matches only with at least this score."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +81,18 @@ class ThemeRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ThemeScore:
+    """How one matching theme ranks for one paper."""
+
+    name: str
+    priority: float
+    score: float
+    """Sum of the scores of its matched tags."""
+    tags: tuple[str, ...]
+    """Its matched tags."""
+
+
+@dataclass(frozen=True, slots=True)
 class Tagging:
     """The outcome of tagging one paper."""
 
@@ -78,6 +102,42 @@ class Tagging:
     """Primary theme, or the catch-all name."""
     matches: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Tag -> the ``any``/``all`` terms that matched it (for explain)."""
+    scores: dict[str, float] = field(default_factory=dict)
+    """Tag -> its score."""
+    ranking: tuple[ThemeScore, ...] = ()
+    """Every matching theme, best first (the first is :attr:`theme`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TermHit:
+    """One term found in one field of one paper."""
+
+    list: str
+    """``any``, ``all`` or ``none``."""
+    term: Term
+    field: str
+    excerpt: str
+    """The matched text with a little context, from the folded field."""
+
+
+@dataclass(frozen=True, slots=True)
+class TagVerdict:
+    """Why one tag did or did not match one paper."""
+
+    name: str
+    matched: bool
+    score: float
+    reason: str
+    hits: tuple[TermHit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Everything :meth:`RuleSet.explain` found out about one paper."""
+
+    tagging: Tagging
+    tags: tuple[TagVerdict, ...]
+    """Tags with at least one term found, in configuration order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +148,32 @@ class RuleSet:
     themes: tuple[ThemeRule, ...]
     catch_all: str = DEFAULT_CATCH_ALL
     fingerprint: str = ""
-    """Changes whenever the rules change (decides re-tagging)."""
+    """Changes whenever the rules change meaning (decides re-tagging)."""
+    terms: tuple[Term, ...] = field(init=False, compare=False, repr=False)
+    """Every term of every tag, indexed by :attr:`Term.id`."""
+    _matcher: Matcher = field(init=False, compare=False, repr=False)
+    _rule_of: tuple[int, ...] = field(init=False, compare=False, repr=False)
+    """Term id -> index of the tag it can make match (-1 for ``none`` terms)."""
+    _themes_of: dict[str, tuple[int, ...]] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_id: dict[int, tuple[Term, int]] = {}
+        for index, rule in enumerate(self.tags):
+            for t in (*rule.any, *rule.all):
+                by_id[t.id] = (t, index)
+            for t in rule.none:
+                by_id[t.id] = (t, -1)
+        if sorted(by_id) != list(range(len(by_id))):
+            raise ValueError("term ids must number the terms 0..n-1")
+        terms = tuple(by_id[i][0] for i in range(len(by_id)))
+        themes_of: dict[str, list[int]] = {}
+        for index, theme in enumerate(self.themes):
+            for tag in theme.tags:
+                themes_of.setdefault(tag, []).append(index)
+        object.__setattr__(self, "terms", terms)
+        object.__setattr__(self, "_matcher", Matcher(terms))
+        object.__setattr__(self, "_rule_of", tuple(by_id[i][1] for i in range(len(by_id))))
+        object.__setattr__(self, "_themes_of", {k: tuple(v) for k, v in themes_of.items()})
 
     @property
     def section_names(self) -> list[str]:
@@ -97,191 +182,380 @@ class RuleSet:
 
     def tag(self, title: str, abstract: str) -> Tagging:
         """Tags and primary theme of one paper."""
-        texts = {"title": fold(title), "abstract": fold(abstract)}
-        raw = {"title": fold(title, keep_case=True), "abstract": fold(abstract, keep_case=True)}
-        matched: dict[str, tuple[str, ...]] = {}
+        in_title, in_abstract = self.scan(title, abstract)
+        return self.decide(in_title | in_abstract)
+
+    def tag_many(self, papers: Iterable[tuple[str, str]]) -> list[Tagging]:
+        """:meth:`tag` for many (title, abstract) pairs, in order."""
+        return [self.tag(title, abstract) for title, abstract in papers]
+
+    def scan(self, title: str, abstract: str) -> tuple[set[int], set[int]]:
+        """Ids of the terms found in the title and in the abstract (in their own fields)."""
+        return self._matcher.scan(title, abstract)
+
+    def decide(self, hits: Set[int]) -> Tagging:
+        """Tags and primary theme from the ids of the terms found in a paper."""
+        matches: dict[str, tuple[str, ...]] = {}
         scores: dict[str, float] = {}
+        for index in sorted({self._rule_of[t] for t in hits} - {-1}):
+            rule = self.tags[index]
+            score = _score(rule, hits)
+            if score is not None:
+                found = [t for t in rule.any if t.id in hits]
+                matches[rule.name] = tuple(t.source for t in (*found, *rule.all))
+                scores[rule.name] = score
+        ranking = self._rank(scores)
+        theme = ranking[0].name if ranking else self.catch_all
+        return Tagging(tuple(matches), theme, matches, scores, ranking)
+
+    def _rank(self, scores: dict[str, float]) -> tuple[ThemeScore, ...]:
+        candidates = sorted({i for tag in scores for i in self._themes_of.get(tag, ())})
+        ranked: list[tuple[tuple[float, float, int], ThemeScore]] = []
+        for index in candidates:
+            theme = self.themes[index]
+            got = tuple(t for t in theme.tags if t in scores)
+            total = sum(scores[t] for t in got)
+            ranked.append(
+                (
+                    (-theme.priority, -total, index),
+                    ThemeScore(theme.name, theme.priority, total, got),
+                )
+            )
+        ranked.sort(key=lambda pair: pair[0])
+        return tuple(score for _, score in ranked)
+
+    def explain(self, title: str, abstract: str) -> Explanation:
+        """The tagging of one paper with the terms found per field and each tag's verdict."""
+        found = self.scan(title, abstract)
+        hits = found[0] | found[1]
+        tagging = self.decide(hits)
+        texts = (title, abstract)
+        verdicts = []
         for rule in self.tags:
-            hits = tuple(t.source for t in rule.any if _hit(t, texts, raw))
-            if rule.any and not hits:
-                continue
-            if not all(_hit(t, texts, raw) for t in rule.all):
-                continue
-            if any(_hit(t, texts, raw) for t in rule.none):
-                continue
-            score = rule.weight * (len(hits) + len(rule.all))
-            if score < rule.min_score:
-                continue
-            matched[rule.name] = hits + tuple(t.source for t in rule.all)
-            scores[rule.name] = score
-        theme = self.catch_all
-        best: tuple[float, float, int] | None = None
-        for order, th in enumerate(self.themes):
-            got = [scores[t] for t in th.tags if t in scores]
-            if not got:
-                continue
-            key = (th.priority, sum(got), -order)
-            if best is None or key > best:
-                best, theme = key, th.name
-        return Tagging(tags=tuple(matched), theme=theme, matches=matched)
+            term_hits = tuple(
+                TermHit(name, t, FIELDS[fi], _excerpt(t, texts[fi]))
+                for name, terms in zip(LISTS, (rule.any, rule.all, rule.none), strict=True)
+                for t in terms
+                for fi in (0, 1)
+                if t.id in found[fi]
+            )
+            if term_hits:
+                score, reason = _judge(rule, hits)
+                verdicts.append(
+                    TagVerdict(rule.name, score is not None, score or 0.0, reason, term_hits)
+                )
+        return Explanation(tagging, tuple(verdicts))
 
 
-def fold(text: str, *, keep_case: bool = False) -> str:
-    """Case- and width-folded text with runs of separators turned into one space."""
-    text = unicodedata.normalize("NFKC", text)
-    if not keep_case:
-        text = text.casefold()
-    return " " + re.sub(r"[\s\-‐‑‒–—―_/]+", " ", text) + " "
+def _score(rule: TagRule, hits: Set[int]) -> float | None:
+    """A tag's score when it matches, else None (the hot path of :meth:`RuleSet.decide`)."""
+    found = [t.weight for t in rule.any if t.id in hits]
+    if rule.any and not found:
+        return None
+    for t in rule.all:
+        if t.id not in hits:
+            return None
+    for t in rule.none:
+        if t.id in hits:
+            return None
+    score = rule.weight * (sum(found) + sum(t.weight for t in rule.all))
+    return None if score < rule.min_score - _EPSILON else score
 
 
-def _hit(term: Term, texts: dict[str, str], raw: dict[str, str]) -> bool:
-    source = raw if term.case else texts
-    return any(term.pattern.search(source[f]) for f in term.fields)
-
-
-def compile_term(text: str) -> tuple[Term | None, str | None]:
-    """One term string -> (Term, None) or (None, why it is invalid)."""
-    body, case, regex = text.strip(), False, False
-    fields: tuple[str, ...] = FIELDS
-    while True:
-        head, sep, rest = body.partition(":")
-        if not sep or head not in ("title", "abstract", "case", "re"):
-            break
-        if head in FIELDS:
-            fields = (head,)
-        elif head == "case":
-            case = True
-        else:
-            regex = True
-        body = rest
-    if not body.strip():
-        return None, "empty term"
-    if regex:
-        try:
-            pattern = re.compile(body, 0 if case else re.IGNORECASE)
-        except re.error as err:
-            return None, f"invalid regular expression: {err}"
+def _judge(rule: TagRule, hits: Set[int]) -> tuple[float | None, str]:
+    """:func:`_score`, and why, in words (for explain)."""
+    found = [t for t in rule.any if t.id in hits]
+    if rule.any and not found:
+        return None, "no 'any' term found"
+    missing = [t.source for t in rule.all if t.id not in hits]
+    if missing:
+        return None, f"'all' term {missing[0]!r} not found"
+    blocked = [t.source for t in rule.none if t.id in hits]
+    if blocked:
+        return None, f"excluded by 'none' term {blocked[0]!r}"
+    weights = [t.weight for t in (*found, *rule.all)]
+    score = rule.weight * sum(weights)
+    if set(weights) == {1.0}:
+        how = f"{len(weights)} term{'s' if len(weights) > 1 else ''}"
     else:
-        words = re.split(r"[\s\-‐‑‒–—―_/]+", body.strip())
-        parts = []
-        for i, word in enumerate(words):
-            star = word.endswith("*")
-            word = word.rstrip("*")
-            if not word:
-                return None, "a wildcard needs a word before '*'"
-            w = word if case else unicodedata.normalize("NFKC", word).casefold()
-            piece = re.escape(w) + (r"\w*" if star else "")
-            parts.append(piece)
-            if i < len(words) - 1:
-                parts.append(" ")
-        pattern = re.compile(r"(?<!\w)" + "".join(parts) + r"(?!\w)")
-    return Term(text, fields, pattern, case), None
+        how = "(" + " + ".join(f"{w:g}" for w in weights) + ")"
+    how = f"score {score:g} = {how} × weight {rule.weight:g}"
+    if score < rule.min_score - _EPSILON:
+        return None, f"{how}, below min_score {rule.min_score:g}"
+    if rule.min_score:
+        how += f", at least min_score {rule.min_score:g}"
+    return score, how
+
+
+def _excerpt(term: Term, text: str, context: int = 24) -> str:
+    folded = fold(text, keep_case=term.case)
+    m = term.pattern.search(folded)
+    if m is None:  # cannot happen for a found term; keep explain robust anyway
+        return ""
+    start, end = max(m.start() - context, 0), min(m.end() + context, len(folded))
+    head = "…" if start > 0 else ""
+    tail = "…" if end < len(folded) else ""
+    before, after = folded[start : m.start()], folded[m.end() : end]
+    if head and " " in before:  # cut the context at whole words
+        before = before.split(" ", 1)[1]
+    if tail and " " in after:
+        after = after.rsplit(" ", 1)[0]
+    return f"{head}{before}[{m.group(0).strip()}]{after}{tail}".strip()
+
+
+# -- reading feed.yaml -----------------------------------------------------------------
 
 
 def parse_rules(data: dict[str, Any], source: Source) -> tuple[RuleSet | None, list[Problem]]:
     """Validate and compile the rule sections of a config; every problem is reported."""
-    problems: list[Problem] = []
+    parser = _Parser(source)
+    ruleset = parser.parse(data)
+    return (None, parser.problems) if parser.problems else (ruleset, [])
 
-    def bad(path: Path, msg: str) -> None:
-        problems.append(source.problem(path, msg))
 
-    catch_all = data.get("catch_all", DEFAULT_CATCH_ALL)
-    if not isinstance(catch_all, str) or not catch_all.strip():
-        bad(("catch_all",), "expected a non-empty section name")
-        catch_all = DEFAULT_CATCH_ALL
+class _Parser:
+    """Reads the rule sections, collecting problems instead of stopping at the first."""
 
-    tags: list[TagRule] = []
-    raw_tags = data.get("tags", {})
-    if not isinstance(raw_tags, dict):
-        bad(("tags",), f"expected a mapping of tag names to rules, got {_kind(raw_tags)}")
-        raw_tags = {}
-    seen: dict[str, str] = {}
-    for name, spec in raw_tags.items():
-        path: Path = ("tags", name)
-        if name.casefold() in seen:
-            bad(path, f"tag name collides with {seen[name.casefold()]!r} (names are case-blind)")
-        seen[name.casefold()] = name
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+        self.terms: list[Term] = []
+
+    def bad(self, path: Path, message: str) -> None:
+        """A problem with the value at ``path``."""
+        self.problems.append(self.source.problem(path, message))
+
+    def bad_key(self, path: Path, message: str) -> None:
+        """A problem with the key naming ``path`` (unknown, colliding, naming an empty rule)."""
+        self.problems.append(self.source.key_problem(path, message))
+
+    def parse(self, data: dict[str, Any]) -> RuleSet | None:
+        catch_all = data.get("catch_all", DEFAULT_CATCH_ALL)
+        if not isinstance(catch_all, str) or not catch_all.strip():
+            self.bad(("catch_all",), f"expected a non-empty section name, got {_kind(catch_all)}")
+            catch_all = DEFAULT_CATCH_ALL
+        raw_tags = data.get("tags") or {}
+        if not isinstance(raw_tags, dict):
+            self.bad(("tags",), f"expected a mapping of tag names to rules, got {_kind(raw_tags)}")
+            raw_tags = {}
+        tags: list[TagRule] = []
+        seen: dict[str, str] = {}
+        for name, spec in raw_tags.items():
+            path: Path = ("tags", name)
+            if not name.strip():
+                self.bad_key(path, "a tag needs a non-empty name")
+            elif name.casefold() in seen:
+                other = seen[name.casefold()]
+                self.bad_key(
+                    path, f"tag name collides with {other!r} (names are compared case-blind)"
+                )
+            seen.setdefault(name.casefold(), name)
+            rule = self.tag(name, spec, path)
+            if rule is not None:
+                tags.append(rule)
+        themes = self.themes(data.get("themes") or [], list(raw_tags), catch_all)
+        if self.problems:
+            return None
+        return RuleSet(tuple(tags), tuple(themes), catch_all, _fingerprint(tags, themes, catch_all))
+
+    def tag(self, name: str, spec: Any, path: Path) -> TagRule | None:
+        if isinstance(spec, list | str):
+            spec = {"any": spec}  # shorthand: a list of terms is an 'any' list
         if not isinstance(spec, dict):
-            bad(path, f"expected a mapping with any/all/none, got {_kind(spec)}")
-            continue
-        for key in spec:
-            if key not in TAG_KEYS:
-                bad((*path, key), f"unknown key (expected one of {', '.join(sorted(TAG_KEYS))})")
+            self.bad(path, f"expected a mapping with any/all/none, got {_kind(spec)}")
+            return None
+        self.unknown_keys(spec, TAG_KEYS, path)
+        fields = self.field_of(spec, path, FIELDS)
+        weight = self.number(spec, "weight", 1.0, path, low=0.0, strict=True)
+        min_score = self.number(spec, "min_score", 0.0, path, low=0.0)
         lists: dict[str, list[Term]] = {}
-        for key in ("any", "all", "none"):
+        where: dict[str, Path] = {}
+        # Spelling variants with one meaning ('long context', 'long-context') are
+        # accepted (check reports them); the very same text twice is a slip.
+        for key in LISTS:
             items = spec.get(key, [])
-            if isinstance(items, str):
+            if isinstance(items, str | dict):
                 items = [items]
             if not isinstance(items, list):
-                bad((*path, key), f"expected a list of terms, got {_kind(items)}")
+                self.bad((*path, key), f"expected a list of terms, got {_kind(items)}")
                 items = []
             lists[key] = []
             for i, item in enumerate(items):
-                if not isinstance(item, str):
-                    bad((*path, key, i), f"expected a term string, got {_kind(item)}")
-                    continue
-                term, why = compile_term(item)
+                term = self.term(item, (*path, key, i), fields, key == "none")
                 if term is None:
-                    bad((*path, key, i), f"{why} in {item!r}")
-                else:
-                    lists[key].append(term)
+                    continue
+                same = where.get(str(item).strip()) if isinstance(item, str) else None
+                if same is not None:
+                    self.bad((*path, key, i), f"the same term as {_at(same)}")
+                    continue
+                if isinstance(item, str):
+                    where[item.strip()] = (*path, key, i)
+                self.terms.append(term)
+                lists[key].append(term)
         if not spec.get("any") and not spec.get("all"):
-            bad(path, "empty rule: give at least one term in 'any' or 'all'")
-        weight = _number(spec, "weight", 1.0, path, bad)
-        min_score = _number(spec, "min_score", 0.0, path, bad)
-        tags.append(
-            TagRule(
-                name,
-                tuple(lists["any"]),
-                tuple(lists["all"]),
-                tuple(lists["none"]),
-                weight,
-                min_score,
-            )
-        )
+            self.bad_key(path, "empty rule: give at least one term in 'any' or 'all'")
+        any_, all_, none = (tuple(lists[k]) for k in LISTS)
+        return TagRule(name, any_, all_, none, weight, min_score)
 
-    themes: list[ThemeRule] = []
-    raw_themes = data.get("themes", [])
-    if not isinstance(raw_themes, list):
-        bad(("themes",), f"expected a list of themes, got {_kind(raw_themes)}")
-        raw_themes = []
-    names: dict[str, str] = {catch_all.casefold(): catch_all}
-    for i, spec in enumerate(raw_themes):
-        path = ("themes", i)
-        if not isinstance(spec, dict):
-            bad(path, f"expected a mapping with name and tags, got {_kind(spec)}")
-            continue
+    def term(self, item: Any, path: Path, fields: tuple[str, ...], negative: bool) -> Term | None:
+        if isinstance(item, str):
+            parsed = self.prefixed(item, path, fields)
+            if parsed is None:
+                return None
+            body, fields, case, regex = parsed
+            display, weight = item.strip(), 1.0
+        elif isinstance(item, dict):
+            self.unknown_keys(item, TERM_KEYS, path)
+            given = [k for k in ("term", "regex") if k in item]
+            if len(given) != 1:
+                self.bad(path, "give exactly one of 'term' (words) or 'regex'")
+                return None
+            body, regex = item[given[0]], given[0] == "regex"
+            if not isinstance(body, str):
+                self.bad((*path, given[0]), f"expected text, got {_kind(body)}")
+                return None
+            fields = self.field_of(item, path, fields)
+            case = item.get("case", False)
+            if not isinstance(case, bool):
+                self.bad((*path, "case"), f"expected true or false, got {_kind(case)}")
+                case = False
+            weight = self.number(item, "weight", 1.0, path, low=0.0, strict=True)
+            if negative and "weight" in item:
+                self.bad((*path, "weight"), "a 'none' term has no weight (it only excludes)")
+            display = _spelled(body, fields, case, regex)
+        else:
+            self.bad(path, f"expected a term (text or a mapping), got {_kind(item)}")
+            return None
+        term = make_term(len(self.terms), display, body, fields, case, regex, weight)
+        if isinstance(term, str):
+            self.bad(path, f"{term} (in: {display})")
+            return None
+        return term
+
+    def prefixed(
+        self, text: str, path: Path, fields: tuple[str, ...]
+    ) -> tuple[str, tuple[str, ...], bool, bool] | None:
+        """``title:case:MoE`` -> (body, fields, case, regex)."""
+        body, case, regex, scoped = text.strip(), False, False, ""
+        while not regex:
+            head, sep, rest = body.partition(":")
+            if not sep:
+                break
+            if head not in PREFIXES:
+                close = difflib.get_close_matches(head, PREFIXES, n=1, cutoff=0.75)
+                if close and " " not in head:
+                    self.bad(
+                        path,
+                        f"unknown prefix {head + ':'!r} (did you mean {close[0] + ':'!r}?); to "
+                        "match a colon literally write {term: '...'}",
+                    )
+                    return None
+                break
+            if head in FIELDS:
+                if scoped and scoped != head:
+                    self.bad(path, f"conflicting prefixes 'title:' and 'abstract:' in {text!r}")
+                    return None
+                scoped, fields = head, (head,)
+            elif head == "case":
+                case = True
+            else:
+                regex = True
+            body = rest
+        return body, fields, case, regex
+
+    def themes(self, raw: Any, tag_names: list[str], catch_all: str) -> list[ThemeRule]:
+        if not isinstance(raw, list):
+            self.bad(("themes",), f"expected a list of themes, got {_kind(raw)}")
+            return []
+        out: list[ThemeRule] = []
+        names: dict[str, str] = {catch_all.casefold(): catch_all}
+        for i, spec in enumerate(raw):
+            path: Path = ("themes", i)
+            if not isinstance(spec, dict):
+                self.bad(path, f"expected a mapping with name and tags, got {_kind(spec)}")
+                continue
+            self.unknown_keys(spec, THEME_KEYS, path)
+            name = spec.get("name")
+            if not isinstance(name, str) or not name.strip():
+                self.bad((*path, "name"), f"expected a non-empty theme name, got {_kind(name)}")
+                continue
+            if name.casefold() in names:
+                other = names[name.casefold()]
+                what = "the catch_all section" if other == catch_all else "another theme"
+                self.bad((*path, "name"), f"theme name collides with {other!r} ({what})")
+            names.setdefault(name.casefold(), name)
+            members = spec.get("tags", [])
+            if isinstance(members, str):
+                members = [members]
+            if not isinstance(members, list) or not members:
+                self.bad((*path, "tags"), "expected a non-empty list of tag names")
+                members = []
+            for j, tag in enumerate(members):
+                if tag not in tag_names:
+                    close = difflib.get_close_matches(str(tag), tag_names, n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    self.bad((*path, "tags", j), f"unknown tag {tag!r}{hint}")
+                elif members.index(tag) != j:
+                    self.bad((*path, "tags", j), f"tag {tag!r} is listed twice")
+            priority = self.number(spec, "priority", 0.0, path)
+            out.append(ThemeRule(name, tuple(dict.fromkeys(str(t) for t in members)), priority))
+        return out
+
+    def unknown_keys(self, spec: dict[str, Any], known: set[str], path: Path) -> None:
         for key in spec:
-            if key not in THEME_KEYS:
-                bad((*path, key), f"unknown key (expected one of {', '.join(sorted(THEME_KEYS))})")
-        name = spec.get("name")
-        if not isinstance(name, str) or not name.strip():
-            bad((*path, "name"), "expected a non-empty theme name")
-            continue
-        if name.casefold() in names:
-            bad((*path, "name"), f"theme name collides with {names[name.casefold()]!r}")
-        names[name.casefold()] = name
-        theme_tags = spec.get("tags", [])
-        if isinstance(theme_tags, str):
-            theme_tags = [theme_tags]
-        if not isinstance(theme_tags, list) or not theme_tags:
-            bad((*path, "tags"), "expected a non-empty list of tag names")
-            theme_tags = []
-        for j, tag in enumerate(theme_tags):
-            if tag not in raw_tags:
-                bad((*path, "tags", j), f"unknown tag {tag!r} (not defined under 'tags')")
-        priority = _number(spec, "priority", 0.0, path, bad)
-        themes.append(ThemeRule(name, tuple(str(t) for t in theme_tags), priority))
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                self.bad_key((*path, key), f"unknown key ({hint}known: {', '.join(sorted(known))})")
 
-    if problems:
-        return None, problems
-    fingerprint = stable_hash(repr(sorted(raw_tags.items())), repr(raw_themes), catch_all)
-    return RuleSet(tuple(tags), tuple(themes), catch_all, fingerprint), []
+    def field_of(
+        self, spec: dict[str, Any], path: Path, default: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        value = spec.get("field")
+        if value is None:
+            return default
+        if value not in FIELD_CHOICES:
+            self.bad((*path, "field"), f"expected title, abstract or both, got {_kind(value)}")
+            return default
+        return FIELD_CHOICES[value]
+
+    def number(
+        self, spec: dict[str, Any], key: str, default: float, path: Path,
+        low: float | None = None, strict: bool = False,
+    ) -> float:  # fmt: skip
+        value = spec.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.bad((*path, key), f"expected a number, got {_kind(value)}")
+            return default
+        if low is not None and (value <= low if strict else value < low):
+            self.bad(
+                (*path, key), f"expected a number {'>' if strict else '>='} {low:g}, got {value}"
+            )
+            return default
+        return float(value)
 
 
-def _number(spec: dict[str, Any], key: str, default: float, path: Path, bad: Any) -> float:
-    value = spec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        bad((*path, key), f"expected a number, got {_kind(value)}")
-        return default
-    return float(value)
+def _spelled(body: str, fields: tuple[str, ...], case: bool, regex: bool) -> str:
+    """A mapping term in the prefix notation, for display."""
+    scope = f"{fields[0]}:" if len(fields) == 1 else ""
+    return f"{scope}{'case:' if case else ''}{'re:' if regex else ''}{body.strip()}"
+
+
+def _at(path: Path) -> str:
+    return f"{path[-2]}[{path[-1]}]"
+
+
+def _fingerprint(tags: list[TagRule], themes: list[ThemeRule], catch_all: str) -> str:
+    """A hash of what the rules mean, in order: any change that can change a tagging
+    changes it (tag order decides tag order, theme order breaks ties)."""
+
+    def canon(terms: tuple[Term, ...]) -> list[str]:
+        return [t.canonical for t in terms]
+
+    doc = [
+        SEMANTICS,
+        catch_all,
+        [[r.name, r.weight, r.min_score, canon(r.any), canon(r.all), canon(r.none)] for r in tags],
+        [[t.name, list(t.tags), t.priority] for t in themes],
+    ]
+    return stable_hash(json.dumps(doc, ensure_ascii=False))

@@ -1,0 +1,376 @@
+"""Term matching: one term -> a compiled :class:`Term`; one paper's text -> the terms it holds.
+
+Input: a term's body and options (split out of feed.yaml by :mod:`digest.rules`),
+and paper titles/abstracts. Output: :class:`Term` objects (each with a
+reference regular expression that defines what it matches) and a
+:class:`Matcher` that finds every term in a text with one pass of an
+Aho-Corasick automaton (words, phrases, prefix wildcards) plus one search per
+regular-expression term. The only module that imports pyahocorasick.
+
+What the text looks like to a term (:func:`fold`): LaTeX fragments are read as
+Unicode (``$\\alpha$`` -> ``α``), the text is NFKC-normalised, every run of
+whitespace, hyphens, dashes, underscores and slashes becomes one space, and it
+is case-folded unless the term is case-sensitive. A word or phrase matches on
+word boundaries in that text; ``quantiz*`` matches ``quantiz`` at the start of
+a word.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import ahocorasick
+
+from digest.latex import to_unicode
+
+FIELDS = ("title", "abstract")
+SEPARATOR_CHARS = "\t\n\v\f\r -_/‐‑‒–—―−"
+_DASHES = str.maketrans(dict.fromkeys("-_/‐‑‒–—―−", " "))
+_SIMPLE, _EXACT, _VERIFY = 0, 1, 2
+"""How an automaton hit decides a term: left boundary only (``word*``), both
+boundaries (a word or phrase), or the term's own regex checked at the hit
+(a wildcard inside a phrase)."""
+
+
+def fold(text: str, *, keep_case: bool = False) -> str:
+    """The text terms are matched in: LaTeX read as Unicode, NFKC, case-folded unless
+    ``keep_case``, every run of whitespace, hyphens, dashes, underscores and slashes
+    turned into one space, trimmed, then one space added at both ends."""
+    text = to_unicode(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    if not keep_case:
+        text = text.casefold()
+    # str.split() splits on exactly the characters re's \s matches (str.isspace).
+    return " " + " ".join(text.translate(_DASHES).split()) + " "
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One compiled term of one tag."""
+
+    id: int
+    """Index in :attr:`digest.rules.RuleSet.terms`."""
+    source: str
+    """The term as written (a string term with its prefixes, or the mapping's text)."""
+    fields: tuple[str, ...]
+    """Fields it is matched in (``title``, ``abstract`` or both)."""
+    case: bool
+    """Matched against the text with its case kept."""
+    regex: bool
+    """The body is a regular expression."""
+    weight: float
+    """What a match adds to the tag's score."""
+    pattern: re.Pattern[str]
+    """The reference matcher over :func:`fold` of a field (defines the semantics)."""
+    key: str
+    """Literal the automaton looks for (empty for regex terms)."""
+    mode: int
+    """:data:`_SIMPLE`, :data:`_EXACT` or :data:`_VERIFY` (ignored for regex terms)."""
+
+    @property
+    def canonical(self) -> str:
+        """What the term means, independent of how it was spelled (for fingerprints
+        and duplicate detection)."""
+        kind = "re" if self.regex else "lit"
+        body = self.pattern.pattern
+        return f"{kind}|{int(self.case)}|{'+'.join(self.fields)}|{self.weight!r}|{body}"
+
+
+def make_term(
+    ident: int, source: str, body: str, fields: tuple[str, ...], case: bool, regex: bool,
+    weight: float,
+) -> Term | str:  # fmt: skip
+    """Compile one term; a string result says why it is invalid."""
+    if not body.strip():
+        return "empty term"
+    if regex:
+        why = hazard(body, case)
+        if why:
+            return why
+        pattern = re.compile(body, 0 if case else re.IGNORECASE)
+        if pattern.search(fold("")) or pattern.search(fold("", keep_case=True)):
+            return "the regular expression matches an empty text, so it would tag every paper"
+        return Term(ident, source, fields, case, True, weight, pattern, "", _EXACT)
+    words = fold(body, keep_case=case).split()
+    if not words:
+        return "the term has no word to match (only separators)"
+    for word in words:
+        if "*" in word.rstrip("*") or word.endswith("**"):
+            return "'*' may only end a word, once (as in 'quantiz*')"
+        if word == "*":
+            return "a wildcard needs a word before '*'"
+    stems = [w.rstrip("*") for w in words]
+    parts = [re.escape(s) + (r"\w*" if s != w else "") for s, w in zip(stems, words, strict=True)]
+    starred = [i for i, w in enumerate(words) if w.endswith("*")]
+    if not starred:
+        key, mode = " ".join(words), _EXACT
+    else:
+        key = " ".join(stems[: starred[0] + 1])
+        mode = _SIMPLE if starred == [len(words) - 1] else _VERIFY
+    pattern = re.compile(r"(?<!\w)" + " ".join(parts) + r"(?!\w)")
+    return Term(ident, source, fields, case, False, weight, pattern, key, mode)
+
+
+class Matcher:
+    """Every term of a rule set, compiled for one scan per field.
+
+    Literal terms go into two automatons (case-folded and case-kept text); a hit
+    counts when the characters around it are not word characters, exactly as
+    the reference pattern's ``(?<!\\w)``/``(?!\\w)`` would decide.
+    """
+
+    def __init__(self, terms: Sequence[Term]) -> None:
+        self.terms = tuple(terms)
+        self._automata: list[tuple[bool, ahocorasick.Automaton]] = []
+        self._regex = [t for t in self.terms if t.regex]
+        self.needs_case = any(t.case for t in self.terms)
+        for case in (False, True):
+            groups: dict[str, dict[int, tuple[list[int], list[int]]]] = {}
+            for t in self.terms:
+                if t.regex or t.case != case:
+                    continue
+                per_field = groups.setdefault(t.key, {}).setdefault(t.mode, ([], []))
+                for fi, name in enumerate(FIELDS):
+                    if name in t.fields:
+                        per_field[fi].append(t.id)
+            if not groups:
+                continue
+            automaton = ahocorasick.Automaton()
+            for key, modes in groups.items():
+                value = (
+                    len(key),
+                    tuple((mode, (tuple(ti), tuple(ab))) for mode, (ti, ab) in modes.items()),
+                )
+                automaton.add_word(key, value)
+            automaton.make_automaton()
+            self._automata.append((case, automaton))
+
+    def scan(self, title: str, abstract: str) -> tuple[set[int], set[int]]:
+        """Ids of the terms found in the title and in the abstract (each term only in
+        its own fields)."""
+        found: tuple[set[int], set[int]] = (set(), set())
+        for fi, text in enumerate((title, abstract)):
+            folded = fold(text)
+            kept = fold(text, keep_case=True) if self.needs_case else folded
+            hits = found[fi]
+            for case, automaton in self._automata:
+                self._scan_one(automaton, kept if case else folded, fi, hits)
+            for t in self._regex:
+                if FIELDS[fi] in t.fields and t.pattern.search(kept if t.case else folded):
+                    hits.add(t.id)
+        return found
+
+    def _scan_one(
+        self, automaton: ahocorasick.Automaton, text: str, fi: int, hits: set[int]
+    ) -> None:
+        terms = self.terms
+        # The folded text starts and ends with a space and no key does, so the
+        # neighbours text[start - 1] and text[end + 1] always exist. Underscores
+        # are folded away, so "word character" is exactly str.isalnum().
+        for end, (length, groups) in automaton.iter(text):
+            start = end - length + 1
+            if text[start - 1].isalnum():
+                continue
+            for mode, per_field in groups:
+                ids = per_field[fi]
+                if not ids:
+                    continue
+                if mode == _SIMPLE:
+                    hits.update(ids)
+                elif mode == _EXACT:
+                    if not text[end + 1].isalnum():
+                        hits.update(ids)
+                else:
+                    hits.update(i for i in ids if terms[i].pattern.match(text, start))
+
+
+# -- regular-expression hazards ---------------------------------------------------------
+#
+# Python's re backtracks, so a pattern that can match the same text in many ways
+# (``(a+)+``, ``(\w+\s?)*``, ``(ab|\wb)+``) takes exponential time on a text that
+# almost matches. We refuse those statically: inside a repeat, every choice
+# point (another round of a quantifier, an optional part, an alternation) must
+# be decidable from the next character. Character sets are compared over a
+# finite sample alphabet extended by every literal and range end of the pattern.
+
+# re's parser has no type stubs; we only read its parse tree, so Any is honest here.
+_sre: Any = importlib.import_module("re._parser")
+_SAMPLE = "aeiouxzAEXZ0159 .,;:!?'\"()[]{}<>+*=#$%&@^~|\\`éßαΩж中٣\n\t"
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+_CATEGORIES = {
+    "CATEGORY_DIGIT": r"\d",
+    "CATEGORY_NOT_DIGIT": r"\D",
+    "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S",
+    "CATEGORY_WORD": r"\w",
+    "CATEGORY_NOT_WORD": r"\W",
+}
+_NESTED = (
+    "nested quantifiers can match the same text in many ways (as in '(a+)+' or "
+    "'(\\w+\\s?)*'), which makes matching take exponential time; rewrite it so each "
+    "repeat is followed by something it cannot match"
+)
+_BRANCHES = (
+    "alternatives inside a repeat can match the same text (as in '(ab|\\wb)+'), which "
+    "makes matching take exponential time; make the alternatives start differently"
+)
+
+
+def hazard(body: str, case: bool) -> str | None:
+    """Why a regular expression is unusable (invalid, catastrophic backtracking, or
+    looking for characters the folded text never has), or None."""
+    flags = 0 if case else re.IGNORECASE
+    try:
+        re.compile(body, flags)
+        tree = _sre.parse(body, flags)
+    except re.error as err:
+        return f"invalid regular expression: {err}"
+    except RecursionError:
+        return "the regular expression is nested too deeply"
+    alphabet = set(_SAMPLE)
+    _collect(tree.data, alphabet)
+    alphabet |= {c.swapcase() for c in alphabet if len(c.swapcase()) == 1}
+    walker = _Walker(frozenset(alphabet))
+    try:
+        walker.walk(tree.data, frozenset(), False, tree.state.flags)
+    except _Hazard as found:
+        return str(found)
+    return None
+
+
+class _Hazard(Exception):
+    """A reason to refuse a pattern, raised out of the walk."""
+
+
+def _collect(node: Any, out: set[str]) -> None:
+    """Every literal character and range end in a parse tree."""
+    node = getattr(node, "data", node)
+    if isinstance(node, tuple) and len(node) == 2 and hasattr(node[0], "name"):
+        name, av = node[0].name, node[1]
+        if name in ("LITERAL", "NOT_LITERAL"):
+            out.add(chr(av))
+        elif name == "RANGE":
+            out.update((chr(av[0]), chr(av[1])))
+        else:
+            _collect(av, out)
+    elif isinstance(node, tuple | list):
+        for part in node:
+            _collect(part, out)
+
+
+@lru_cache(maxsize=4096)
+def _matches(char_class: str, flags: int, alphabet: frozenset[str]) -> frozenset[str]:
+    pattern = re.compile(char_class, flags & (re.IGNORECASE | re.DOTALL | re.ASCII))
+    return frozenset(c for c in alphabet if pattern.fullmatch(c))
+
+
+def _class_of(name: str, av: Any) -> str:
+    """One single-character node as a regular expression of its own."""
+    if name == "LITERAL":
+        return re.escape(chr(av))
+    if name == "NOT_LITERAL":
+        return "[^" + re.escape(chr(av)) + "]"
+    if name == "ANY":
+        return "."
+    parts: list[str] = []
+    for op, arg in av:
+        kind = op.name
+        if kind == "NEGATE":
+            parts.insert(0, "^")
+        elif kind == "LITERAL":
+            parts.append(re.escape(chr(arg)))
+        elif kind == "RANGE":
+            parts.append(re.escape(chr(arg[0])) + "-" + re.escape(chr(arg[1])))
+        elif kind == "CATEGORY":
+            parts.append(_CATEGORIES.get(arg.name, r"\w"))
+    return "[" + "".join(parts) + "]"
+
+
+class _Walker:
+    """First-character sets and the choice-point check over one parse tree."""
+
+    def __init__(self, alphabet: frozenset[str]) -> None:
+        self.alphabet = alphabet
+
+    def first(self, items: Any, flags: int) -> tuple[frozenset[str], bool]:
+        """Characters a sequence can start with, and whether it can match nothing."""
+        out: frozenset[str] = frozenset()
+        for op, av in items:
+            chars, nullable = self.first_item(op.name, av, flags)
+            out |= chars
+            if not nullable:
+                return out, False
+        return out, True
+
+    def first_item(self, name: str, av: Any, flags: int) -> tuple[frozenset[str], bool]:
+        """First characters and nullability of one node."""
+        if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN"):
+            return _matches(_class_of(name, av), flags, self.alphabet), False
+        if name == "SUBPATTERN":
+            return self.first(av[3].data, (flags | av[1]) & ~av[2])
+        if name == "ATOMIC_GROUP":
+            return self.first(av.data, flags)
+        if name == "BRANCH":
+            got = [self.first(b.data, flags) for b in av[1]]
+            return frozenset().union(*(g[0] for g in got)), any(g[1] for g in got)
+        if name in _REPEATS:
+            chars, nullable = self.first(av[2].data, flags)
+            return chars, nullable or av[0] == 0
+        if name == "GROUPREF_EXISTS":
+            yes = self.first(av[1].data, flags)[0]
+            no = self.first(av[2].data, flags)[0] if av[2] is not None else frozenset()
+            return yes | no, True
+        if name == "GROUPREF":
+            return self.alphabet, True
+        return frozenset(), True  # anchors, lookarounds: consume nothing
+
+    def walk(self, items: Any, follow: frozenset[str], loop: bool, flags: int) -> None:
+        """Raise :class:`_Hazard` at an ambiguous choice point inside a repeat.
+
+        ``follow`` holds the characters that can come right after ``items`` (in a
+        repeat's body, the body's own first characters too); ``loop`` says whether
+        ``items`` sit inside a repeat that can run more than once.
+        """
+        for op, av in reversed(list(items)):
+            name = op.name
+            if name in _REPEATS:
+                low, high, body = av[0], av[1], av[2].data
+                chars, body_null = self.first(body, flags)
+                if loop and low < high and chars & follow:
+                    raise _Hazard(_NESTED)
+                repeats = high > 1
+                self.walk(body, chars | follow if repeats else follow, loop or repeats, flags)
+                nullable = body_null or low == 0
+            elif name == "BRANCH":
+                sets = [self.first(b.data, flags)[0] for b in av[1]]
+                if loop and any(a & b for i, a in enumerate(sets) for b in sets[i + 1 :]):
+                    raise _Hazard(_BRANCHES)
+                for branch in av[1]:
+                    self.walk(branch.data, follow, loop, flags)
+                chars, nullable = self.first_item(name, av, flags)
+            elif name == "SUBPATTERN":
+                inner = (flags | av[1]) & ~av[2]
+                self.walk(av[3].data, follow, loop, inner)
+                chars, nullable = self.first(av[3].data, inner)
+            elif name == "ATOMIC_GROUP":
+                self.walk(av.data, follow, loop, flags)
+                chars, nullable = self.first(av.data, flags)
+            elif name in ("ASSERT", "ASSERT_NOT"):
+                self.walk(av[1].data, frozenset(), False, flags)
+                chars, nullable = frozenset(), True
+            elif name == "LITERAL" and chr(av) in SEPARATOR_CHARS and chr(av) != " ":
+                raise _Hazard(
+                    f"the regular expression looks for {chr(av)!r}, which the matched text "
+                    "never holds (whitespace, hyphens, underscores and slashes all read as "
+                    "one space); write ' ' or \\s instead"
+                )
+            else:
+                chars, nullable = self.first_item(name, av, flags)
+            follow = chars | follow if nullable else chars

@@ -1,0 +1,112 @@
+"""Re-tagging through ``pipeline.run``: changed rules re-tag stored papers without reading
+listings again; published weeks keep their tags unless ``rebuild``; the current week
+follows the new rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections import Counter
+from pathlib import Path
+
+from digest import pipeline
+from digest.config import load_config
+from digest.explain import check_lines, explain_lines
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "feeds" / "example"
+TODAY = dt.date(2026, 5, 1)
+"""Inside 2026-W18 (the Apr 28 listing): that week is current, 2026-W11 has ended."""
+NEW_TAG = '  transformers:\n    any: ["transformer*", "case:ViT"]\n'
+NEW_THEME = "  - name: Transformers\n    tags: [transformers]\n    priority: 9\n"
+
+Stored = dict[str, tuple[str, tuple[str, ...], str]]
+
+
+def copy_feed(tmp_path: Path) -> Path:
+    root = tmp_path / "feed"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("site", "*.sqlite*", ".lock"))
+    return root
+
+
+def edit(root: Path, old: str, new: str) -> None:
+    path = root / "feed.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def run(root: Path, *, rebuild: bool = False) -> tuple[pipeline.RunReport, Stored]:
+    cfg = load_config(root)
+    report = pipeline.run(cfg, TODAY, rebuild=rebuild)
+    with pipeline.open_store(cfg) as store:
+        stored = {p.id: (p.week, tuple(p.tags), p.theme) for p in store.papers()}
+    return report, stored
+
+
+def current(root: Path) -> dict[str, tuple[tuple[str, ...], str]]:
+    """Every stored paper tagged afresh with the rules now in feed.yaml."""
+    cfg = load_config(root)
+    with pipeline.open_store(cfg) as store:
+        papers = store.papers()
+    taggings = cfg.rules.tag_many((p.title, p.abstract) for p in papers)
+    return {p.id: (t.tags, t.theme) for p, t in zip(papers, taggings, strict=True)}
+
+
+def test_new_rules_retag_the_current_week_and_rebuild_retags_the_rest(tmp_path: Path) -> None:
+    root = copy_feed(tmp_path)
+    first, before = run(root)
+    weeks = Counter(week for week, _, _ in before.values())
+    assert set(weeks) == {"2026-W11", "2026-W18"}
+    assert first.tagged == len(before)
+
+    unchanged, same = run(root)
+    assert unchanged.tagged == 0 and same == before
+    assert unchanged.ingest.listings_unchanged == 5
+
+    edit(root, "tags:\n", "tags:\n" + NEW_TAG)
+    edit(root, "themes:\n", "themes:\n" + NEW_THEME)
+    report, after = run(root)
+    # Only tags changed: no listing is parsed again, no sighting added.
+    assert report.ingest.listings_new == 0 and report.ingest.sightings == 0
+    assert report.ingest.listings_unchanged == 5
+    assert report.tagged == weeks["2026-W18"]
+    fresh = current(root)
+    for pid, (week, tags, theme) in after.items():
+        if week == "2026-W11":
+            assert (tags, theme) == before[pid][1:], pid  # published: frozen
+        else:
+            assert (tags, theme) == fresh[pid], pid  # current week: the new rules
+    assert any(t == "Transformers" for w, _, t in after.values() if w == "2026-W18")
+    assert not any("transformers" in tags for w, tags, _ in after.values() if w == "2026-W11")
+    frozen_but_stale = [
+        p for p, (w, *rest) in after.items() if w == "2026-W11" and tuple(rest) != fresh[p]
+    ]
+    assert frozen_but_stale  # W11 has transformer papers that keep their old tags
+
+    cfg = load_config(root)
+    with pipeline.open_store(cfg) as store:
+        lines = list(check_lines(cfg, store))
+        assert f"{len(frozen_but_stale)} papers keep tags from earlier rules" in "\n".join(lines)
+        why = list(explain_lines(cfg, store, frozen_but_stale[0]))
+    assert any("from the rules of a published week" in line for line in why)
+
+    rebuilt, final = run(root, rebuild=True)
+    assert rebuilt.tagged == weeks["2026-W11"]
+    assert {pid: (tags, theme) for pid, (_, tags, theme) in final.items()} == current(root)
+
+
+def test_any_rule_change_retags_the_current_week(tmp_path: Path) -> None:
+    root = copy_feed(tmp_path)
+    _, before = run(root)
+    # A priority change alone moves papers between themes.
+    theme = "  - name: Reasoning, RL and agents\n    tags: [rl-reasoning]\n    priority: "
+    edit(root, theme + "1", theme + "9")
+    report, after = run(root)
+    assert report.tagged == sum(1 for week, _, _ in before.values() if week == "2026-W18")
+    moved = [pid for pid in after if after[pid][2] != before[pid][2]]
+    assert moved and all(after[pid][0] == "2026-W18" for pid in moved)
+    assert all(after[pid][2] == "Reasoning, RL and agents" for pid in moved)
+    # A term removed: the next run re-tags again, no more.
+    edit(root, '"reasoning", ', "")
+    report, _ = run(root)
+    assert report.tagged == sum(1 for week, _, _ in before.values() if week == "2026-W18")

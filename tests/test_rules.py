@@ -1,0 +1,526 @@
+"""The rule language: syntax, scoring and themes, validation with positions, regex hazards,
+the fingerprint, ``check``/``explain`` output, and the fast matcher against a naive
+reference (hypothesis)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from digest.cli import cli
+from digest.config import load_config, parse_config
+from digest.errors import ConfigError
+from digest.matcher import FIELDS, fold, hazard
+from digest.rules import RuleSet, parse_rules
+from digest.yamlsrc import Source, load
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "feeds" / "example"
+
+
+def rules_of(text: str) -> RuleSet:
+    data, source, problems = load(textwrap.dedent(text), "feed.yaml")
+    assert not problems
+    ruleset, problems = parse_rules(data, source)
+    assert ruleset is not None, [str(p) for p in problems]
+    return ruleset
+
+
+def problems_of(text: str) -> list[str]:
+    data, source, problems = load(textwrap.dedent(text), "feed.yaml")
+    ruleset, more = parse_rules(data, source)
+    assert ruleset is None
+    return [str(p) for p in problems + more]
+
+
+def one_term(term: Any) -> RuleSet:
+    ruleset, problems = parse_rules({"tags": {"t": {"any": [term]}}}, Source("x"))
+    assert ruleset is not None, [str(p) for p in problems]
+    return ruleset
+
+
+# -- syntax --------------------------------------------------------------------------------
+
+MATCHES = [
+    # term, title, abstract, matched?
+    ("diffusion", "Latent Diffusion Models", "", True),
+    ("diffusion", "Diffusions everywhere", "", False),  # word boundaries
+    ("diffusion", "", "non-diffusion baselines", True),  # hyphen is a boundary
+    ("language model", "Large language-models", "", False),
+    ("language model", "A language-model", "", True),
+    ("language model", "A Language  Model", "", True),
+    ("language model", "A language—model", "", True),  # em dash
+    ("language-model", "a language model", "", True),
+    ("text-to-image", "Text to image synthesis", "", True),
+    ("text-to-image", "text_to/image", "", True),
+    ("quantiz*", "Quantized LLMs", "", True),
+    ("quantiz*", "Quantization", "", True),
+    ("quantiz*", "Dequantize", "", False),
+    ("kv-cache*", "KV caches", "", True),
+    ("low bit* model", "a low bitwidth model", "", True),
+    ("low bit* model", "low bit models", "", False),
+    ("case:MoE", "Sparse MoE layers", "", True),
+    ("case:MoE", "sparse moe layers", "", False),
+    ("case:MoE", "MoEs", "", False),
+    ("case:MoE", "Homoeopathy", "", False),
+    ("case:MoE*", "MoEs", "", True),
+    ("title:survey", "A Survey of LLMs", "", True),
+    ("title:survey", "LLMs", "We survey LLMs.", False),
+    ("abstract:survey", "A Survey", "", False),
+    ("abstract:survey", "", "We survey LLMs.", True),
+    ("re:gpt ?4o?\\b", "GPT 4o is here", "", True),
+    ("re:gpt ?4o?\\b", "gpt4", "", True),
+    ("case:re:\\bRL\\b", "rl", "", False),
+    ("c++", "Written in C++.", "", True),
+    ("pixart-α", "PixArt-$\\alpha$: Fast Training", "", True),  # LaTeX read as Unicode
+    ("naïve bayes", "nai\u0308ve Bayes", "", True),  # NFKC
+    ("llm", "ＬＬＭ", "", True),  # full-width letters
+    ("straße", "STRASSE", "", True),  # case folding
+    ({"term": "MoE", "case": True, "field": "title"}, "MoE", "", True),
+    ({"term": "MoE", "case": True, "field": "title"}, "", "MoE", False),
+    ({"term": "title:x"}, "a title:x here", "", True),  # the mapping form is literal
+    ({"regex": "mixture[ ]of[ ]experts?"}, "Mixture-of-Expert", "", True),
+]
+
+
+@pytest.mark.parametrize(("term", "title", "abstract", "expected"), MATCHES)
+def test_term_syntax(term: Any, title: str, abstract: str, expected: bool) -> None:
+    assert bool(one_term(term).tag(title, abstract).tags) is expected
+
+
+def test_all_none_min_score_and_weights() -> None:
+    rules = rules_of(
+        """\
+        tags:
+          moe-llm:
+            any: [mixture of experts, case:MoE]
+            all: [language model*]
+            none: [title:survey]
+          strong:
+            any: [diffusion, denoising, {term: score, weight: 2}]
+            min_score: 2
+          scaled:
+            any: [diffusion]
+            weight: 3
+          titles:
+            field: title
+            any: [diffusion, abstract:denoising]
+        """
+    )
+    tag = rules.tag
+    assert tag("MoE for language models", "").tags == ("moe-llm",)
+    assert tag("MoE", "").tags == ()  # 'all' missing
+    assert tag("A survey of MoE language models", "").tags == ()  # 'none'
+    assert "strong" not in tag("", "diffusion").tags  # score 1 < 2
+    assert "strong" in tag("", "diffusion and denoising").tags
+    assert "strong" in tag("", "score matching").tags  # a term of weight 2
+    assert tag("", "diffusion").scores == {"scaled": 3.0}
+    assert "titles" in tag("Diffusion", "").tags
+    assert "titles" not in tag("", "diffusion").tags  # the tag's field: title
+    assert "titles" in tag("", "denoising").tags  # a term's prefix overrides it
+    tagging = tag("MoE language models with diffusion", "denoising")
+    assert tagging.matches["moe-llm"] == ("case:MoE", "language model*")
+
+
+def test_primary_theme_by_priority_then_score_then_order() -> None:
+    rules = rules_of(
+        """\
+        catch_all: Elsewhere
+        tags:
+          a: [alpha]
+          b: [beta, gamma]
+          c: [gamma]
+          loose: [delta]
+        themes:
+          - {name: A, tags: [a]}
+          - {name: B, tags: [b]}
+          - {name: C, tags: [c], priority: 1}
+        """
+    )
+    assert rules.tag("alpha beta", "").theme == "A"  # equal priority and score: first
+    assert rules.tag("alpha beta gamma", "").theme == "C"  # priority wins over score
+    assert rules.tag("alpha beta", "gamma").ranking[1].name == "B"  # B scores 2, A 1
+    assert rules.tag("delta", "").tags == ("loose",)  # a tag in no theme...
+    assert rules.tag("delta", "").theme == "Elsewhere"  # ...leaves the paper untagged
+    assert rules.section_names == ["A", "B", "C", "Elsewhere"]
+    assert [t.name for t in rules.themes] == ["A", "B", "C"]
+    assert rules.tag_many([("alpha", ""), ("", "")]) == [
+        rules.tag("alpha", ""),
+        rules.tag("", ""),
+    ]
+
+
+def test_example_feed_loads_and_tags() -> None:
+    rules = load_config(EXAMPLE).rules
+    tagging = rules.tag("Speculative decoding with a draft model", "We cut latency.")
+    assert tagging.tags == ("speculative-decoding", "serving")
+    assert tagging.theme == "Inference and serving"
+
+
+@given(st.text(), st.text())
+@settings(max_examples=200, deadline=None)
+def test_tagging_never_raises(title: str, abstract: str) -> None:
+    rules = load_config(EXAMPLE).rules
+    tagging = rules.tag(title, abstract)
+    assert tagging.theme in rules.section_names
+
+
+# -- validation ----------------------------------------------------------------------------
+
+BROKEN = """\
+catch_all: 7
+tags:
+  llm:
+    any: ["re:(unclosed", "re:(a+)+b", "titel:survey", "", "kv*cache", 3, "re:x*"]
+    sometimes: [x]
+    weight: -1
+  LLM:
+    any: [x, x]
+    field: everywhere
+  empty: {}
+  mapped:
+    any: [{term: a, regex: b}, {term: MoE, case: "yes", weight: zero}, {tem: x}]
+    none: [{term: y, weight: 2}]
+  dashes:
+    any: ["re:gpt-4", "title:abstract:x"]
+themes:
+  - name: A
+    tags: [llm, nope, llm]
+  - name: a
+    tags: LLM
+  - {name: X, tags: [], colour: red}
+  - name: Other papers
+    tags: [llm]
+"""
+
+
+def test_every_rule_problem_is_reported_with_its_position() -> None:
+    got = problems_of(BROKEN)
+    expected = [
+        "feed.yaml:1:12: catch_all: expected a non-empty section name, got a number",
+        "feed.yaml:4:11: tags.llm.any[0]: invalid regular expression: missing ), unterminated",
+        "feed.yaml:4:27: tags.llm.any[1]: nested quantifiers can match the same text",
+        "feed.yaml:4:40: tags.llm.any[2]: unknown prefix 'titel:' (did you mean 'title:'?)",
+        "feed.yaml:4:56: tags.llm.any[3]: empty term",
+        "feed.yaml:4:60: tags.llm.any[4]: '*' may only end a word",
+        "feed.yaml:4:72: tags.llm.any[5]: expected a term (text or a mapping), got a number",
+        "feed.yaml:4:75: tags.llm.any[6]: the regular expression matches an empty text",
+        "feed.yaml:5:5: tags.llm.sometimes: unknown key",
+        "feed.yaml:6:13: tags.llm.weight: expected a number > 0, got -1",
+        "feed.yaml:7:3: tags.LLM: tag name collides with 'llm'",
+        "feed.yaml:8:14: tags.LLM.any[1]: the same term as any[0]",
+        "feed.yaml:9:12: tags.LLM.field: expected title, abstract or both, got the text",
+        "feed.yaml:10:3: tags.empty: empty rule",
+        "feed.yaml:12:11: tags.mapped.any[0]: give exactly one of 'term' (words) or 'regex'",
+        "feed.yaml:12:50: tags.mapped.any[1].case: expected true or false",
+        "feed.yaml:12:65: tags.mapped.any[1].weight: expected a number, got the text 'zero'",
+        "feed.yaml:12:73: tags.mapped.any[2].tem: unknown key (did you mean 'term'?",
+        "feed.yaml:12:72: tags.mapped.any[2]: give exactly one of 'term' (words) or 'regex'",
+        "feed.yaml:13:30: tags.mapped.none[0].weight: a 'none' term has no weight",
+        "feed.yaml:15:11: tags.dashes.any[0]: the regular expression looks for '-'",
+        "feed.yaml:15:23: tags.dashes.any[1]: conflicting prefixes",
+        "feed.yaml:18:17: themes[0].tags[1]: unknown tag 'nope'",
+        "feed.yaml:18:23: themes[0].tags[2]: tag 'llm' is listed twice",
+        "feed.yaml:19:11: themes[1].name: theme name collides with 'A' (another theme)",
+        "feed.yaml:21:21: themes[2].tags: expected a non-empty list of tag names",
+        "feed.yaml:21:25: themes[2].colour: unknown key",
+        "feed.yaml:22:11: themes[3].name: theme name collides with 'Other papers' (the catch_all",
+    ]
+    for want in expected:
+        assert any(line.startswith(want) for line in got), (want, got)
+    assert len(got) == len(expected), got
+
+
+def test_config_error_lists_every_problem_and_nothing_is_written(tmp_path: Path) -> None:
+    feed = tmp_path / "feed"
+    shutil.copytree(EXAMPLE, feed, ignore=shutil.ignore_patterns("site", "*.sqlite*"))
+    text = (feed / "feed.yaml").read_text(encoding="utf-8")
+    text = text.replace('"cache eviction"]', '"re:(\\\\w+\\\\s?)*$"]')
+    text = text.replace('    none: ["title:survey"]', '    nine: ["title:survey"]')
+    (feed / "feed.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, feed, display="feed.yaml")
+    assert len(info.value.problems) == 2
+    result = CliRunner().invoke(cli, ["run", str(feed), "--today", "2026-11-25"])
+    assert result.exit_code == 1
+    assert "2 problems in the configuration" in result.output
+    assert "tags.kv-cache.any[3]: nested quantifiers" in result.output
+    assert "tags.serving.nine: unknown key (did you mean 'none'?" in result.output
+    assert not (feed / "digest.sqlite").exists()
+    assert not (feed / "site").exists()
+
+
+DANGEROUS = [
+    r"(a+)+b",
+    r"(\w+\s?)*$",
+    r"((ab)+)+c",
+    r"(ab|\wb)+c",
+    r"(a|b|ab)*c",
+    r"(a?a)+b",
+    r"(.*)*x",
+    r"(x+x+)+y",
+    r"^(([a-z])+.)+[A-Z]([a-z])+$",
+    r"(?=(a+)+b)",
+]
+SAFE = [
+    r"(\s\w+)+",
+    r"(a+b)+",
+    r"(?:foo|bar)+",
+    r"\b(?:\w+ ){0,3}transformer",
+    r"mixture[ ]of[ ]experts?",
+    r"\d+(?:\.\d+)?x",
+    r"\bllms?\b",
+    r"(?:low|mixed) precision",
+    r"(\w|\d)+",  # re compiles this to one character class
+]
+
+
+@pytest.mark.parametrize("pattern", DANGEROUS)
+def test_catastrophic_patterns_are_refused(pattern: str) -> None:
+    why = hazard(pattern, case=False)
+    assert why is not None and "exponential time" in why
+
+
+@pytest.mark.parametrize("pattern", SAFE)
+def test_ordinary_patterns_are_accepted_and_fast(pattern: str) -> None:
+    assert hazard(pattern, case=False) is None
+    ruleset = one_term("re:" + pattern)
+    start = time.perf_counter()
+    for evil in ("a" * 3000 + "!", "ab" * 1500, "a " * 1500 + "!", "1" * 3000):
+        ruleset.tag(evil, evil)
+    assert time.perf_counter() - start < 2
+
+
+# -- fingerprint ---------------------------------------------------------------------------
+
+BASE = """\
+catch_all: Other
+tags:
+  a:
+    any: [alpha, "title:beta"]
+    none: [gamma]
+  b:
+    any: [delta]
+themes:
+  - {name: T, tags: [a]}
+  - {name: U, tags: [b], priority: 1}
+"""
+CHANGES = [
+    ("alpha", "alpha*"),
+    ("alpha", "case:alpha"),
+    ('"title:beta"', '"abstract:beta"'),
+    ('"title:beta"', "{term: beta, field: title, weight: 2}"),
+    ("[gamma]", "[gamma, epsilon]"),
+    ("none: [gamma]", "all: [gamma]"),
+    ("    any: [delta]", "    any: [delta]\n    weight: 2"),
+    ("    any: [delta]", "    any: [delta]\n    min_score: 1"),
+    ("    any: [delta]", "    any: [delta]\n    field: title"),
+    ("priority: 1", "priority: 2"),
+    ("catch_all: Other", "catch_all: Rest"),
+    ("{name: T, tags: [a]}", "{name: T, tags: [a, b]}"),
+    ("name: T", "name: S"),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), CHANGES)
+def test_fingerprint_follows_every_change(old: str, new: str) -> None:
+    assert old in BASE
+    assert rules_of(BASE.replace(old, new)).fingerprint != rules_of(BASE).fingerprint
+
+
+def test_fingerprint_follows_order_but_not_formatting() -> None:
+    base = rules_of(BASE).fingerprint
+    swapped_tags = BASE.replace(
+        '  a:\n    any: [alpha, "title:beta"]\n    none: [gamma]\n  b:\n    any: [delta]\n',
+        '  b:\n    any: [delta]\n  a:\n    any: [alpha, "title:beta"]\n    none: [gamma]\n',
+    )
+    swapped_themes = BASE.replace(
+        "  - {name: T, tags: [a]}\n  - {name: U, tags: [b], priority: 1}",
+        "  - {name: U, tags: [b], priority: 1}\n  - {name: T, tags: [a]}",
+    )
+    assert rules_of(swapped_tags).fingerprint != base  # tag order is the order of tags
+    assert rules_of(swapped_themes).fingerprint != base  # theme order breaks ties
+    reformatted = BASE.replace("any: [delta]", "any:\n      - delta  # a comment")
+    same_meaning = BASE.replace('"title:beta"', "{term: beta, field: title}")
+    assert rules_of(reformatted).fingerprint == base
+    assert rules_of(same_meaning).fingerprint == base
+
+
+# -- check and explain ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    feed = tmp_path_factory.mktemp("rules") / "feed"
+    shutil.copytree(EXAMPLE, feed, ignore=shutil.ignore_patterns("site", "*.sqlite*"))
+    result = CliRunner().invoke(cli, ["run", str(feed), "--today", "2026-11-25"])
+    assert result.exit_code in (0, 3), result.output
+    return feed
+
+
+def test_check_reports_hits_silent_rules_and_crowded_papers(example_run: Path) -> None:
+    result = CliRunner().invoke(cli, ["check", str(example_run)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "rules over the 453 stored papers (current rules):" in out
+    assert re.search(r"^  kv-cache: \d+ papers \(\d+\.\d%\)$", out, re.M)
+    assert re.search(r"^    any 'case:MoE': \d+$", out, re.M)
+    assert "  term kv-cache.any[1] 'key-value cache'" in out  # the text says "key-value (KV)"
+    assert "(same meaning as 'long context': redundant)" in out
+    assert re.search(r"^untagged under the current rules: \d+ of 453", out, re.M)
+    assert re.search(
+        r"^papers by number of matching themes: 0: \d+, 1: \d+, 2: \d+, 3\+: ", out, re.M
+    )
+    assert "papers matched by 3 or more themes" in out
+
+
+def test_explain_shows_terms_fields_and_the_theme_choice(example_run: Path) -> None:
+    result = CliRunner().invoke(cli, ["explain", str(example_run), "Block Transformer"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "    kv-cache: tagged, score 2 = 2 terms × weight 1" in out
+    assert "      any 'kv cache' in abstract: …" in out and "[kv cache]" in out
+    assert "  primary theme under the current rules: Inference and serving" in out
+    assert "    Inference and serving: priority 2, score 3 (kv-cache 2 + serving 1)" in out
+
+
+def test_explain_names_the_none_term_that_excluded_a_tag() -> None:
+    rules = rules_of(
+        """\
+        tags:
+          serving: {any: [latency], none: [title:survey]}
+          survey: [title:survey]
+        themes:
+          - {name: S, tags: [serving]}
+          - {name: V, tags: [survey], priority: 5}
+        """
+    )
+    found = rules.explain("A Survey of Serving", "We compare latency.")
+    verdicts = {v.name: v for v in found.tags}
+    assert not verdicts["serving"].matched
+    assert verdicts["serving"].reason == "excluded by 'none' term 'title:survey'"
+    assert [(h.list, h.field) for h in verdicts["serving"].hits] == [
+        ("any", "abstract"),
+        ("none", "title"),
+    ]
+    assert found.tagging.theme == "V"
+
+
+# -- the fast matcher against a naive reference ---------------------------------------------
+
+WORDS = [
+    "moe", "MoE", "MOE", "model", "models", "modeling", "straße", "STRASSE", "naïve", "c++",
+    "x-ray", "état", "ﬁne", "fine", "α", "kv", "cache", "cached", "low", "bit", "bits", "a",
+    "ab", "abc", "3d", "gpt-4", "ＬＬＭ", "llm", "llms", "_x", "über",
+]  # fmt: skip
+SEPARATORS = [" ", "  ", "-", " - ", "—", "/", "_", ", ", ". ", " (", ") ", "\n", "'", ":"]
+REGEXES = [r"\bmo\w+", r"gpt ?4", r"(?:low|high) bits?", r"\d+d\b", r"c\+\+"]
+
+texts = st.lists(
+    st.tuples(st.sampled_from(WORDS), st.sampled_from(SEPARATORS)), min_size=5, max_size=40
+).map(lambda parts: "".join(w + s for w, s in parts))
+
+
+@st.composite
+def terms(draw: st.DrawFn) -> dict[str, Any]:
+    """A term as a mapping: words (the last maybe starred), or a regex; case; field."""
+    spec: dict[str, Any]
+    if draw(st.integers(0, 9)) == 0:
+        spec = {"regex": draw(st.sampled_from(REGEXES))}
+    else:
+        size = draw(st.sampled_from([1, 1, 1, 2, 3]))  # mostly words, so that tags fire
+        words = draw(st.lists(st.sampled_from(WORDS), min_size=size, max_size=size))
+        if draw(st.booleans()):
+            i = draw(st.integers(0, len(words) - 1))
+            words[i] += "*"
+        spec = {"term": draw(st.sampled_from([" ", "-"])).join(words)}
+    spec["case"] = draw(st.booleans())
+    spec["field"] = draw(st.sampled_from(["title", "abstract", "both"]))
+    return spec
+
+
+@st.composite
+def rule_data(draw: st.DrawFn) -> dict[str, Any]:
+    tags: dict[str, Any] = {}
+    for i in range(draw(st.integers(1, 5))):
+        spec: dict[str, Any] = {}
+        for key, low, high in (("any", 1, 3), ("all", 0, 1), ("none", 0, 2)):
+            items = draw(st.lists(terms(), min_size=low, max_size=high))
+            if items:
+                spec[key] = items
+        if draw(st.booleans()):
+            spec["min_score"] = draw(st.sampled_from([1, 2, 2.5]))
+            for item in spec["any"]:
+                item["weight"] = draw(st.sampled_from([1, 0.5, 2]))
+        tags[f"t{i}"] = spec
+    names = list(tags)
+    themes = [
+        {
+            "name": f"Theme {j}",
+            "tags": draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)),
+            "priority": draw(st.integers(0, 1)),
+        }
+        for j in range(draw(st.integers(1, 3)))
+    ]
+    return {"tags": tags, "themes": themes}
+
+
+def reference_pattern(spec: dict[str, Any]) -> re.Pattern[str]:
+    """The meaning of a term, written independently of digest.matcher: a phrase of folded
+    words joined by single spaces, '*' = any word continuation, on word boundaries."""
+    if "regex" in spec:
+        return re.compile(spec["regex"], 0 if spec["case"] else re.IGNORECASE)
+    parts = []
+    for word in re.split(r"[ -]", spec["term"]):
+        star = word.endswith("*")
+        folded = fold(word.rstrip("*"), keep_case=spec["case"]).strip()
+        parts.append(re.escape(folded) + (r"\w*" if star else ""))
+    return re.compile(r"(?<!\w)" + " ".join(parts) + r"(?!\w)")
+
+
+def naive_tagging(data: dict[str, Any], title: str, abstract: str) -> tuple[tuple[str, ...], str]:
+    """One regex search per term and field, then the documented scoring and theme choice."""
+    fields = dict(zip(FIELDS, (title, abstract), strict=True))
+
+    def found(spec: dict[str, Any]) -> bool:
+        where = FIELDS if spec["field"] == "both" else (spec["field"],)
+        pattern = reference_pattern(spec)
+        return any(pattern.search(fold(fields[f], keep_case=spec["case"])) for f in where)
+
+    scores: dict[str, float] = {}
+    for name, rule in data["tags"].items():
+        hits = [t.get("weight", 1) for t in rule["any"] if found(t)]
+        if not hits or not all(found(t) for t in rule.get("all", [])):
+            continue
+        if any(found(t) for t in rule.get("none", [])):
+            continue
+        score = sum(hits) + len(rule.get("all", []))
+        if score >= rule.get("min_score", 0) - 1e-9:
+            scores[name] = score
+    best: tuple[float, float, int] | None = None
+    theme = "Other papers"
+    for order, th in enumerate(data["themes"]):
+        got = [scores[t] for t in th["tags"] if t in scores]
+        if got and (best is None or (th["priority"], sum(got), -order) > best):
+            best, theme = (th["priority"], sum(got), -order), th["name"]
+    return tuple(scores), theme
+
+
+@given(rule_data(), st.lists(st.tuples(texts, texts), min_size=1, max_size=8))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_fast_matcher_agrees_with_the_naive_reference(
+    data: dict[str, Any], papers: list[tuple[str, str]]
+) -> None:
+    ruleset, problems = parse_rules(data, Source("hypothesis"))
+    assert ruleset is not None, [str(p) for p in problems]
+    for title, abstract in papers:
+        tagging = ruleset.tag(title, abstract)
+        assert (tagging.tags, tagging.theme) == naive_tagging(data, title, abstract)
