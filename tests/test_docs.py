@@ -42,7 +42,8 @@ def test_crontab_line() -> None:
     for line in lines:
         fields = line.split(None, 5)
         assert len(fields) == 6
-        for value, (low, high) in zip(fields[:5], [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)], strict=True):
+        ranges = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
+        for value, (low, high) in zip(fields[:5], ranges, strict=True):
             for item in value.split(","):
                 if item == "*":
                     continue
