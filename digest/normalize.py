@@ -19,6 +19,9 @@ import unicodedata
 from digest.latex import to_unicode
 
 _SPACE = re.compile(r"\s+")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]+")
+"""Unicode categories Cc and Cs minus the whitespace controls (which become spaces);
+checked against unicodedata in the tests."""
 # Everything that is not a letter, digit or '+' separates words.
 _NON_WORD = re.compile(r"[^\w+]+|_+")
 _GREEK = {
@@ -57,11 +60,9 @@ def clean_text(text: str) -> str:
     """Display form: entities decoded, control characters dropped, whitespace collapsed."""
     if "&" in text:
         text = html.unescape(text)
-    # Control characters and lone surrogates never display; everything else is kept.
-    text = "".join(
-        ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs") or ch in "\t\n"
-    )
-    return _SPACE.sub(" ", text).strip()
+    # Control characters (Cc) and lone surrogates (Cs) never display; the rest is kept.
+    # Whitespace controls (tab, CR, NEL, ...) become spaces, so they still separate words.
+    return _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
 
 
 def _fold(text: str) -> str:

@@ -58,3 +58,26 @@ def test_title_key_ignores_case_and_whitespace(text: str) -> None:
 def test_slug_is_ascii_and_never_empty(name: str) -> None:
     slug = slugify(name)
     assert slug and slug.isascii() and " " not in slug
+
+
+def test_control_pattern_is_exactly_categories_cc_and_cs_less_whitespace() -> None:
+    import re
+    import sys
+    import unicodedata
+
+    from digest.normalize import _CONTROL
+
+    for code in range(sys.maxunicode + 1):
+        ch = chr(code)
+        expected = unicodedata.category(ch) in ("Cc", "Cs") and not re.fullmatch(r"\s", ch)
+        assert bool(_CONTROL.fullmatch(ch)) == expected, hex(code)
+
+
+@given(st.text())
+def test_clean_text_drops_controls_and_collapses_space(text: str) -> None:
+    import unicodedata
+
+    cleaned = clean_text(text)
+    assert cleaned == cleaned.strip()
+    assert "  " not in cleaned
+    assert not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in cleaned)
