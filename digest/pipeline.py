@@ -20,6 +20,7 @@ from digest import delivery, site
 from digest.config import FeedConfig
 from digest.errors import Problem
 from digest.models import Entry
+from digest.output import sweep_temp_files
 from digest.resolve import Resolver
 from digest.sources import ReadContext, fetch, read_bytes
 from digest.store import Store
@@ -238,7 +239,9 @@ def run(
             store.unpublish()
         report = ingest(cfg, store, inputs, today, progress=progress)
         tagged = tag(cfg, store, rebuild=rebuild)
-        built = site.build(cfg, store, out or cfg.output.dir, today)
+        out = out or cfg.output.dir
+        sweep_temp_files(out)  # left by a run killed while writing
+        built = site.build(cfg, store, out, today)
         # -- email: last, so a failed send never stops the site from being written --
         emailed = None
         if cfg.email is not None and cfg.email.enabled:

@@ -107,46 +107,64 @@ def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildRepo
     fingerprint = render_fingerprint(cfg)
     manifest = _read_manifest(out)
     fresh = manifest.get("render") != fingerprint
-    done: dict[str, str] = {} if fresh else dict(manifest.get("weeks", {}))
+    done: dict[str, Any] = {} if fresh else dict(manifest.get("weeks", {}))
 
     # 1. Weeks whose papers changed: recompute their digest, hash, summary and feed item.
+    #    A published week whose paper counts did not change keeps its feed item.
     loaded: dict[str, WeekDigest] = {}
     uid = feed_uid(cfg, store)
+    published = set(store.published_weeks())
     with store.transaction():
         for state in store.week_states():
             if state.dirty or fresh:
                 digest = group_week(state.week, store.papers(state.week), names)
                 loaded[state.week] = digest
-                item = _week_item(cfg, env, uid, digest)
-                store.set_week_state(
-                    state.week,
-                    _digest_hash(digest),
-                    summary_to_json(summarize(digest)),
-                    _draft_to_json(item),
-                )
+                counts = summary_to_json(summarize(digest))
+                frozen = state.week in published and counts == state.summary and not fresh
+                item = state.item if frozen else _draft_to_json(_week_item(cfg, env, uid, digest))
+                store.set_week_state(state.week, _digest_hash(digest), counts, item)
     states = {s.week: s for s in store.week_states()}
     summaries = {w: summary_from_json(w, s.summary) for w, s in states.items() if s.summary != "[]"}
     weeks = _weeks(cfg, sorted(summaries), today)
-    hashes = {w: states[w].hash if w in states and w in summaries else "empty" for w in weeks}
+    now: dict[str, list[str]] = {
+        w: [states[w].hash, _fingerprint([states[w].summary])] if w in summaries else ["empty"] * 2
+        for w in weeks
+    }
 
-    # 2. Week pages: each changed week, and the weeks whose chart shows it.
-    changed = {
+    # 2. Week pages. A week is rendered when its page is missing or its content changed;
+    #    once published, only when its papers or their themes changed (a later sighting
+    #    or a new version of an old paper does not rewrite a published page; --rebuild
+    #    does). A change of counts also redraws the charts of the weeks after it.
+    changed: set[str] = set()
+    recounted: set[str] = set()
+    for w in weeks:
+        before = done.get(w)
+        if not isinstance(before, list) or len(before) != 2:
+            before = None
+        if (
+            before is None
+            or any(not (out / f).is_file() for f in week_files(cfg, w))
+            or before[1] != now[w][1]
+        ):
+            changed.add(w)
+            recounted.add(w)
+        elif before[0] != now[w][0] and w not in published:
+            changed.add(w)
+    affected = sorted(
         w
         for w in weeks
-        if done.get(w) != hashes[w] or any(not (out / f).is_file() for f in week_files(cfg, w))
-    }
-    affected = sorted(
-        w for w in weeks if any(0 <= _weeks_between(c, w) < TREND_WEEKS for c in changed)
+        if w in changed or any(0 < _weeks_between(c, w) < TREND_WEEKS for c in recounted)
     )
     for week in affected:
         digest = loaded.get(week) or group_week(week, store.papers(week), names)
         trend = trends(summaries, week, names, TREND_WEEKS)
         for relpath, text in render_week(env, cfg, digest, trend, links).items():
             writer.write(relpath, text)
+    rendered = {w: now[w] if w in affected else done.get(w, now[w]) for w in weeks}
 
     # 3. The archive and the feeds, from summaries and stored feed items.
     kinds = set(cfg.output.formats)
-    stale = bool(changed) or set(done) != set(weeks)
+    stale = bool(affected) or set(done) != set(weeks)
     if "html" in kinds and (stale or not (out / "index.html").is_file()):
         archive = [summaries.get(w) or summary_from_json(w, "[]") for w in reversed(weeks)]
         writer.write(
@@ -171,8 +189,8 @@ def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildRepo
 
     # 4. A week is published once it has ended; its tags are frozen from then on.
     store.mark_published([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
-    if writer.written or fresh or done != hashes:
-        writer.write(MANIFEST, json.dumps({"render": fingerprint, "weeks": hashes}, indent=1))
+    if writer.written or fresh or done != rendered:
+        writer.write(MANIFEST, json.dumps({"render": fingerprint, "weeks": rendered}, indent=1))
     return BuildReport(
         weeks=weeks,
         written=[w for w in writer.written if w != MANIFEST],
