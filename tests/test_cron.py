@@ -188,3 +188,32 @@ def test_bad_listing_is_isolated(tmp_path: Path, reference: tuple) -> None:
     assert len(after) == len(before) + 1
     strict = digest("run", str(feed), "--today", TODAY, "--strict", check=False)
     assert strict.returncode == 1
+
+
+def test_published_week_pages_change_only_with_their_papers(tmp_path: Path) -> None:
+    feed = copy_feed(tmp_path / "feed")
+    digest("run", str(feed), "--today", TODAY)
+    page = feed / "site" / "2026-W11.html"
+    before = page.read_bytes()
+    title = "Block Transformer: Global-to-Local Language Modeling for Fast Inference"
+    assert before.count(b"seen in 2 listings") >= 1
+    source = (feed / "listings" / "000_b7ea8f9abe6ed864.txt").read_text().split("\n\n")
+    abstract = source[source.index(title) + 1]
+    # A later sighting of a paper of the published week 2026-W11: provenance only.
+    (feed / "listings" / "late.txt").write_text(f"Mar 12\n\n{title}\n\n{abstract}\n")
+    out = digest("run", str(feed), "--today", TODAY)
+    assert "1 new listings, 0 new papers" in out.stderr
+    assert page.read_bytes() == before  # the published page is kept as it was
+    (record,) = [r for r in export(feed) if r["title"] == title]
+    assert len(record["sightings"]) == 3  # type: ignore[arg-type]
+    # A new paper first seen in that week is news: the page is redone.
+    (feed / "listings" / "late2.txt").write_text(
+        "Mar 13\n\nA Brand New Paper on Sparse Attention\n\n"
+        "We study sparse attention. It is fast. It is also accurate.\n"
+    )
+    digest("run", str(feed), "--today", TODAY)
+    after = page.read_text()
+    assert "A Brand New Paper on Sparse Attention" in after
+    # --rebuild brings every page up to date with everything the store knows.
+    digest("run", str(feed), "--today", TODAY, "--rebuild")
+    assert "seen in 3 listings" in page.read_text()
