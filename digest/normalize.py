@@ -15,6 +15,7 @@ import hashlib
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 from digest.latex import to_unicode
 
@@ -71,6 +72,7 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+@lru_cache(maxsize=8192)  # each sighting asks for its key several times
 def title_key(title: str) -> str:
     """The exact-identity key of a title: equal keys are the same paper.
 

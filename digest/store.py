@@ -170,6 +170,8 @@ class Store:
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache
+            self.db.execute("PRAGMA temp_store=MEMORY")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as err:
@@ -292,11 +294,13 @@ class Store:
             listing_id = int(cur.lastrowid or 0)
             for entry in entries:
                 res = resolve(self, entry)
+                text_id = self._text_id(entry.title, entry.abstract)
                 if res.paper_id is None:
-                    self._attach(listing_id, entry, self._new_paper(entry), res)
+                    paper_id = self._new_paper(entry, text_id)
+                    self._attach(listing_id, entry, paper_id, res, text_id, new=True)
                     result.new_papers += 1
                 else:
-                    self._attach(listing_id, entry, res.paper_id, res)
+                    self._attach(listing_id, entry, res.paper_id, res, text_id)
                     result.merged += 1
                 result.sightings += 1
             self._flush_touched()
@@ -366,33 +370,38 @@ class Store:
         )
         return int(cur.lastrowid or 0)
 
-    def _new_paper(self, entry: Entry) -> str:
+    def _new_paper(self, entry: Entry, text_id: int) -> str:
         base = "p" + stable_hash(title_key(entry.title) or entry.title)
-        paper_id, n = base, 1
-        while self.db.execute("SELECT 1 FROM paper WHERE id=?", (paper_id,)).fetchone():
-            n += 1
-            paper_id = f"{base}-{n}"
-        text_id = self._text_id(entry.title, entry.abstract)
         day = entry.date.isoformat()
-        self._touch(iso_week(entry.date))
-        self.db.execute(
-            "INSERT INTO paper(id, text_id, first_seen, shown_date, week, source_id, url, authors)"
-            " VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                paper_id,
-                text_id,
-                day,
-                day,
-                iso_week(entry.date),
-                entry.source_id,
-                entry.url,
-                json.dumps(list(entry.authors)),
-            ),
-        )
-        return paper_id
+        week = iso_week(entry.date)
+        self._touch(week)
+        row = (text_id, day, day, week, entry.source_id, entry.url, json.dumps(list(entry.authors)))
+        paper_id, n = base, 1
+        while True:  # ids are derived from the title; a forced split may need a suffix
+            try:
+                self.db.execute(
+                    "INSERT INTO paper(id, text_id, first_seen, shown_date, week, source_id, url,"
+                    " authors) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                    (paper_id, *row),
+                )
+            except sqlite3.IntegrityError:
+                n += 1
+                paper_id = f"{base}-{n}"
+                continue
+            return paper_id
 
-    def _attach(self, listing_id: int, entry: Entry, paper_id: str, res: Resolution) -> None:
-        text_id = self._text_id(entry.title, entry.abstract)
+    def _attach(
+        self,
+        listing_id: int,
+        entry: Entry,
+        paper_id: str,
+        res: Resolution,
+        text_id: int,
+        *,
+        new: bool = False,
+    ) -> None:
+        """Record a sighting of ``paper_id``; ``new`` when the paper was just created
+        from this very sighting (nothing about it can change then)."""
         self.db.execute(
             "INSERT INTO sighting(listing_id, position, paper_id, text_id, date, line, source_id,"
             " version, announce, rule, score, detail) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -411,6 +420,12 @@ class Store:
                 res.detail,
             ),
         )
+        keys = [("title", title_key(entry.title)), *res.keys]
+        if entry.source_id:
+            keys.append(("id", entry.source_id))
+        self.add_keys(paper_id, keys)
+        if new:
+            return
         day = entry.date.isoformat()
         paper = self.db.execute(
             "SELECT first_seen, shown_date, text_id, week FROM paper WHERE id=?", (paper_id,)
@@ -434,10 +449,6 @@ class Store:
                 " authors=CASE WHEN authors='[]' THEN ? ELSE authors END WHERE id=?",
                 (entry.source_id, entry.url, json.dumps(list(entry.authors)), paper_id),
             )
-        keys = [("title", title_key(entry.title)), *res.keys]
-        if entry.source_id:
-            keys.append(("id", entry.source_id))
-        self.add_keys(paper_id, keys)
 
     def add_keys(self, paper_id: str, keys: Iterable[tuple[str, str]]) -> None:
         """Index a paper under (kind, key) pairs: ``id``, ``title`` or ``block`` keys."""
@@ -460,16 +471,20 @@ class Store:
 
     def block_candidates(self, keys: Sequence[str], cap: int) -> list[str]:
         """Papers sharing a near-duplicate blocking key, oldest first; a key held by more
-        than ``cap`` papers is skipped."""
-        found: dict[str, str] = {}
-        for key in keys:
-            rows = self.db.execute(
-                "SELECT k.paper_id, p.first_seen FROM paper_key k JOIN paper p ON p.id = k.paper_id"
-                " WHERE k.kind='block' AND k.key=? LIMIT ?",
-                (key, cap + 1),
-            ).fetchall()
-            if len(rows) <= cap:
-                found.update((str(r[0]), str(r[1])) for r in rows)
+        than ``cap`` papers is skipped (it says nothing, and would cost a lookup)."""
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        rows = self.db.execute(
+            "SELECT k.key, k.paper_id, p.first_seen FROM paper_key k "
+            "JOIN paper p ON p.id = k.paper_id "
+            f"WHERE k.kind='block' AND k.key IN ({marks}) LIMIT ?",
+            (*keys, (cap + 1) * len(keys)),
+        ).fetchall()
+        per_key: dict[str, int] = {}
+        for row in rows:
+            per_key[row[0]] = per_key.get(row[0], 0) + 1
+        found = {str(r[1]): str(r[2]) for r in rows if per_key[r[0]] <= cap}
         return sorted(found, key=lambda pid: (found[pid], pid))
 
     def has_text(self, title: str, abstract: str) -> bool:
