@@ -204,6 +204,11 @@ def fetch(
         if len(body) > max_bytes:
             msg = f"response larger than {max_bytes} bytes (skipped)"
             return FetchResult(url, None, stem, status, problems=[_p(url, msg)])
+        kept = cache_dir / str(meta.get("file", ""))
+        if meta.get("file") and kept.is_file() and kept.read_bytes() == body:
+            # The same content again (a server without conditional requests): it is the
+            # same listing, under the same name, so it adds no sightings.
+            return _not_modified(url, cache_dir, meta)
         name = stem + _extension(url, reply.get("Content-Type", ""))
         result = FetchResult(url, body, name, status)
         try:
