@@ -265,14 +265,19 @@ def run(
     for notice in notices:
         _reporter().problem(notice, "notice")
     warnings = [p for p in report.problems if p not in notices]
+    emailed = len(report.email.sent) if report.email is not None else 0
     _reporter().summary(
         f"{report.ingest.listings_new} new listings, {report.ingest.new_papers} new papers, "
-        f"{len(report.build.weeks)} weeks, {len(report.build.written)} files written "
-        f"in {time.monotonic() - start:.2f} s",
+        f"{len(report.build.rebuilt)} of {len(report.build.weeks)} weeks rebuilt, "
+        f"{len(report.build.written)} files written"
+        + (f", {emailed} emails sent" if report.email is not None else "")
+        + f" in {time.monotonic() - start:.2f} s",
         new_listings=report.ingest.listings_new,
         new_papers=report.ingest.new_papers,
         weeks=len(report.build.weeks),
+        weeks_rebuilt=len(report.build.rebuilt),
         files_written=len(report.build.written),
+        emails_sent=emailed,
         seconds=round(time.monotonic() - start, 3),
     )
     finish(warnings, strict)

@@ -53,6 +53,8 @@ class BuildReport:
     """Files whose content changed."""
     unchanged: int = 0
     """Files left alone because they were already right."""
+    rebuilt: list[str] = field(default_factory=list)
+    """Weeks whose pages were rendered in this run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +197,7 @@ def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildRepo
         weeks=weeks,
         written=[w for w in writer.written if w != MANIFEST],
         unchanged=len(writer.unchanged),
+        rebuilt=affected,
     )
 
 

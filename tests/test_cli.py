@@ -104,7 +104,7 @@ def test_ingest_then_run_then_export(runner: CliRunner, tmp_path: Path) -> None:
 def test_run_check_explain_on_the_example(runner: CliRunner, feed: Path) -> None:
     result = runner.invoke(cli, ["run", str(feed), *TODAY])
     assert result.exit_code == 0, result.output
-    assert "5 new listings, 453 new papers, 2 weeks" in result.output
+    assert "5 new listings, 453 new papers, 2 of 2 weeks rebuilt" in result.output
     result = runner.invoke(cli, ["check", str(feed)])
     assert result.exit_code == 0, result.output
     assert "5 listings, 563 sightings, 453 papers" in result.output
