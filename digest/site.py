@@ -36,7 +36,7 @@ from digest.grouping import (
 )
 from digest.models import Paper, WeekDigest
 from digest.output import Writer
-from digest.store import Store
+from digest.store import Store, WeekState
 from digest.weeks import iso_week, midnight, week_bounds
 
 TREND_WEEKS = 8
@@ -111,57 +111,62 @@ def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildRepo
     fresh = manifest.get("render") != fingerprint
     done: dict[str, Any] = {} if fresh else dict(manifest.get("weeks", {}))
 
-    # 1. Weeks whose papers changed: recompute their digest, hash, summary and feed item.
-    #    A published week whose paper counts did not change keeps its feed item.
-    loaded: dict[str, WeekDigest] = {}
+    # 1-2. Week by week, oldest first, holding one week's papers at a time: bring the
+    # stored digest state of a changed week up to date (hash, counts, feed item), then
+    # render its pages if they need it. A page needs rendering when it is missing or its
+    # content changed; once published, only when its papers or their themes changed (a
+    # later sighting or a new version of an old paper does not rewrite a published page;
+    # --rebuild does). A change of counts also redraws the charts of the weeks after it.
     uid = feed_uid(cfg, store)
     published = set(store.published_weeks())
-    with store.transaction():
-        for state in store.week_states():
-            if state.dirty or fresh:
-                digest = group_week(state.week, store.papers(state.week), names)
-                loaded[state.week] = digest
-                counts = summary_to_json(summarize(digest))
-                frozen = state.week in published and counts == state.summary and not fresh
-                item = state.item if frozen else _draft_to_json(_week_item(cfg, env, uid, digest))
-                store.set_week_state(state.week, _digest_hash(digest), counts, item)
     states = {s.week: s for s in store.week_states()}
     summaries = {w: summary_from_json(w, s.summary) for w, s in states.items() if s.summary != "[]"}
-    weeks = _weeks(cfg, sorted(summaries), today)
-    now: dict[str, list[str]] = {
-        w: [states[w].hash, _fingerprint([states[w].summary])] if w in summaries else ["empty"] * 2
-        for w in weeks
-    }
-
-    # 2. Week pages. A week is rendered when its page is missing or its content changed;
-    #    once published, only when its papers or their themes changed (a later sighting
-    #    or a new version of an old paper does not rewrite a published page; --rebuild
-    #    does). A change of counts also redraws the charts of the weeks after it.
-    changed: set[str] = set()
-    recounted: set[str] = set()
-    for w in weeks:
-        before = done.get(w)
+    candidates = _weeks(cfg, sorted(states), today)
+    weeks: list[str] = []
+    now: dict[str, list[str]] = {}
+    affected: list[str] = []
+    recounted: list[str] = []
+    for week in candidates:
+        digest: WeekDigest | None = None
+        state = states.get(week)
+        if state is not None and (state.dirty or fresh):
+            digest = group_week(week, store.papers(week), names)
+            counts = summary_to_json(summarize(digest))
+            frozen = week in published and counts == state.summary and not fresh
+            item = state.item if frozen else _draft_to_json(_week_item(cfg, env, uid, digest))
+            with store.transaction():
+                store.set_week_state(week, _digest_hash(digest), counts, item)
+            state = states[week] = WeekState(week, False, _digest_hash(digest), counts, item)
+            if counts == "[]":
+                summaries.pop(week, None)
+            else:
+                summaries[week] = summary_from_json(week, counts)
+        if week not in summaries and not cfg.output.empty_weeks:
+            continue
+        weeks.append(week)
+        now[week] = (
+            [state.hash, _fingerprint([state.summary])]
+            if state is not None and week in summaries
+            else ["empty", "empty"]
+        )
+        before = done.get(week)
         if not isinstance(before, list) or len(before) != 2:
             before = None
-        if (
-            before is None
-            or any(not (out / f).is_file() for f in week_files(cfg, w))
-            or before[1] != now[w][1]
-        ):
-            changed.add(w)
-            recounted.add(w)
-        elif before[0] != now[w][0] and w not in published:
-            changed.add(w)
-    affected = sorted(
-        w
-        for w in weeks
-        if w in changed or any(0 < _weeks_between(c, w) < TREND_WEEKS for c in recounted)
-    )
-    for week in affected:
-        digest = loaded.get(week) or group_week(week, store.papers(week), names)
-        trend = trends(summaries, week, names, TREND_WEEKS)
-        for relpath, text in render_week(env, cfg, digest, trend, links).items():
-            writer.write(relpath, text)
+        missing = any(not (out / f).is_file() for f in week_files(cfg, week))
+        if before is None or missing or before[1] != now[week][1]:
+            recounted.append(week)
+            render_it = True
+        else:
+            render_it = (before[0] != now[week][0] and week not in published) or any(
+                0 < _weeks_between(c, week) < TREND_WEEKS for c in recounted
+            )
+        if render_it:
+            if digest is None:
+                digest = group_week(week, store.papers(week), names)
+            trend = trends(summaries, week, names, TREND_WEEKS)
+            for relpath, text in render_week(env, cfg, digest, trend, links).items():
+                writer.write(relpath, text)
+            affected.append(week)
     rendered = {w: now[w] if w in affected else done.get(w, now[w]) for w in weeks}
 
     # 3. The archive and the feeds, from summaries and stored feed items.
