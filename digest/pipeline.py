@@ -22,6 +22,7 @@ from digest.errors import Problem
 from digest.models import Entry
 from digest.output import sweep_temp_files
 from digest.resolve import Resolver
+from digest.rules import RuleSet
 from digest.sources import ReadContext, fetch, read_bytes
 from digest.store import Store
 
@@ -211,15 +212,19 @@ def tag(cfg: FeedConfig, store: Store, *, rebuild: bool = False) -> int:
     rules = cfg.rules
     changed = rebuild or store.meta("rules_fingerprint") != rules.fingerprint
     frozen = [] if rebuild else store.published_weeks()
-    results = []
-    for pid, title, abstract in store.untagged(rules.fingerprint, frozen, only_new=not changed):
-        tagging = rules.tag(title, abstract)
-        results.append((pid, tagging.tags, tagging.theme))
-    count = store.set_tags(results, rules.fingerprint) if results else 0
+    count = 0
+    while batch := store.untagged(rules.fingerprint, frozen, only_new=not changed):
+        results = [(pid, *_tag_one(rules, title, abstract)) for pid, title, abstract in batch]
+        count += store.set_tags(results, rules.fingerprint)
     if changed:
         with store.transaction():
             store.set_meta("rules_fingerprint", rules.fingerprint)
     return count
+
+
+def _tag_one(rules: RuleSet, title: str, abstract: str) -> tuple[tuple[str, ...], str]:
+    tagging = rules.tag(title, abstract)
+    return tagging.tags, tagging.theme
 
 
 def run(

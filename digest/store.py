@@ -516,23 +516,29 @@ class Store:
     # -- tags -----------------------------------------------------------------------------
 
     def untagged(
-        self, fingerprint: str, frozen: Sequence[str] = (), *, only_new: bool = False
-    ) -> Iterator[tuple[str, str, str]]:
-        """(id, title, abstract) of papers to tag: never tagged (new papers, new versions),
-        and unless ``only_new`` also those tagged under other rules than ``fingerprint``
-        outside the ``frozen`` (published) weeks. ``only_new`` uses an index: its cost
-        grows with the new papers only."""
+        self,
+        fingerprint: str,
+        frozen: Sequence[str] = (),
+        *,
+        only_new: bool = False,
+        limit: int = 2000,
+    ) -> list[tuple[str, str, str]]:
+        """Up to ``limit`` (id, title, abstract) of papers to tag: never tagged (new papers,
+        new versions), and unless ``only_new`` also those tagged under other rules than
+        ``fingerprint`` outside the ``frozen`` (published) weeks. Tagging a batch takes its
+        papers out of the next one, so callers loop until it is empty. ``only_new`` uses
+        an index: its cost grows with the new papers only."""
         select = "SELECT p.id, t.title, t.abstract FROM paper p JOIN text t ON t.id = p.text_id "
         if only_new:
-            rows = self.db.execute(select + "WHERE p.rules = ''")
+            rows = self.db.execute(select + "WHERE p.rules = '' LIMIT ?", (limit,))
         else:
             marks = ",".join("?" * len(frozen))
             outside = f" AND p.week NOT IN ({marks})" if frozen else ""
             rows = self.db.execute(
-                select + f"WHERE p.rules = '' OR (p.rules != ?{outside})", (fingerprint, *frozen)
+                select + f"WHERE p.rules = '' OR (p.rules != ?{outside}) LIMIT ?",
+                (fingerprint, *frozen, limit),
             )
-        for row in rows.fetchall():
-            yield str(row[0]), str(row[1]), str(row[2])
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     def set_tags(self, rows: Iterable[tuple[str, Sequence[str], str]], fingerprint: str) -> int:
         """Store (paper id, tags, theme) results computed with rules ``fingerprint``."""
