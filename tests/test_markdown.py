@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from digest.latex import to_unicode
+from digest.latex import MATH, to_unicode
 from digest.render import md_escape, md_text
 
 COMMONMARK = MarkdownIt("commonmark")
@@ -74,6 +74,33 @@ def test_md_escape_never_changes_the_block_structure(raw: str) -> None:
     }
     for source, shape in shapes.items():
         assert [t.type for t in GFM_ISH.parse(source)] == shape, source
+
+
+# md_escape as plain regex substitutions: its definition, which the fast version (str
+# methods, fast paths) must equal character for character.
+_PUNCT = r"!-/:-@\[-`{-~"
+_REF_INLINE = re.compile(rf"([`*_\[\]<>&|~#$]|\\(?=[{_PUNCT}]|$))")
+_REF_MATH = re.compile(rf"([`*_\[\]<>&|~#]|\\(?=[{_PUNCT}]|$))")
+_REF_START = re.compile(r"^(?:([-+=])|(\d{1,9})([.)]))")
+
+
+def reference_md_escape(text: str) -> str:
+    text = re.sub(r"[ \t\r\n]+", " ", text).strip(" ")
+    out, last = [], 0
+    for m in MATH.finditer(text):
+        out.append(_REF_INLINE.sub(r"\\\1", text[last : m.start()]))
+        out.append("$" + _REF_MATH.sub(r"\\\1", m.group(1)) + "$")
+        last = m.end()
+    out.append(_REF_INLINE.sub(r"\\\1", text[last:]))
+    joined = "".join(out)
+    return _REF_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", joined)
+
+
+@settings(max_examples=1500)
+@given(texts)
+def test_md_escape_equals_its_regex_definition(raw: str) -> None:
+    assert md_escape(raw) == reference_md_escape(raw)
+    assert md_escape(raw + "\\") == reference_md_escape(raw + "\\")
 
 
 def test_math_stays_math_and_text_commands_become_text() -> None:

@@ -17,9 +17,14 @@ import jinja2
 import lxml.html
 import pytest
 from conftest import BuiltFeed, FeedMaker, paper
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
 
 from digest import render
 from digest.grouping import theme_slugs
+from digest.latex import MATH, to_unicode
+from digest.models import Paper, Sighting
 
 Html = lxml.html.HtmlElement
 
@@ -359,3 +364,94 @@ def test_safe_url_refuses_other_schemes() -> None:
     assert render.safe_url("https://arxiv.org/abs/1") == "https://arxiv.org/abs/1"
     for bad in ("javascript:alert(1)", "data:x", 'https://x.org/"onmouseover=1', None, ""):
         assert render.safe_url(bad) == ""
+
+
+# --- the per-paper fields equal the filters -------------------------------------------------
+
+_BITS = [*"\\`*_[]()<>&|~#$!-+=.:;{}\"' \t\n?", "$x$", "\\textbf{X}", "\\%", "1."]
+_BITS += ["https://a.org/(x).", "http://b.org", "ahttp://c.d", "httphttps://e", "http", "://"]
+_BITS += [". ", "! ", "word " * 12, "é", "\u00a0", "\x1c"]
+_texts = st.lists(st.one_of(st.text(max_size=12), st.sampled_from(_BITS)), max_size=50).map("".join)
+_short = st.lists(st.one_of(st.text(max_size=4), st.sampled_from(_BITS[:34])), max_size=3).map(
+    "".join
+)
+# Long enough to be split (see split_abstract) about half of the time.
+_abstracts = st.tuples(_texts, st.sampled_from(["", "A sentence. " * 40]), _texts).map("".join)
+_dates = st.dates(dt.date(2026, 3, 9), dt.date(2026, 3, 15))
+_papers = st.builds(
+    Paper,
+    id=_short,
+    title=_texts,
+    abstract=_abstracts,
+    first_seen=_dates,
+    week=st.just("2026-W11"),
+    tags=st.lists(_short, max_size=4).map(tuple),
+    sightings=st.lists(
+        st.builds(Sighting, listing=_short, date=_dates, position=st.integers(0, 2)), max_size=4
+    ).map(tuple),
+    url=st.one_of(st.none(), st.just("https://a.org/x"), st.just("javascript:x"), _short),
+    source_id=st.one_of(st.none(), _short),
+    authors=st.lists(_short, max_size=3).map(tuple),
+)
+
+
+def reference_split_abstract(text: str, lead: int = 240, slack: int = 120) -> tuple[str, str]:
+    """split_abstract as first written: every candidate cut checked against the text."""
+
+    def splittable(at: int) -> bool:
+        spans = [*MATH.finditer(text), *render._URL.finditer(text)]
+        return not any(m.start() < at < m.end() for m in spans)
+
+    if len(text) <= lead + slack:
+        return text, ""
+    cut = 0
+    for m in re.finditer(r"[.!?][\"')\]]?\s+(?=\S)", text):
+        if m.end() > lead + slack // 2:
+            break
+        if splittable(m.end()):
+            cut = m.end()
+    if cut < lead // 3:
+        spaces = (i + 1 for i in range(lead, 0, -1) if text[i] == " " and splittable(i + 1))
+        cut = next(spaces, 0)
+    if cut == 0 or len(text) - cut < slack // 2:
+        return text, ""
+    return text[:cut].rstrip(), text[cut:].lstrip()
+
+
+@settings(max_examples=500)
+@given(_abstracts)
+def test_split_abstract_equals_its_definition(text: str) -> None:
+    for size in ((240, 120), (30, 20), (8, 6)):
+        assert render.split_abstract(text, *size) == reference_split_abstract(text, *size)
+    urls = [m.span() for m in render._URL.finditer(text)]
+    assert [m.span() for m in render._urls(text)] == urls
+
+
+@settings(max_examples=500)
+@given(_papers)
+def test_paper_fields_are_what_the_filters_give(p: Paper) -> None:
+    """``html_fields``/``md_fields`` (one call per paper) show what the filters show."""
+    lead, rest = render.split_abstract(p.abstract)
+    rows = render.listings(p.sightings)
+    html = render.html_fields(p)
+    assert html.url == render.safe_url(p.url)
+    assert (html.title, html.authors) == (to_unicode(p.title), to_unicode(", ".join(p.authors)))
+    assert (html.lead, html.rest) == (render.linkify(lead), render.linkify(rest))
+    assert html.rest_words == render.plural(len(rest.split()), "word")
+    assert html.tags == "".join(f"<li>{escape(tag)}</li>" for tag in p.tags)
+    assert html.seen == render.plural(len(rows), "listing") + ": " + ", ".join(
+        f'<span class="listing">{escape(r.name)}</span> ({r.date}'
+        + (f", {r.entries} entries)" if r.entries > 1 else ")")
+        for r in rows
+    )
+    md = render.md_fields(p)
+    assert md.url == render.md_url(p.url)
+    assert (md.title, md.abstract) == (render.md_text(p.title), render.md_text(p.abstract))
+    assert md.authors == render.md_text(", ".join(p.authors))
+    assert md.tags == render.md_text(", ".join(p.tags))
+    assert md.source_id == (render.md_text(p.source_id) if p.source_id else "")
+    assert md.seen == render.plural(len(rows), "listing") + ": " + ", ".join(
+        f"{render.md_text(r.name)} ({r.date}"
+        + (f", {r.entries} entries)" if r.entries > 1 else ")")
+        for r in rows
+    )
