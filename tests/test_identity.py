@@ -6,6 +6,7 @@ The labelled set is tests/data/identity_pairs.jsonl, made by tests/identity_set.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 
@@ -232,6 +233,18 @@ def test_unrelated_abstracts_block_even_equal_titles() -> None:
     assert one(FLASH[0] + ".", other[1], FLASH) is None
 
 
+def test_length_alone_rejects_only_below_the_threshold() -> None:
+    # Similarity is at most 2 * shorter / (shorter + longer): 30 words inside 120 reach
+    # exactly ABSTRACT_RELATED (0.4), inside 121 they cannot.
+    ours = " ".join(f"word{i}" for i in range(30))
+    title = "Scalable Modeling of Everything"
+    for extra, expected in ((90, 0.4), (91, None)):
+        theirs = ours + " " + " ".join(f"other{i}" for i in range(extra))
+        for a, b in ((ours, theirs), (theirs, ours)):
+            decision = one(title, a + ".", (title, b + "."))
+            assert (decision and decision.score) == expected, (extra, decision)
+
+
 def test_decide_picks_the_best_candidate_and_handles_none() -> None:
     assert decide(*FLASH, []) is None
     medusa = seed(
@@ -270,6 +283,28 @@ def test_block_keys_are_short_bounded_and_shared_by_versions(records: list[Recor
     assert max(index.values()) <= 5
     meeting = sum(n * (n - 1) // 2 for n in index.values())
     assert meeting / (len(seeds) * (len(seeds) - 1) // 2) < 0.001
+
+
+def _t_key(skeleton: str) -> str:
+    return "t" + hashlib.blake2b(skeleton.encode(), digest_size=6).hexdigest()
+
+
+def test_a_bare_name_before_a_colon_gets_no_key_of_its_own() -> None:
+    # A name alone is shared by sequels and namesakes (Mamba, Mamba-2, Mamba: another
+    # subtitle): the synthetic corpus's 4096 names made it most of all candidates.
+    keys = block_keys("Mamba: Linear-Time Sequence Modeling with Selective State Spaces", "")
+    assert _t_key("mamba") not in keys
+    assert _t_key("lineartimesequencemodelingselectivestatespace") in keys
+    keys = block_keys("Vision Mamba: Efficient Visual Representation Learning", "")
+    assert _t_key("visionmamba") in keys
+
+
+def test_caches_are_bounded() -> None:
+    from digest import identity
+
+    for name in ("_abstract_keys", "_abstract_words", "_parse", "_title", "_plain",
+                 "_content", "_canon"):  # fmt: skip
+        assert getattr(identity, name).cache_info().maxsize, name
 
 
 # --- properties ---------------------------------------------------------------------------
@@ -354,10 +389,78 @@ def test_decide_and_guard_are_symmetric(records: list[Record], data: st.DataObje
     assert (guard(a.title, b.title) is None) == (guard(b.title, a.title) is None)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.text(st.characters(codec="ascii"), max_size=300) | st.sampled_from(ABSTRACTS))
-def test_fast_abstract_words_agree_with_the_word_pattern(text: str) -> None:
-    from digest.identity import _WORD, _abstract_words, _boilerplate, _sentences
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(codec="ascii"), max_size=80) | st.sampled_from(TITLES))
+def test_fast_title_word_splits_agree_with_the_patterns(title: str) -> None:
+    from digest.identity import _ASCII_CONTROL, _NON_WORD, _WORD, _raw_words, _title_words
 
+    if not any(c in title for c in "&$\\"):
+        expected = _NON_WORD.sub(" ", _ASCII_CONTROL.sub("", title).casefold()).split()
+        assert _title_words(title) == expected
+    assert _raw_words(title) == _WORD.findall(title)
+
+
+def _content_reference(words: list[str]) -> tuple[str, ...]:
+    """digest.identity._content_of without its fast path."""
+    from digest.identity import _DIGITS, _NOT_CONTENT, _ROMAN_AFTER, _canon, _is_part_numeral
+
+    content = []
+    for i, w in enumerate(words):
+        if w in _NOT_CONTENT or (w in _ROMAN_AFTER and _is_part_numeral(words, i)):
+            continue
+        if not w.isalpha():
+            w = _DIGITS.sub("", w.replace("+", ""))
+        if w:
+            content.append(_canon(w))
+    return tuple(content)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["part", "i", "v", "x", "ii", "the", "of", "alpha", "models",
+                                 "pre", "trained", "gpu", "gpus", "2", "v2", "++", "optimisation",
+                                 "é", "ǅ"]), max_size=8))  # fmt: skip
+def test_content_fast_path_agrees_with_the_loop(words: list[str]) -> None:
+    from digest.identity import _content_of
+
+    assert _content_of(words) == _content_reference(words)
+
+
+ASCII_TEXT = st.lists(
+    st.sampled_from([*"aAbBzZ09 .!?,-:\n\t\r\x0b\x1c", "  ", ". ", "!A", "Ab", "http"]),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(ASCII_TEXT | st.sampled_from(ABSTRACTS))
+def test_ascii_sentences_agree_with_the_pattern(text: str) -> None:
+    from digest.identity import _SENTENCE_END, _sentences
+
+    if any(c in text for c in "&$\\"):
+        return
+    collapsed = text
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text:
+        collapsed = " ".join(text.split())
+    expected = tuple(s.casefold() for s in _SENTENCE_END.split(collapsed) if s)
+    assert _sentences(text) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(codec="ascii"), max_size=300) | st.sampled_from(ABSTRACTS),
+       st.booleans())  # fmt: skip
+def test_fast_abstract_words_agree_with_the_word_pattern(text: str, keys_first: bool) -> None:
+    from digest.identity import (
+        _WORD,
+        _abstract_keys,
+        _abstract_words,
+        _boilerplate,
+        _parse,
+        _sentences,
+    )
+
+    for cached in (_parse, _abstract_keys, _abstract_words):
+        cached.cache_clear()
+    if keys_first:  # then the words reuse what the keys found out about boilerplate
+        _abstract_keys(text)
     kept = " ".join(s for s in _sentences(text) if not _boilerplate(s))
     assert list(_abstract_words(text)) == _WORD.findall(kept)
