@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,21 +35,19 @@ from digest.models import Paper, Sighting
 
 Environment = jinja2.Environment
 
-# The packaged templates: inside the wheel as digest/templates, in a source
-# checkout as the top-level templates/ folder.
-_SOURCE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# The packaged templates: installed, they are digest/templates (the wheel maps the
+# top-level templates/ folder there); in a source checkout or an editable install,
+# the top-level templates/ folder itself.
+_HERE = Path(__file__).resolve().parent
+_TEMPLATE_DIRS = (_HERE / "templates", _HERE.parent / "templates")
 
 
 def default_template_dir() -> Path:
     """Folder of the packaged default templates."""
-    try:
-        found = resources.files("digest.templates")
-        path = Path(str(found))
-        if (path / "week.html").is_file():
-            return path
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return _SOURCE_TEMPLATES
+    for folder in _TEMPLATE_DIRS:
+        if (folder / "week.html").is_file():
+            return folder
+    return _TEMPLATE_DIRS[-1]
 
 
 def environment(user_dir: Path | None = None) -> jinja2.Environment:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,19 +17,64 @@ ROOT = Path(__file__).parent.parent
 @pytest.mark.slow
 def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path),
-         str(ROOT)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = tmp_path.glob("digest-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for template in ("week.html", "week.md", "index.html", "base.html", "style.css",
-                     "init/feed.yaml"):  # fmt: skip
+    for template in (
+        "week.html",
+        "week.md",
+        "index.html",
+        "base.html",
+        "style.css",
+        "init/feed.yaml",
+    ):
         assert f"digest/templates/{template}" in names, template
     assert "digest/cli.py" in names and "digest/sources/textdump.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "digest = digest.cli:main" in text
+
+    # The installed layout works: the wheel's contents alone, run from elsewhere, build
+    # the example feed (templates are found inside the package, not in a checkout).
+    site = tmp_path / "site-packages"
+    zipfile.ZipFile(wheel).extractall(site)
+    feed = tmp_path / "feed"
+    shutil.copytree(
+        ROOT / "feeds" / "example",
+        feed,
+        ignore=shutil.ignore_patterns("site", "*.sqlite*", "cache"),
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    where = subprocess.run(
+        [sys.executable, "-c", "import digest.render as r; print(r.default_template_dir())"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert where.stdout.strip() == str(site / "digest" / "templates")
+    run = subprocess.run(
+        [sys.executable, "-m", "digest", "run", str(feed), "--today", "2026-11-25"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (feed / "site" / "2026-W11.html").is_file() and (feed / "site" / "rss.xml").is_file()
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -39,6 +86,14 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_top_level_layout() -> None:
-    for name in ("pyproject.toml", "README.md", "digest", "templates", "feeds", "tests",
-                 "benchmarks", ".ci"):  # fmt: skip
+    for name in (
+        "pyproject.toml",
+        "README.md",
+        "digest",
+        "templates",
+        "feeds",
+        "tests",
+        "benchmarks",
+        ".ci",
+    ):
         assert (ROOT / name).exists(), name
