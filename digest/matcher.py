@@ -31,7 +31,10 @@ from digest.latex import to_unicode
 
 FIELDS = ("title", "abstract")
 SEPARATOR_CHARS = "\t\n\v\f\r -_/‐‑‒–—―−"
-_DASHES = str.maketrans(dict.fromkeys("-_/‐‑‒–—―−", " "))
+_SEPARATORS = "-_/‐‑‒–—―−"
+"""Characters read as a space (besides whitespace)."""
+_ASCII_SEPARATORS = "-_/"
+"""The ASCII ones among them."""
 _SIMPLE, _EXACT, _VERIFY = 0, 1, 2
 """How an automaton hit decides a term: left boundary only (``word*``), both
 boundaries (a word or phrase), or the term's own regex checked at the hit
@@ -42,13 +45,38 @@ def fold(text: str, *, keep_case: bool = False) -> str:
     """The text terms are matched in: LaTeX read as Unicode, NFKC, case-folded unless
     ``keep_case``, every run of whitespace, hyphens, dashes, underscores and slashes
     turned into one space, trimmed, then one space added at both ends."""
-    text = to_unicode(text)
-    if not text.isascii():
+    kept = f" {_fold_inner(text)} "
+    # Case folding maps no character to or from a separator (tests check every code
+    # point), so folding the case last gives the same text as folding it first.
+    return kept if keep_case else kept.casefold()
+
+
+def _fold_inner(text: str) -> str:
+    """:func:`fold` with the case kept and without the outer spaces (the hot path)."""
+    if "$" in text or "\\" in text:
+        text = to_unicode(text)
+    # One str.replace per separator: a C loop each, where str.translate would look
+    # every character of a non-ASCII text up in a dict (thirty times slower).
+    if text.isascii():
+        for char in _ASCII_SEPARATORS:
+            text = text.replace(char, " ")
+        spaces_only = not (
+            "\n" in text or "\t" in text or "\r" in text or "\v" in text or "\f" in text
+            or "\x1c" in text or "\x1d" in text or "\x1e" in text or "\x1f" in text
+        )  # fmt: skip
+    else:
         text = unicodedata.normalize("NFKC", text)
-    if not keep_case:
-        text = text.casefold()
+        for char in _SEPARATORS:
+            text = text.replace(char, " ")
+        # ' ' is the only whitespace character str.isprintable accepts (tests check
+        # every code point).
+        spaces_only = text.isprintable()
+    if spaces_only:  # then collapsing runs of spaces is all splitting would do
+        while "  " in text:
+            text = text.replace("  ", " ")
+        return text.strip(" ")
     # str.split() splits on exactly the characters re's \s matches (str.isspace).
-    return " " + " ".join(text.translate(_DASHES).split()) + " "
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,76 +147,115 @@ def make_term(
 
 
 class Matcher:
-    """Every term of a rule set, compiled for one scan per field.
+    """Every term of a rule set, compiled for one scan per paper.
 
-    Literal terms go into two automatons (case-folded and case-kept text); a hit
-    counts when the characters around it are not word characters, exactly as
+    Literal terms go into two automatons (case-folded and case-kept text), each
+    run once over the title and abstract joined (``" title  abstract "``: no key
+    holds two spaces, so no hit spans both, and the offset tells the field). A
+    hit counts when the characters around it are not word characters, exactly as
     the reference pattern's ``(?<!\\w)``/``(?!\\w)`` would decide.
     """
 
     def __init__(self, terms: Sequence[Term]) -> None:
         self.terms = tuple(terms)
-        self._automata: list[tuple[bool, ahocorasick.Automaton]] = []
-        self._regex = [t for t in self.terms if t.regex]
+        self._regex = tuple(
+            (t.id, t.pattern, t.case, FIELDS[0] in t.fields, FIELDS[1] in t.fields)
+            for t in self.terms
+            if t.regex
+        )
+        self._patterns = tuple(t.pattern for t in self.terms)
         self.needs_case = any(t.case for t in self.terms)
-        for case in (False, True):
-            groups: dict[str, dict[int, tuple[list[int], list[int]]]] = {}
-            for t in self.terms:
-                if t.regex or t.case != case:
-                    continue
-                per_field = groups.setdefault(t.key, {}).setdefault(t.mode, ([], []))
-                for fi, name in enumerate(FIELDS):
-                    if name in t.fields:
-                        per_field[fi].append(t.id)
-            if not groups:
-                continue
-            automaton = ahocorasick.Automaton()
-            for key, modes in groups.items():
-                value = (
-                    len(key),
-                    tuple((mode, (tuple(ti), tuple(ab))) for mode, (ti, ab) in modes.items()),
-                )
-                automaton.add_word(key, value)
-            automaton.make_automaton()
-            self._automata.append((case, automaton))
+        self._folded = self._automaton([t for t in self.terms if not t.regex and not t.case])
+        self._kept = self._automaton([t for t in self.terms if not t.regex and t.case])
+
+    @staticmethod
+    def _automaton(terms: Sequence[Term]) -> ahocorasick.Automaton | None:
+        """Key -> (its length, then the (title ids, abstract ids) of its terms in mode
+        :data:`_EXACT` (maybe empty), :data:`_SIMPLE` and :data:`_VERIFY` (None if none))."""
+        if not terms:
+            return None
+        groups: dict[str, list[tuple[list[int], list[int]] | None]] = {}
+        for t in terms:
+            modes = groups.setdefault(t.key, [None, None, None])
+            per_field = modes[t.mode]
+            if per_field is None:
+                per_field = modes[t.mode] = ([], [])
+            for fi, name in enumerate(FIELDS):
+                if name in t.fields:
+                    per_field[fi].append(t.id)
+        automaton = ahocorasick.Automaton()
+        for key, modes in groups.items():
+            simple, exact, verify = (
+                None if m is None else (tuple(m[0]), tuple(m[1])) for m in modes
+            )
+            automaton.add_word(key, (len(key), exact or ((), ()), simple, verify))
+        automaton.make_automaton()
+        return automaton
 
     def scan(self, title: str, abstract: str) -> tuple[set[int], set[int]]:
         """Ids of the terms found in the title and in the abstract (each term only in
         its own fields)."""
         found: tuple[set[int], set[int]] = (set(), set())
-        for fi, text in enumerate((title, abstract)):
-            folded = fold(text)
-            kept = fold(text, keep_case=True) if self.needs_case else folded
-            hits = found[fi]
-            for case, automaton in self._automata:
-                self._scan_one(automaton, kept if case else folded, fi, hits)
-            for t in self._regex:
-                if FIELDS[fi] in t.fields and t.pattern.search(kept if t.case else folded):
-                    hits.add(t.id)
+        self._scan_into(title, abstract, *found)
         return found
 
-    def _scan_one(
-        self, automaton: ahocorasick.Automaton, text: str, fi: int, hits: set[int]
+    def find(self, title: str, abstract: str) -> set[int]:
+        """Ids of the terms found in either field (each term only in its own fields)."""
+        hits: set[int] = set()
+        self._scan_into(title, abstract, hits, hits)
+        return hits
+
+    def _scan_into(
+        self, title: str, abstract: str, in_title: set[int], in_abstract: set[int]
     ) -> None:
-        terms = self.terms
-        # The folded text starts and ends with a space and no key does, so the
-        # neighbours text[start - 1] and text[end + 1] always exist. Underscores
-        # are folded away, so "word character" is exactly str.isalnum().
-        for end, (length, groups) in automaton.iter(text):
-            start = end - length + 1
-            if text[start - 1].isalnum():
+        """Add the ids of the terms found in each field to ``in_title``/``in_abstract``
+        (which may be one set)."""
+        inner_title = _fold_inner(title)
+        kept = f" {inner_title}  {_fold_inner(abstract)} "  # fold(title) + fold(abstract)
+        folded = kept.casefold()
+        cut = len(inner_title) + 2
+        # Case folding never shortens a character, so equal lengths mean that no
+        # character grew and the fields split at the same offset.
+        folded_cut = cut if len(folded) == len(kept) else len(inner_title.casefold()) + 2
+        if self._folded is not None:
+            self._scan_one(self._folded, folded, folded_cut, in_title, in_abstract)
+        if self._kept is not None:
+            self._scan_one(self._kept, kept, cut, in_title, in_abstract)
+        if self._regex:
+            self._search(kept, cut, folded, folded_cut, in_title, in_abstract)
+
+    def _search(
+        self, kept: str, cut: int, folded: str, folded_cut: int,
+        in_title: set[int], in_abstract: set[int],
+    ) -> None:  # fmt: skip
+        """The regular-expression terms, one search per term and field."""
+        fields = ((kept[:cut], folded[:folded_cut]), (kept[cut:], folded[folded_cut:]))
+        for ident, pattern, case, in_t, in_a in self._regex:
+            if in_t and pattern.search(fields[0][not case]):
+                in_title.add(ident)
+            if in_a and pattern.search(fields[1][not case]):
+                in_abstract.add(ident)
+
+    def _scan_one(
+        self, automaton: ahocorasick.Automaton, text: str, cut: int,
+        in_title: set[int], in_abstract: set[int],
+    ) -> None:  # fmt: skip
+        # Each field starts and ends with a space and no key does, so the neighbours
+        # text[start - 1] and text[end + 1] always exist and lie in the hit's field.
+        # Underscores are folded away, so "word character" is exactly str.isalnum().
+        found = (in_title, in_abstract)
+        for end, (length, exact, simple, verify) in automaton.iter(text):
+            if text[end - length].isalnum():
                 continue
-            for mode, per_field in groups:
-                ids = per_field[fi]
-                if not ids:
-                    continue
-                if mode == _SIMPLE:
-                    hits.update(ids)
-                elif mode == _EXACT:
-                    if not text[end + 1].isalnum():
-                        hits.update(ids)
-                else:
-                    hits.update(i for i in ids if terms[i].pattern.match(text, start))
+            field = end >= cut  # 0: title, 1: abstract
+            ids = exact[field]
+            if ids and not text[end + 1].isalnum():
+                found[field].update(ids)
+            if simple is not None:
+                found[field].update(simple[field])
+            if verify is not None:
+                start, patterns = end - length + 1, self._patterns
+                found[field].update(i for i in verify[field] if patterns[i].match(text, start))
 
 
 # -- regular-expression hazards ---------------------------------------------------------

@@ -34,7 +34,7 @@ import difflib
 import json
 from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from digest.errors import Problem
 from digest.matcher import FIELDS, Matcher, Term, fold, make_term
@@ -92,20 +92,58 @@ class ThemeScore:
     """Its matched tags."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Tagging:
-    """The outcome of tagging one paper."""
+    """The outcome of tagging one paper.
+
+    :attr:`matches` and :attr:`ranking` are worked out when first read: storing
+    a tagging needs only :attr:`tags` and :attr:`theme`. Equality and repr cover
+    all five.
+    """
 
     tags: tuple[str, ...]
     """Matched tags in configuration order."""
     theme: str
     """Primary theme, or the catch-all name."""
-    matches: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Tag -> the ``any``/``all`` terms that matched it (for explain)."""
-    scores: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, float]
     """Tag -> its score."""
-    ranking: tuple[ThemeScore, ...] = ()
-    """Every matching theme, best first (the first is :attr:`theme`)."""
+    _rules: RuleSet = field(repr=False)
+    """The rules that gave this tagging."""
+    _hits: Set[int] = field(repr=False)
+    """Ids of the terms found in the paper (never changed afterwards)."""
+    _detail: tuple[dict[str, tuple[str, ...]], tuple[ThemeScore, ...]] | None = field(
+        default=None, init=False, repr=False
+    )
+
+    @property
+    def matches(self) -> dict[str, tuple[str, ...]]:
+        """Tag -> the ``any``/``all`` terms that matched it (for explain)."""
+        return self._worked_out()[0]
+
+    @property
+    def ranking(self) -> tuple[ThemeScore, ...]:
+        """Every matching theme, best first (the first is :attr:`theme`)."""
+        return self._worked_out()[1]
+
+    def _worked_out(self) -> tuple[dict[str, tuple[str, ...]], tuple[ThemeScore, ...]]:
+        if self._detail is None:
+            detail = (self._rules._matches(self.scores, self._hits), self._rules._rank(self.scores))
+            object.__setattr__(self, "_detail", detail)
+            return detail
+        return self._detail
+
+    def _public(self) -> tuple[object, ...]:
+        return (self.tags, self.theme, self.matches, self.scores, self.ranking)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Tagging):
+            return NotImplemented
+        return self._public() == other._public()
+
+    def __repr__(self) -> str:
+        names = ("tags", "theme", "matches", "scores", "ranking")
+        pairs = zip(names, self._public(), strict=True)
+        return f"Tagging({', '.join(f'{n}={v!r}' for n, v in pairs)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +178,38 @@ class Explanation:
     """Tags with at least one term found, in configuration order."""
 
 
+class _Plan(NamedTuple):
+    """One tag as :meth:`RuleSet.decide` checks it: plain ids, sets and numbers."""
+
+    name: str
+    any_ids: frozenset[int]
+    weighted: tuple[tuple[int, float], ...] | None
+    """(id, weight) of the ``any`` terms in order, or None when every weight is 1.0."""
+    all_ids: frozenset[int]
+    none_ids: frozenset[int]
+    weight: float
+    floor: float
+    """``min_score`` less the rounding margin."""
+    all_sum: float
+    """The sum of the ``all`` terms' weights: the score is ``weight * (found + all_sum)``,
+    ``found`` the sum of the found ``any`` terms' weights."""
+
+    @classmethod
+    def of(cls, rule: TagRule) -> _Plan:
+        """The plan of one tag."""
+        unit = all(t.weight == 1.0 for t in rule.any)
+        return cls(
+            rule.name,
+            frozenset(t.id for t in rule.any),
+            None if unit else tuple((t.id, t.weight) for t in rule.any),
+            frozenset(t.id for t in rule.all),
+            frozenset(t.id for t in rule.none),
+            rule.weight,
+            rule.min_score - _EPSILON,
+            sum(t.weight for t in rule.all),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     """Compiled rules of one feed."""
@@ -154,6 +224,15 @@ class RuleSet:
     _matcher: Matcher = field(init=False, compare=False, repr=False)
     _rule_of: tuple[int, ...] = field(init=False, compare=False, repr=False)
     """Term id -> index of the tag it can make match (-1 for ``none`` terms)."""
+    _plans: tuple[_Plan, ...] = field(init=False, compare=False, repr=False)
+    """Tag index -> what deciding it takes, as plain tuples and sets."""
+    _theme_slots: tuple[tuple[tuple[int, int], ...], ...] = field(
+        init=False, compare=False, repr=False
+    )
+    """Tag index -> (theme index, position among the theme's tags), once per listing."""
+    _negated_priority: tuple[float, ...] = field(init=False, compare=False, repr=False)
+    """Theme index -> minus its priority (the first part of its ranking key)."""
+    _index_of: dict[str, int] = field(init=False, compare=False, repr=False)
     _themes_of: dict[str, tuple[int, ...]] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -165,14 +244,24 @@ class RuleSet:
                 by_id[t.id] = (t, -1)
         if sorted(by_id) != list(range(len(by_id))):
             raise ValueError("term ids must number the terms 0..n-1")
+        index_of = {rule.name: index for index, rule in enumerate(self.tags)}
+        if len(index_of) != len(self.tags):
+            raise ValueError("tag names must be unique")
         terms = tuple(by_id[i][0] for i in range(len(by_id)))
+        slots: list[list[tuple[int, int]]] = [[] for _ in self.tags]
         themes_of: dict[str, list[int]] = {}
-        for index, theme in enumerate(self.themes):
-            for tag in theme.tags:
-                themes_of.setdefault(tag, []).append(index)
+        for theme_index, theme in enumerate(self.themes):
+            for position, tag in enumerate(theme.tags):
+                themes_of.setdefault(tag, []).append(theme_index)
+                if tag in index_of:
+                    slots[index_of[tag]].append((theme_index, position))
         object.__setattr__(self, "terms", terms)
         object.__setattr__(self, "_matcher", Matcher(terms))
         object.__setattr__(self, "_rule_of", tuple(by_id[i][1] for i in range(len(by_id))))
+        object.__setattr__(self, "_plans", tuple(_Plan.of(rule) for rule in self.tags))
+        object.__setattr__(self, "_theme_slots", tuple(tuple(s) for s in slots))
+        object.__setattr__(self, "_negated_priority", tuple(-t.priority for t in self.themes))
+        object.__setattr__(self, "_index_of", index_of)
         object.__setattr__(self, "_themes_of", {k: tuple(v) for k, v in themes_of.items()})
 
     @property
@@ -182,8 +271,7 @@ class RuleSet:
 
     def tag(self, title: str, abstract: str) -> Tagging:
         """Tags and primary theme of one paper."""
-        in_title, in_abstract = self.scan(title, abstract)
-        return self.decide(in_title | in_abstract)
+        return self._decide(self._matcher.find(title, abstract))
 
     def tag_many(self, papers: Iterable[tuple[str, str]]) -> list[Tagging]:
         """:meth:`tag` for many (title, abstract) pairs, in order."""
@@ -195,20 +283,68 @@ class RuleSet:
 
     def decide(self, hits: Set[int]) -> Tagging:
         """Tags and primary theme from the ids of the terms found in a paper."""
-        matches: dict[str, tuple[str, ...]] = {}
+        return self._decide(frozenset(hits))
+
+    def _decide(self, hits: Set[int]) -> Tagging:
+        # The hot path of tagging: only a tag with a term found can match, and each is
+        # decided by set operations on the found ids, as _judge words it.
+        plans, theme_slots, rule_of = self._plans, self._theme_slots, self._rule_of
         scores: dict[str, float] = {}
-        for index in sorted({self._rule_of[t] for t in hits} - {-1}):
-            rule = self.tags[index]
-            score = _score(rule, hits)
-            if score is not None:
-                found = [t for t in rule.any if t.id in hits]
-                matches[rule.name] = tuple(t.source for t in (*found, *rule.all))
-                scores[rule.name] = score
-        ranking = self._rank(scores)
-        theme = ranking[0].name if ranking else self.catch_all
-        return Tagging(tuple(matches), theme, matches, scores, ranking)
+        # Theme index -> (position among the theme's tags, score) of its matched tags.
+        members: dict[int, list[tuple[int, float]]] = {}
+        for index in sorted({rule_of[t] for t in hits}):
+            if index < 0:
+                continue
+            name, any_ids, weighted, all_ids, none_ids, weight, floor, all_sum = plans[index]
+            if weighted is None:  # a sum of found weights of 1.0 is their count
+                found = float(len(any_ids & hits))
+            else:
+                found = sum([w for i, w in weighted if i in hits])
+            if any_ids and not found:
+                continue
+            if all_ids and not all_ids.issubset(hits):
+                continue
+            if none_ids and not none_ids.isdisjoint(hits):
+                continue
+            score = weight * (found + all_sum)
+            if score < floor:
+                continue
+            scores[name] = score
+            for theme, position in theme_slots[index]:
+                if theme in members:
+                    members[theme].append((position, score))
+                else:
+                    members[theme] = [(position, score)]
+        # The primary theme is ranking[0], found without building the ranking: the
+        # same keys as _rank, and the total of a theme of lower priority is not needed.
+        best: tuple[float, float, int] | None = None
+        negated = self._negated_priority
+        for theme, got in members.items():
+            if best is not None and negated[theme] > best[0]:
+                continue
+            if len(got) == 1:
+                total = got[0][1]  # a sum of one score >= 0 is that score
+            else:
+                got.sort()
+                total = sum(s for _, s in got)
+            key = (negated[theme], -total, theme)
+            if best is None or key < best:
+                best = key
+        primary = self.catch_all if best is None else self.themes[best[2]].name
+        return Tagging(tuple(scores), primary, scores, self, hits)
+
+    def _matches(self, scores: dict[str, float], hits: Set[int]) -> dict[str, tuple[str, ...]]:
+        """Tag -> the sources of its found ``any`` terms and of its ``all`` terms."""
+        out: dict[str, tuple[str, ...]] = {}
+        for name in scores:
+            rule = self.tags[self._index_of[name]]
+            found = [t for t in rule.any if t.id in hits]
+            out[name] = tuple(t.source for t in (*found, *rule.all))
+        return out
 
     def _rank(self, scores: dict[str, float]) -> tuple[ThemeScore, ...]:
+        """Every theme with a matched tag, best first: highest priority, then highest
+        total score, then first in feed.yaml."""
         candidates = sorted({i for tag in scores for i in self._themes_of.get(tag, ())})
         ranked: list[tuple[tuple[float, float, int], ThemeScore]] = []
         for index in candidates:
@@ -247,23 +383,8 @@ class RuleSet:
         return Explanation(tagging, tuple(verdicts))
 
 
-def _score(rule: TagRule, hits: Set[int]) -> float | None:
-    """A tag's score when it matches, else None (the hot path of :meth:`RuleSet.decide`)."""
-    found = [t.weight for t in rule.any if t.id in hits]
-    if rule.any and not found:
-        return None
-    for t in rule.all:
-        if t.id not in hits:
-            return None
-    for t in rule.none:
-        if t.id in hits:
-            return None
-    score = rule.weight * (sum(found) + sum(t.weight for t in rule.all))
-    return None if score < rule.min_score - _EPSILON else score
-
-
 def _judge(rule: TagRule, hits: Set[int]) -> tuple[float | None, str]:
-    """:func:`_score`, and why, in words (for explain)."""
+    """A tag's score when it matches, else None, and why, in words (for explain)."""
     found = [t for t in rule.any if t.id in hits]
     if rule.any and not found:
         return None, "no 'any' term found"

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 import textwrap
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 from digest.cli import cli
 from digest.config import load_config, parse_config
 from digest.errors import ConfigError
+from digest.latex import to_unicode
 from digest.matcher import FIELDS, fold, hazard
 from digest.rules import RuleSet, parse_rules
 from digest.yamlsrc import Source, load
@@ -171,6 +174,81 @@ def test_tagging_never_raises(title: str, abstract: str) -> None:
     rules = load_config(EXAMPLE).rules
     tagging = rules.tag(title, abstract)
     assert tagging.theme in rules.section_names
+
+
+def test_tagging_details_are_worked_out_on_demand_and_compared() -> None:
+    rules = rules_of(
+        """\
+        tags:
+          a: [alpha]
+          b: [beta, {term: gamma, weight: 2}]
+        themes:
+          - {name: A, tags: [a, b]}
+          - {name: B, tags: [b], priority: 1}
+        """
+    )
+    tagging = rules.tag("alpha gamma", "beta")
+    assert tagging.matches == {"a": ("alpha",), "b": ("beta", "gamma")}
+    assert [(r.name, r.score, r.tags) for r in tagging.ranking] == [
+        ("B", 3.0, ("b",)),
+        ("A", 4.0, ("a", "b")),
+    ]
+    in_title, in_abstract = rules.scan("alpha gamma", "beta")
+    assert rules.decide(in_title | in_abstract) == tagging
+    assert rules.tag("alpha", "") != tagging
+    assert "matches={'a': ('alpha',)" in repr(rules.tag("alpha", ""))
+    with pytest.raises(ValueError, match="tag names must be unique"):
+        RuleSet((rules.tags[0], rules.tags[0]), ())
+
+
+# -- the folded text -----------------------------------------------------------------------
+
+_SEPARATORS = "-_/‐‑‒–—―−"
+
+
+def first_fold(text: str, *, keep_case: bool = False) -> str:
+    """:func:`fold` as first written (one translate, one split): the fast paths of the
+    matcher's fold must give the very same text."""
+    text = to_unicode(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    if not keep_case:
+        text = text.casefold()
+    return (
+        " " + " ".join(text.translate(str.maketrans(dict.fromkeys(_SEPARATORS, " "))).split()) + " "
+    )
+
+
+FOLD_PIECES = [
+    "a", "MoE", " ", "  ", "\t", "\n", "\r\n", "\x0b", "\x1c", "\x1f", "\x85", "\xa0", "\u2028",
+    "\u3000", "-", " - ", "--", "–", "—", "_", "/", "ß", "İ", "ﬁ", "Ｌ", "e\u0301", "\x00", "\x7f",
+    "$\\alpha$", "\\textbf{x}", "\\%", "$5", "\u0345",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(FOLD_PIECES)).map("".join) | st.text())
+@settings(max_examples=500, deadline=None)
+def test_fold_gives_the_text_of_its_first_definition(text: str) -> None:
+    assert fold(text) == first_fold(text)
+    assert fold(text, keep_case=True) == first_fold(text, keep_case=True)
+
+
+def test_the_unicode_facts_fold_relies_on() -> None:
+    """fold folds the case last and collapses spaces without splitting when the text is
+    printable; the matcher lines up folded and kept text by their lengths."""
+
+    def separator(char: str) -> bool:
+        return char.isspace() or char in _SEPARATORS
+
+    chars = [chr(i) for i in range(sys.maxunicode + 1)]
+    for char in chars:
+        folded = char.casefold()
+        assert folded, f"{char!r} folds to nothing"
+        if separator(char):
+            assert folded == char, f"{char!r} is a separator that case folding changes"
+        else:
+            assert not any(map(separator, folded)), f"{char!r} folds to a separator"
+    assert [c for c in chars if c.isspace() and c.isprintable()] == [" "]
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -523,6 +601,12 @@ def test_fast_matcher_agrees_with_the_naive_reference(
     for title, abstract in papers:
         tagging = ruleset.tag(title, abstract)
         assert (tagging.tags, tagging.theme) == naive_tagging(data, title, abstract)
+        # The primary theme is chosen without the ranking; the ranking must agree.
+        best = tagging.ranking[0].name if tagging.ranking else ruleset.catch_all
+        assert best == tagging.theme
+        assert tuple(tagging.matches) == tagging.tags
+        in_title, in_abstract = ruleset.scan(title, abstract)
+        assert ruleset.decide(in_title | in_abstract) == tagging
 
 
 def test_check_names_redundant_terms(tmp_path: Path) -> None:
