@@ -96,6 +96,21 @@ def summarize(digest: WeekDigest) -> WeekSummary:
     )
 
 
+def summarize_counts(
+    week: str, counts: Sequence[tuple[str, int]], section_names: Sequence[str]
+) -> WeekSummary:
+    """What ``summarize(group_week(...))`` gives, from (theme, papers) pairs in order of
+    each theme's first paper: the same sections, order and slugs."""
+    by_theme: dict[str, int] = dict.fromkeys(section_names, 0)
+    for theme, n in counts:
+        name = theme or section_names[-1]
+        by_theme[name] = by_theme.get(name, 0) + n
+    slugs = theme_slugs(list(by_theme))
+    start, end = week_bounds(week)
+    sections = tuple(SectionSummary(n, slugs[n], c) for n, c in by_theme.items() if c)
+    return WeekSummary(week=week, start=start, end=end, sections=sections)
+
+
 def summary_to_json(summary: WeekSummary) -> str:
     """Serialise a summary for the store."""
     return json.dumps([[s.name, s.slug, s.count] for s in summary.sections], ensure_ascii=False)

@@ -29,6 +29,7 @@ from digest.grouping import (
     Trends,
     group_week,
     summarize,
+    summarize_counts,
     summary_from_json,
     summary_to_json,
     theme_slugs,
@@ -88,6 +89,9 @@ class SiteLinks:
         return [*self.site, *(link for links in self.themes.values() for link in links)]
 
 
+STALE = "+stale"
+"""Suffix of a published week's hash whose page was kept although its papers changed."""
+
 MANIFEST = ".digest-manifest.json"
 """What was rendered into an output folder: the render fingerprint and each week's hash."""
 
@@ -129,7 +133,18 @@ def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildRepo
     for week in candidates:
         digest: WeekDigest | None = None
         state = states.get(week)
-        if state is not None and (state.dirty or fresh):
+        if state is not None and state.dirty and not fresh and week in published:
+            # A published week changed: if its counts did not, its page stays as it is,
+            # and nothing more needs loading (the hash is marked stale for --rebuild).
+            counts = summary_to_json(summarize_counts(week, store.week_theme_counts(week), names))
+            if counts == state.summary:
+                kept = state.hash if state.hash.endswith(STALE) else state.hash + STALE
+                with store.transaction():
+                    store.set_week_state(week, kept, counts, state.item)
+                state = states[week] = WeekState(week, False, kept, counts, state.item)
+        if state is not None and (
+            state.dirty or fresh or (state.hash.endswith(STALE) and week not in published)
+        ):
             digest = group_week(week, store.papers(week), names)
             counts = summary_to_json(summarize(digest))
             frozen = week in published and counts == state.summary and not fresh

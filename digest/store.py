@@ -701,6 +701,17 @@ class Store:
             "papers": one("SELECT COUNT(*) FROM paper").fetchone()[0],
         }
 
+    def week_theme_counts(self, week: str) -> list[tuple[str, int]]:
+        """(theme, papers) of one week, themes in order of their first paper (first seen,
+        then id), as :func:`digest.grouping.group_week` meets them; without loading a
+        single paper."""
+        rows = self.db.execute(
+            "SELECT theme, COUNT(*), MIN(first_seen || ' ' || id) AS first FROM paper "
+            "WHERE week=? GROUP BY theme ORDER BY first",
+            (week,),
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
+
     def theme_counts(self) -> dict[str, int]:
         """Papers per primary theme."""
         rows = self.db.execute("SELECT theme, COUNT(*) FROM paper GROUP BY theme ORDER BY theme")

@@ -455,3 +455,15 @@ def test_paper_fields_are_what_the_filters_give(p: Paper) -> None:
         + (f", {r.entries} entries)" if r.entries > 1 else ")")
         for r in rows
     )
+
+
+def test_counts_from_sql_match_the_grouped_digest(built_example: BuiltFeed) -> None:
+    from digest import pipeline
+    from digest.grouping import group_week, summarize, summarize_counts
+
+    cfg = built_example.cfg
+    names = cfg.rules.section_names
+    with pipeline.open_store(cfg) as store:
+        for week in store.weeks():
+            grouped = summarize(group_week(week, store.papers(week), names))
+            assert summarize_counts(week, store.week_theme_counts(week), names) == grouped
