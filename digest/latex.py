@@ -35,11 +35,6 @@ def _convert(fragment: str) -> str:
     return text.strip() or fragment
 
 
-def has_latex(text: str) -> bool:
-    """True when ``text`` holds something :func:`to_unicode` would change."""
-    return ("$" in text or "\\" in text) and bool(MATH.search(text) or COMMAND.search(text))
-
-
 def to_unicode(text: str) -> str:
     """Replace inline math and LaTeX commands in ``text`` by their Unicode reading."""
     if "$" not in text and "\\" not in text:

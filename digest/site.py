@@ -335,13 +335,6 @@ def feed_documents(
     return out
 
 
-def gather(cfg: FeedConfig, store: Store, today: dt.date) -> list[WeekDigest]:
-    """Every week's digest, oldest first (loads every paper: for tools and tests, not
-    for :func:`build`)."""
-    weeks = _weeks(cfg, store.weeks(), today)
-    return [group_week(w, store.papers(w), cfg.rules.section_names) for w in weeks]
-
-
 def site_links(cfg: FeedConfig) -> SiteLinks:
     """The feeds this configuration publishes, as pages link to them."""
     kinds = set(cfg.output.formats)

@@ -46,13 +46,6 @@ def zone(name: str) -> ZoneInfo | None:
         return None
 
 
-def local_date(moment: dt.datetime, tz: str) -> dt.date:
-    """The calendar date of an aware timestamp in zone ``tz`` (naive ones are taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(zone(tz) or dt.UTC).date()
-
-
 def midnight(date: dt.date, tz: str) -> dt.datetime:
     """Start of ``date`` in zone ``tz``, as an aware datetime (used for feed timestamps)."""
     return dt.datetime.combine(date, dt.time(0), tzinfo=zone(tz) or dt.UTC)
