@@ -140,18 +140,18 @@ def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildRepo
             if counts == state.summary:
                 kept = state.hash if state.hash.endswith(STALE) else state.hash + STALE
                 with store.transaction():
-                    store.set_week_state(week, kept, counts, state.item)
-                state = states[week] = WeekState(week, False, kept, counts, state.item)
+                    store.set_week_state(week, kept, counts, None)
+                state = states[week] = WeekState(week, False, kept, counts)
         if state is not None and (
             state.dirty or fresh or (state.hash.endswith(STALE) and week not in published)
         ):
             digest = group_week(week, store.papers(week), names)
             counts = summary_to_json(summarize(digest))
             frozen = week in published and counts == state.summary and not fresh
-            item = state.item if frozen else _draft_to_json(_week_item(cfg, env, uid, digest))
+            item = None if frozen else _draft_to_json(_week_item(cfg, env, uid, digest))
             with store.transaction():
                 store.set_week_state(week, _digest_hash(digest), counts, item)
-            state = states[week] = WeekState(week, False, _digest_hash(digest), counts, item)
+            state = states[week] = WeekState(week, False, _digest_hash(digest), counts)
             if counts == "[]":
                 summaries.pop(week, None)
             else:
@@ -200,7 +200,7 @@ def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildRepo
             if summary is None and not cfg.output.empty_weeks:
                 continue
             if week in states and summary is not None:
-                drafts.append(_draft_from_json(states[week].item))
+                drafts.append(_draft_from_json(store.week_item(week)))
             else:
                 empty = group_week(week, [], names)
                 drafts.append(_week_item(cfg, env, uid, empty))

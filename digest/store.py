@@ -135,8 +135,6 @@ class WeekState:
     """Content hash of the week's digest."""
     summary: str
     """Section counts (JSON, see :func:`digest.grouping.summary_to_json`)."""
-    item: str
-    """The week's feed item (JSON), rendered with the digest."""
 
 
 @dataclass(slots=True)
@@ -567,16 +565,24 @@ class Store:
     def week_states(self) -> list[WeekState]:
         """The state of every week that has had papers, oldest first. Cheap: one row
         per week, whatever the number of papers."""
-        rows = self.db.execute("SELECT week, dirty, hash, summary, item FROM week ORDER BY week")
-        return [WeekState(str(r[0]), bool(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+        rows = self.db.execute("SELECT week, dirty, hash, summary FROM week ORDER BY week")
+        return [WeekState(str(r[0]), bool(r[1]), str(r[2]), str(r[3])) for r in rows]
 
-    def set_week_state(self, week: str, content_hash: str, summary: str, item: str) -> None:
-        """Record a week's content hash, summary and feed item, and mark it clean."""
+    def week_item(self, week: str) -> str:
+        """A week's stored feed item (JSON; '' when none), read only for the weeks a feed
+        shows."""
+        row = self.db.execute("SELECT item FROM week WHERE week=?", (week,)).fetchone()
+        return str(row[0]) if row else ""
+
+    def set_week_state(self, week: str, content_hash: str, summary: str, item: str | None) -> None:
+        """Record a week's content hash, summary and feed item (None keeps the stored
+        item), and mark it clean."""
         self.db.execute(
-            "INSERT INTO week(week, dirty, hash, summary, item) VALUES(?, 0, ?, ?, ?) "
+            "INSERT INTO week(week, dirty, hash, summary, item) "
+            "VALUES(?, 0, ?, ?, COALESCE(?, '')) "
             "ON CONFLICT(week) DO UPDATE SET dirty=0, hash=excluded.hash, "
-            "summary=excluded.summary, item=excluded.item",
-            (week, content_hash, summary, item),
+            "summary=excluded.summary, item=COALESCE(?, week.item)",
+            (week, content_hash, summary, item, item),
         )
 
     def newest_ids(self, theme: str, limit: int) -> list[str]:
