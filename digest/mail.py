@@ -280,11 +280,6 @@ def message_id(uid: str, week: str, recipient: str, sender: str) -> str:
     return f"<digest.{week}.{digest}@{domain}>"
 
 
-def week_url(feed: FeedConfig, week: str) -> str:
-    """The week's page on the site (the site root when no HTML is published)."""
-    return f"{feed.base_url}{week}.html" if "html" in feed.output.formats else feed.base_url
-
-
 def compose(
     feed: FeedConfig,
     email: EmailConfig,
@@ -302,7 +297,7 @@ def compose(
         "feed": feed,
         "digest": digest,
         "subject": title,
-        "week_url": week_url(feed, digest.week),
+        "week_url": render.week_url(feed.base_url, feed.output.formats, digest.week),
         "unsubscribe": next(
             (u for u in email.unsubscribe if u.startswith("https:")), email.unsubscribe[0]
         ),

@@ -42,6 +42,12 @@ _HERE = Path(__file__).resolve().parent
 _TEMPLATE_DIRS = (_HERE / "templates", _HERE.parent / "templates")
 
 
+def week_url(base_url: str, formats: Sequence[str], week: str) -> str:
+    """Absolute URL of a week's page (the site root when no HTML is published), as feeds
+    and email link to it."""
+    return f"{base_url}{week}.html" if "html" in formats else base_url
+
+
 def default_template_dir() -> Path:
     """Folder of the packaged default templates."""
     for folder in _TEMPLATE_DIRS:

@@ -515,7 +515,7 @@ def _meta(
 
 
 def _week_url(cfg: FeedConfig, week: str) -> str:
-    return f"{cfg.base_url}{week}.html" if "html" in cfg.output.formats else cfg.base_url
+    return render.week_url(cfg.base_url, cfg.output.formats, week)
 
 
 def _week_item(cfg: FeedConfig, env: render.Environment, uid: str, digest: WeekDigest) -> _Draft:

@@ -21,7 +21,7 @@ from digest.errors import Problem
 from digest.models import Entry, Listing
 from digest.normalize import clean_text
 from digest.sources.fields import arxiv_id, http_url, parse_timestamp, zone
-from digest.sources.xmlsafe import child_text, element_lines, load_xml
+from digest.sources.xmlsafe import add_items, child_text, load_xml
 
 if TYPE_CHECKING:
     from digest.sources import ReadContext
@@ -98,13 +98,13 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
     if root.tag != f"{ATOM}feed":
         listing.problems.append(Problem(name, 1, f"not an Atom feed (root <{root.tag}>)"))
         return listing
-    elements = root.findall(f"{ATOM}entry")
-    lines = element_lines(text, "entry", len(elements))
-    for element, line in zip(elements, lines, strict=True):
-        entry, problems = _entry(element, name, line, len(listing.entries), tz)
-        listing.problems.extend(problems)
-        if entry is not None:
-            listing.entries.append(entry)
+    add_items(
+        listing,
+        text,
+        root.findall(f"{ATOM}entry"),
+        "entry",
+        lambda element, line, position: _entry(element, name, line, position, tz),
+    )
     feed_date = parse_timestamp(child_text(root, f"{ATOM}updated"), tz)
     listing.date = feed_date or max((e.date for e in listing.entries), default=None)
     return listing

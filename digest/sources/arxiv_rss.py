@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from digest.errors import Problem
 from digest.models import Entry, Listing
 from digest.sources.fields import arxiv_id, http_url, split_authors, to_date, zone
-from digest.sources.xmlsafe import child_text, element_lines, load_xml
+from digest.sources.xmlsafe import add_items, child_text, load_xml
 
 if TYPE_CHECKING:
     from digest.sources import ReadContext
@@ -131,12 +131,12 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
     channel_date = _rfc822(child_text(channel, "pubDate"), tz) or _rfc822(
         child_text(channel, "lastBuildDate"), tz
     )
-    items = channel.findall("item")
-    lines = element_lines(text, "item", len(items))
-    for item, line in zip(items, lines, strict=True):
-        entry, problems = _item(item, name, line, len(listing.entries), channel_date, tz)
-        listing.problems.extend(problems)
-        if entry is not None:
-            listing.entries.append(entry)
+    add_items(
+        listing,
+        text,
+        channel.findall("item"),
+        "item",
+        lambda item, line, position: _item(item, name, line, position, channel_date, tz),
+    )
     listing.date = channel_date or max((e.date for e in listing.entries), default=None)
     return listing

@@ -3,8 +3,8 @@
 Input: the text of an XML document and the listing name used in problems.
 Output: the root :class:`xml.etree.ElementTree.Element`, or one
 :class:`Problem` saying where the document broke; plus helpers giving the
-clean text of a child element and the source lines of elements (ElementTree
-keeps no positions).
+clean text of a child element, the source lines of elements (ElementTree
+keeps no positions) and the loop that reads a feed's items into a listing.
 
 Parsing uses the standard library parser, but any document with a document
 type declaration is refused before parsing: a plain text search for
@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 
 from digest.errors import Problem
+from digest.models import Entry, Listing
 from digest.normalize import clean_text
 
 
@@ -53,6 +55,23 @@ def element_lines(text: str, tag: str, count: int) -> list[int | None]:
     """
     found = [line_of(text, m.start()) for m in re.finditer(rf"<(?:\w+:)?{tag}[\s>/]", text)]
     return list(found) if len(found) == count else [None] * count
+
+
+ItemReader = Callable[[ET.Element, int | None, int], tuple[Entry | None, list[Problem]]]
+"""Turns one XML element (with its line and the next entry position) into an entry."""
+
+
+def add_items(
+    listing: Listing, text: str, elements: list[ET.Element], tag: str, read_item: ItemReader
+) -> None:
+    """Read every element into ``listing``: entries where they parse, problems for the
+    rest (a bad item never costs the others)."""
+    lines = element_lines(text, tag, len(elements))
+    for element, line in zip(elements, lines, strict=True):
+        entry, problems = read_item(element, line, len(listing.entries))
+        listing.problems.extend(problems)
+        if entry is not None:
+            listing.entries.append(entry)
 
 
 def child_text(element: ET.Element, tag: str) -> str:
