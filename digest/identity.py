@@ -53,7 +53,7 @@ abstracts average 0.12; apart from one journal extension at 0.76, distinct seed 
 stay under 0.34)."""
 MIN_ABSTRACT_WORDS = 25
 """Shorter abstracts are too generic to identify a paper on their own."""
-SENTENCE_KEYS = 6
+SENTENCE_KEYS = 3
 """Abstract sentences hashed into blocking keys (the longest ones: the most specific)."""
 MIN_SENTENCE_WORDS = 6
 MIN_HEAD_WORDS = 2

@@ -61,6 +61,10 @@ def clean_text(text: str) -> str:
     """Display form: entities decoded, control characters dropped, whitespace collapsed."""
     if "&" in text:
         text = html.unescape(text)
+    if text.isprintable() and "  " not in text:
+        # The common case, without a regex pass: a printable string has no whitespace but
+        # U+0020 and no control character, so there is nothing to drop or collapse.
+        return text.strip()
     # Control characters (Cc) and lone surrogates (Cs) never display; the rest is kept.
     # Whitespace controls (tab, CR, NEL, ...) become spaces, so they still separate words.
     return _SPACE.sub(" ", _CONTROL.sub("", text)).strip()

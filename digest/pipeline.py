@@ -122,6 +122,12 @@ Progress = Callable[[str], None]
 """Called with each listing's name as ingesting it starts."""
 
 
+COMMIT_ROWS = 20_000
+"""Listings share a commit until their sightings reach this many (see
+:meth:`~digest.store.Store.grouped_commits`): each listing stays atomic, and a cold
+import of years of listings does not pay one commit per listing."""
+
+
 def ingest(
     cfg: FeedConfig,
     store: Store,
@@ -130,7 +136,7 @@ def ingest(
     fmt: str = "auto",
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Add listings to the store; each listing is one transaction.
+    """Add listings to the store; each listing is atomic (all its sightings or none).
 
     A listing whose content was ingested before (same name, same SHA-256) is
     skipped, so ingesting again changes nothing. Bad files are reported, never
@@ -140,50 +146,57 @@ def ingest(
     ctx = ReadContext(today=today, year=cfg.year, timezone=cfg.timezone)
     resolver = Resolver(cfg.identity)
     _apply_identity_overrides(cfg, store, resolver)
-    for item in listings:
-        if isinstance(item, Path):
-            item = ListingInput(item.name, fmt, path=item)
-        if progress is not None:
-            progress(item.name)
-        data, status = item.data, ""
-        if data is None and item.path is not None:
-            try:
-                st = item.path.stat()
-                # Same size, mtime, ctime and inode as when last hashed: the content cannot have
-                # changed (ctime moves on every write and cannot be set back), so skip reading it.
-                status = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
-                if store.listing_stat(item.name) == status:
-                    report.listings_unchanged += 1
-                    continue
-                data = item.path.read_bytes()
-            except OSError as err:
-                report.problems.append(
-                    Problem(str(item.path), None, f"cannot read: {err.strerror}")
-                )
-                continue
-        if data is None:
-            continue
-        sha = hashlib.sha256(data).hexdigest()
-        if store.listing_hash(item.name) == sha:  # touched, or fetched again: same content
-            report.listings_unchanged += 1
-            if status:
-                store.set_listing_stat(item.name, status)
-            continue
-        listing = read_bytes(data, item.name, ctx, item.format)
-        report.problems.extend(listing.problems)
-        if not listing.entries:
-            continue
-        result = store.add_listing(
-            item.name, sha, listing.format, listing.date, listing.entries,
-            len(listing.problems), resolver,
-        )  # fmt: skip
+    with store.grouped_commits(COMMIT_ROWS) as committed:
+        for item in listings:
+            if isinstance(item, Path):
+                item = ListingInput(item.name, fmt, path=item)
+            if progress is not None:
+                progress(item.name)
+            committed(_ingest_one(store, item, ctx, resolver, report))
+    return report
+
+
+def _ingest_one(
+    store: Store, item: ListingInput, ctx: ReadContext, resolver: Resolver, report: IngestReport
+) -> int:
+    """Ingest one listing unless its content is known; returns the sightings stored."""
+    data, status = item.data, ""
+    if data is None and item.path is not None:
+        try:
+            st = item.path.stat()
+            # Same size, mtime, ctime and inode as when last hashed: the content cannot have
+            # changed (ctime moves on every write and cannot be set back), so skip reading it.
+            status = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+            if store.listing_stat(item.name) == status:
+                report.listings_unchanged += 1
+                return 0
+            data = item.path.read_bytes()
+        except OSError as err:
+            report.problems.append(Problem(str(item.path), None, f"cannot read: {err.strerror}"))
+            return 0
+    if data is None:
+        return 0
+    sha = hashlib.sha256(data).hexdigest()
+    if store.listing_hash(item.name) == sha:  # touched, or fetched again: same content
+        report.listings_unchanged += 1
         if status:
             store.set_listing_stat(item.name, status)
-        report.listings_new += 1
-        report.sightings += result.sightings
-        report.new_papers += result.new_papers
-        report.merged += result.merged
-    return report
+        return 0
+    listing = read_bytes(data, item.name, ctx, item.format)
+    report.problems.extend(listing.problems)
+    if not listing.entries:
+        return 0
+    result = store.add_listing(
+        item.name, sha, listing.format, listing.date, listing.entries,
+        len(listing.problems), resolver,
+    )  # fmt: skip
+    if status:
+        store.set_listing_stat(item.name, status)
+    report.listings_new += 1
+    report.sightings += result.sightings
+    report.new_papers += result.new_papers
+    report.merged += result.merged
+    return result.sightings
 
 
 def _apply_identity_overrides(cfg: FeedConfig, store: Store, resolver: Resolver) -> None:

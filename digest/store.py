@@ -27,7 +27,7 @@ from digest.models import Entry, Paper, Sighting
 from digest.normalize import stable_hash, title_key
 from digest.weeks import iso_week
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -107,6 +107,16 @@ MIGRATIONS: dict[int, str] = {
         day TEXT NOT NULL,
         PRIMARY KEY(week, recipient)
     )""",
+    # -- near-duplicate blocking keys in a table of their own: one B-tree (no index by
+    #    paper, no foreign key to check), since a new paper adds several and nothing
+    #    looks them up by paper --
+    3: """CREATE TABLE block_key(
+        key TEXT NOT NULL,
+        paper_id TEXT NOT NULL,
+        PRIMARY KEY(key, paper_id)
+    ) WITHOUT ROWID;
+    INSERT INTO block_key(key, paper_id) SELECT key, paper_id FROM paper_key WHERE kind='block';
+    DELETE FROM paper_key WHERE kind='block'""",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
@@ -231,6 +241,39 @@ class Store:
             self._depth -= 1
         self.db.execute("COMMIT" if depth == 0 else f"RELEASE sp{depth}")
 
+    @contextmanager
+    def grouped_commits(self, rows: int) -> Iterator[Callable[[int], None]]:
+        """Share commits between units of work: inside, each :meth:`transaction` is a
+        savepoint of an outer one, committed whenever the units since the last commit
+        reach ``rows`` rows (report each unit's rows to the function yielded) and at the
+        end. Each unit stays atomic; a crash loses the units since the last commit, whole.
+
+        A commit writes every page the transaction dirtied, and rows with random keys
+        (hashes) dirty a page each: grouping lets many units share those writes."""
+        if self._depth:  # inside a transaction already: it is the group
+            yield lambda n: None
+            return
+        pending = 0
+
+        def done(n: int) -> None:
+            nonlocal pending
+            pending += n
+            if pending >= rows:
+                self.db.execute("COMMIT")
+                self.db.execute("BEGIN IMMEDIATE")
+                pending = 0
+
+        self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield done
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        finally:
+            self._depth = 0
+        self.db.execute("COMMIT")
+
     def meta(self, key: str, default: str = "") -> str:
         """A value from the meta table."""
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -315,11 +358,17 @@ class Store:
         ]
         self.db.execute("DELETE FROM sighting WHERE listing_id=?", (row[0],))
         self.db.execute("DELETE FROM listing WHERE id=?", (row[0],))
-        for paper_id in affected:
-            self._refresh_paper(paper_id)
+        removed = [paper_id for paper_id in affected if not self._refresh_paper(paper_id)]
+        if removed:
+            # block_key has no index by paper: one pass over it for all removed papers.
+            self.db.execute(
+                "DELETE FROM block_key WHERE paper_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(removed),),
+            )
 
-    def _refresh_paper(self, paper_id: str) -> None:
-        """Recompute first_seen and the shown version from the remaining sightings."""
+    def _refresh_paper(self, paper_id: str) -> bool:
+        """Recompute first_seen and the shown version from the remaining sightings; a
+        paper without any is removed (returns False; its block keys are the caller's)."""
         rows = self.db.execute(
             "SELECT s.text_id, s.date FROM sighting s JOIN listing l ON l.id = s.listing_id "
             "WHERE s.paper_id=? ORDER BY s.date, l.id, s.position",
@@ -331,7 +380,7 @@ class Store:
         if not rows:
             self.db.execute("DELETE FROM paper_key WHERE paper_id=?", (paper_id,))
             self.db.execute("DELETE FROM paper WHERE id=?", (paper_id,))
-            return
+            return False
         first, newest = rows[0]["date"], rows[-1]
         self._touch(iso_week(dt.date.fromisoformat(first)))
         self.db.execute(
@@ -344,6 +393,7 @@ class Store:
                 paper_id,
             ),
         )
+        return True
 
     def _touch(self, *weeks: str) -> None:
         """Remember weeks whose content changed (flushed to the week table)."""
@@ -426,7 +476,8 @@ class Store:
             return
         day = entry.date.isoformat()
         paper = self.db.execute(
-            "SELECT first_seen, shown_date, text_id, week FROM paper WHERE id=?", (paper_id,)
+            "SELECT first_seen, shown_date, text_id, week, rules FROM paper WHERE id=?",
+            (paper_id,),
         ).fetchone()
         self._touch(paper["week"])  # its provenance ("seen in N listings") changed
         if day < paper["first_seen"]:
@@ -436,9 +487,12 @@ class Store:
                 (day, iso_week(entry.date), paper_id),
             )
         if day >= paper["shown_date"] and text_id != paper["text_id"]:
-            # The newest version is the one shown; its tags must be recomputed.
+            # The newest version is the one shown; its tags must be recomputed (rules is
+            # indexed: it is set only when it changes).
             self.db.execute(
-                "UPDATE paper SET text_id=?, shown_date=?, rules='' WHERE id=?",
+                "UPDATE paper SET text_id=?, shown_date=?"
+                + (", rules=''" if paper["rules"] else "")
+                + " WHERE id=?",
                 (text_id, day, paper_id),
             )
         if entry.source_id or entry.url or entry.authors:
@@ -450,10 +504,15 @@ class Store:
 
     def add_keys(self, paper_id: str, keys: Iterable[tuple[str, str]]) -> None:
         """Index a paper under (kind, key) pairs: ``id``, ``title`` or ``block`` keys."""
+        rows = [(kind, key, paper_id) for kind, key in keys if key and kind != "block"]
+        blocks = [(key, paper_id) for kind, key in keys if key and kind == "block"]
         self.db.executemany(
-            "INSERT OR IGNORE INTO paper_key(kind, key, paper_id) VALUES(?, ?, ?)",
-            [(kind, key, paper_id) for kind, key in keys if key],
+            "INSERT OR IGNORE INTO paper_key(kind, key, paper_id) VALUES(?, ?, ?)", rows
         )
+        if blocks:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO block_key(key, paper_id) VALUES(?, ?)", blocks
+            )
 
     def papers_by_key(self, kind: str, keys: Sequence[str]) -> list[str]:
         """Ids of papers indexed under any of ``keys`` of ``kind``, oldest paper first."""
@@ -474,9 +533,8 @@ class Store:
             return []
         marks = ",".join("?" * len(keys))
         rows = self.db.execute(
-            "SELECT k.key, k.paper_id, p.first_seen FROM paper_key k "
-            "JOIN paper p ON p.id = k.paper_id "
-            f"WHERE k.kind='block' AND k.key IN ({marks}) LIMIT ?",
+            "SELECT k.key, k.paper_id, p.first_seen FROM block_key k "
+            f"JOIN paper p ON p.id = k.paper_id WHERE k.key IN ({marks}) LIMIT ?",
             (*keys, (cap + 1) * len(keys)),
         ).fetchall()
         per_key: dict[str, int] = {}
@@ -764,6 +822,7 @@ class Store:
         self.db.execute("UPDATE week SET dirty=1")
         self.db.execute("DELETE FROM sighting")
         self.db.execute("DELETE FROM paper_key")
+        self.db.execute("DELETE FROM block_key")
         self.db.execute("DELETE FROM paper")
         self.db.execute("DELETE FROM listing")
 

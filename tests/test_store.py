@@ -120,3 +120,39 @@ def test_migrations_run_in_order_from_version_zero(tmp_path: Path) -> None:
     with Store(path) as store:
         tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master")}
     assert {"paper", "sighting", "listing", "paper_key", "meta"} <= tables
+
+
+def test_a_removed_paper_leaves_no_blocking_keys(feed: Path) -> None:
+    ingest_all(feed)
+    cfg = load_config(feed)
+    path = feed / "listings" / "001_033b21ca461653a8.txt"
+    with pipeline.open_store(cfg) as store:
+        before = {r[0] for r in store.db.execute("SELECT DISTINCT paper_id FROM block_key")}
+    # Keep only the boilerplate and date line: every paper only this listing had goes.
+    path.write_text("\n\n".join(path.read_text().split("\n\n")[:7]) + "\n")
+    with pipeline.open_store(cfg) as store:
+        pipeline.ingest(cfg, store, [path], TODAY)
+        papers = {r[0] for r in store.db.execute("SELECT id FROM paper")}
+        after = {r[0] for r in store.db.execute("SELECT DISTINCT paper_id FROM block_key")}
+    assert before - papers, "the listing had papers of its own"
+    assert after <= papers
+    assert after == before & papers
+
+
+def test_migration_3_moves_blocking_keys_out_of_paper_key(feed: Path) -> None:
+    ingest_all(feed)
+    db = sqlite3.connect(feed / "digest.sqlite")
+    expected = sorted(db.execute("SELECT key, paper_id FROM block_key"))
+    assert expected
+    # Turn the store back into a version 2 one: blocking keys in paper_key.
+    db.executescript(
+        "INSERT INTO paper_key(kind, key, paper_id) SELECT 'block', key, paper_id FROM block_key;"
+        "DROP TABLE block_key; UPDATE meta SET value='2' WHERE key='schema_version';"
+    )
+    db.close()
+    with Store(feed / "digest.sqlite") as store:
+        assert store.version == SCHEMA_VERSION
+        rows = store.db.execute("SELECT key, paper_id FROM block_key")
+        assert sorted(tuple(r) for r in rows) == expected
+        kinds = {r[0] for r in store.db.execute("SELECT DISTINCT kind FROM paper_key")}
+    assert kinds == {"title"}
