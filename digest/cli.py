@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
-from digest import __version__, delivery, mail, pipeline, scaffold
+from digest import __version__, delivery, mail, pipeline, scaffold, workers
 from digest import explain as inspection
 from digest.config import FeedConfig, load_config
 from digest.errors import EXIT_FAILURE, EXIT_OK, EXIT_WARNINGS, DigestError, Problem
@@ -154,6 +154,19 @@ lock_option = click.option(
     help="Seconds to wait for another run on the same feed to finish.",
 )
 
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Processes for a large run's parsing, tagging and rendering "
+    "(default 0: one per available CPU; 1: none besides this one).",
+)
+
+
+def _jobs(jobs: int) -> int:
+    return jobs or workers.available()
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="digest")
@@ -197,6 +210,7 @@ def init(directory: Path, force: bool) -> None:
 @today_option
 @strict_option
 @lock_option
+@jobs_option
 @handle_errors
 def ingest(
     feed_dir: Path,
@@ -205,6 +219,7 @@ def ingest(
     today: str | None,
     strict: bool,
     lock_timeout: float,
+    jobs: int,
 ) -> None:
     """Add listing FILES to the store of the feed in FEED_DIR."""
     cfg = load_config(feed_dir)
@@ -212,7 +227,8 @@ def ingest(
     missing = [Problem(str(f), None, "no such file") for f in files if not f.is_file()]
     start = time.monotonic()
     with feed_lock(cfg.root, lock_timeout), pipeline.open_store(cfg) as store:
-        report = pipeline.ingest(cfg, store, [f for f in files if f.is_file()], day, fmt)
+        listings = [f for f in files if f.is_file()]
+        report = pipeline.ingest(cfg, store, listings, day, fmt, jobs=_jobs(jobs))
     _reporter().summary(
         f"{report.listings_new} listings ingested ({report.listings_unchanged} unchanged), "
         f"{report.sightings} sightings, {report.new_papers} new papers "
@@ -245,6 +261,7 @@ def ingest(
 )
 @strict_option
 @lock_option
+@jobs_option
 @handle_errors
 def run(
     feed_dir: Path,
@@ -254,13 +271,16 @@ def run(
     offline: bool,
     strict: bool,
     lock_timeout: float,
+    jobs: int,
 ) -> None:
     """Ingest the feed's sources, tag, and write every output (what cron runs)."""
     cfg = load_config(feed_dir)
     day = parse_today(today, cfg)
     start = time.monotonic()
     with feed_lock(cfg.root, lock_timeout), _progress() as progress:
-        report = pipeline.run(cfg, day, out, rebuild=rebuild, offline=offline, progress=progress)
+        report = pipeline.run(
+            cfg, day, out, rebuild=rebuild, offline=offline, progress=progress, jobs=_jobs(jobs)
+        )
     notices = [p for p in report.problems if "matches no file" in p.message]
     for notice in notices:
         _reporter().problem(notice, "notice")

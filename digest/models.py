@@ -41,6 +41,18 @@ class Entry:
     """How the source announced it (arXiv ``new``, ``cross``, ``replace``), when known."""
 
 
+@dataclass(slots=True, frozen=True)
+class EntryKeys:
+    """An entry's identity keys, computed ahead of resolution (in a worker process when
+    the run is large; see :func:`digest.resolve.entry_keys`)."""
+
+    title: str
+    """:func:`digest.normalize.title_key` of the title."""
+    blocks: tuple[str, ...]
+    """:func:`digest.identity.block_keys` of title and abstract (empty when near-duplicate
+    matching is off)."""
+
+
 @dataclass(slots=True)
 class Listing:
     """One listing file, parsed: its entries and what was wrong in it."""

@@ -14,14 +14,15 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 
-from digest import delivery, site
+from digest import delivery, site, workers
 from digest.config import FeedConfig
 from digest.errors import Problem
-from digest.models import Entry
+from digest.models import Entry, EntryKeys, Listing
 from digest.output import sweep_temp_files
-from digest.resolve import Resolver
+from digest.resolve import Resolver, entry_keys
 from digest.rules import RuleSet
 from digest.sources import ReadContext, fetch, read_bytes
 from digest.store import Store
@@ -127,6 +128,10 @@ COMMIT_ROWS = 20_000
 :meth:`~digest.store.Store.grouped_commits`): each listing stays atomic, and a cold
 import of years of listings does not pay one commit per listing."""
 
+PARALLEL_BYTES = 4_000_000
+"""Listings to read in worker processes when a run has at least this many bytes of
+them (about 2,000 entries): below, starting processes costs more than it saves."""
+
 
 def ingest(
     cfg: FeedConfig,
@@ -135,63 +140,122 @@ def ingest(
     today: dt.date,
     fmt: str = "auto",
     progress: Progress | None = None,
+    *,
+    jobs: int = 1,
 ) -> IngestReport:
     """Add listings to the store; each listing is atomic (all its sightings or none).
 
     A listing whose content was ingested before (same name, same SHA-256) is
     skipped, so ingesting again changes nothing. Bad files are reported, never
-    fatal, and change nothing already stored.
+    fatal, and change nothing already stored. With ``jobs`` > 1 and enough to read,
+    worker processes read, parse and key the listings while this one stores them
+    (same result, in the same order).
     """
     report = IngestReport()
     ctx = ReadContext(today=today, year=cfg.year, timezone=cfg.timezone)
     resolver = Resolver(cfg.identity)
     _apply_identity_overrides(cfg, store, resolver)
-    with store.grouped_commits(COMMIT_ROWS) as committed:
-        for item in listings:
-            if isinstance(item, Path):
-                item = ListingInput(item.name, fmt, path=item)
+    todo: list[_Job] = []
+    size = 0
+    for item in listings:
+        if isinstance(item, Path):
+            item = ListingInput(item.name, fmt, path=item)
+        job = _job(store, item, report)
+        if job is not None:
+            todo.append(job)
+            size += job.size
+    state = (ctx, resolver.fuzzy)
+    with (
+        workers.Pool(state, jobs - 1 if jobs > 1 else 0) as pool,
+        store.grouped_commits(COMMIT_ROWS) as committed,
+    ):
+        for prepared in pool.map(_prepare, todo, parallel=size >= PARALLEL_BYTES):
             if progress is not None:
-                progress(item.name)
-            committed(_ingest_one(store, item, ctx, resolver, report))
+                progress(prepared.job.item.name)
+            committed(_store(store, prepared, resolver, report))
     return report
 
 
-def _ingest_one(
-    store: Store, item: ListingInput, ctx: ReadContext, resolver: Resolver, report: IngestReport
-) -> int:
-    """Ingest one listing unless its content is known; returns the sightings stored."""
-    data, status = item.data, ""
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """A listing to read: its status (empty for a URL's body) and size."""
+
+    item: ListingInput
+    status: str
+    size: int
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A listing read, parsed and keyed (in a worker, or here)."""
+
+    job: _Job
+    sha: str = ""
+    listing: Listing | None = None
+    keys: list[EntryKeys] = field(default_factory=list)
+    problem: Problem | None = None
+
+
+def _job(store: Store, item: ListingInput, report: IngestReport) -> _Job | None:
+    """The listing as a job, or None when its file is as it was when last ingested: same
+    size, mtime, ctime and inode (ctime moves on every write and cannot be set back), so
+    the content cannot have changed and the file is not even read."""
+    if item.data is not None:
+        return _Job(item, "", len(item.data))
+    if item.path is None:
+        return None
+    try:
+        st = item.path.stat()
+    except OSError as err:
+        report.problems.append(Problem(str(item.path), None, f"cannot read: {err.strerror}"))
+        return None
+    status = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+    if store.listing_stat(item.name) == status:
+        report.listings_unchanged += 1
+        return None
+    return _Job(item, status, st.st_size)
+
+
+def _prepare(state: tuple[ReadContext, bool], job: _Job) -> _Prepared:
+    """Read, hash, parse and key one listing (pure: runs in a worker process)."""
+    ctx, fuzzy = state
+    item = job.item
+    data = item.data
     if data is None and item.path is not None:
         try:
-            st = item.path.stat()
-            # Same size, mtime, ctime and inode as when last hashed: the content cannot have
-            # changed (ctime moves on every write and cannot be set back), so skip reading it.
-            status = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
-            if store.listing_stat(item.name) == status:
-                report.listings_unchanged += 1
-                return 0
             data = item.path.read_bytes()
         except OSError as err:
-            report.problems.append(Problem(str(item.path), None, f"cannot read: {err.strerror}"))
-            return 0
+            problem = Problem(str(item.path), None, f"cannot read: {err.strerror}")
+            return _Prepared(job, problem=problem)
     if data is None:
-        return 0
-    sha = hashlib.sha256(data).hexdigest()
-    if store.listing_hash(item.name) == sha:  # touched, or fetched again: same content
-        report.listings_unchanged += 1
-        if status:
-            store.set_listing_stat(item.name, status)
-        return 0
+        return _Prepared(job)
     listing = read_bytes(data, item.name, ctx, item.format)
+    keys = [entry_keys(entry, fuzzy) for entry in listing.entries]
+    return _Prepared(job, hashlib.sha256(data).hexdigest(), listing, keys)
+
+
+def _store(store: Store, prepared: _Prepared, resolver: Resolver, report: IngestReport) -> int:
+    """Store one prepared listing unless its content is known; returns the sightings stored."""
+    job, listing = prepared.job, prepared.listing
+    if prepared.problem is not None:
+        report.problems.append(prepared.problem)
+        return 0
+    if listing is None:
+        return 0
+    if store.listing_hash(job.item.name) == prepared.sha:  # touched, or fetched again
+        report.listings_unchanged += 1
+        if job.status:
+            store.set_listing_stat(job.item.name, job.status)
+        return 0
     report.problems.extend(listing.problems)
     if not listing.entries:
         return 0
     result = store.add_listing(
-        item.name, sha, listing.format, listing.date, listing.entries,
-        len(listing.problems), resolver,
+        job.item.name, prepared.sha, listing.format, listing.date, listing.entries,
+        len(listing.problems), resolver, prepared.keys,
     )  # fmt: skip
-    if status:
-        store.set_listing_stat(item.name, status)
+    if job.status:
+        store.set_listing_stat(job.item.name, job.status)
     report.listings_new += 1
     report.sightings += result.sightings
     report.new_papers += result.new_papers
@@ -218,26 +282,40 @@ def _apply_identity_overrides(cfg: FeedConfig, store: Store, resolver: Resolver)
         store.set_meta("identity_overrides", cfg.identity.fingerprint)
 
 
-def tag(cfg: FeedConfig, store: Store, *, rebuild: bool = False) -> int:
+PARALLEL_TAGGING = 4000
+"""Papers to tag in worker processes when there are at least this many."""
+
+
+def tag(cfg: FeedConfig, store: Store, *, rebuild: bool = False, jobs: int = 1) -> int:
     """Tag papers never tagged (new papers, new versions) and, when the rules changed,
     re-tag the papers outside published weeks (all papers with ``rebuild``) without
-    re-reading any listing. Returns how many papers were (re)tagged."""
+    re-reading any listing. Returns how many papers were (re)tagged. With ``jobs`` > 1
+    and enough papers, worker processes tag while this one stores the results."""
     rules = cfg.rules
     changed = rebuild or store.meta("rules_fingerprint") != rules.fingerprint
     frozen = [] if rebuild else store.published_weeks()
     count = 0
-    while batch := store.untagged(rules.fingerprint, frozen, only_new=not changed):
-        results = [(pid, *_tag_one(rules, title, abstract)) for pid, title, abstract in batch]
-        count += store.set_tags(results, rules.fingerprint)
+    batches = store.untagged(rules.fingerprint, frozen, only_new=not changed, limit=1000)
+    first = list(islice(batches, PARALLEL_TAGGING // 1000))
+    parallel = len(first) * 1000 >= PARALLEL_TAGGING
+    with workers.Pool(rules, jobs if jobs > 1 else 0) as pool:
+        for results in pool.map(_tag_batch, chain(first, batches), parallel=parallel):
+            count += store.set_tags(results, rules.fingerprint)
     if changed:
         with store.transaction():
             store.set_meta("rules_fingerprint", rules.fingerprint)
     return count
 
 
-def _tag_one(rules: RuleSet, title: str, abstract: str) -> tuple[tuple[str, ...], str]:
-    tagging = rules.tag(title, abstract)
-    return tagging.tags, tagging.theme
+def _tag_batch(
+    rules: RuleSet, batch: list[tuple[str, str, str]]
+) -> list[tuple[str, tuple[str, ...], str]]:
+    """(id, tags, theme) of each (id, title, abstract) (pure: runs in a worker process)."""
+    out = []
+    for pid, title, abstract in batch:
+        tagging = rules.tag(title, abstract)
+        out.append((pid, tagging.tags, tagging.theme))
+    return out
 
 
 def run(
@@ -249,14 +327,16 @@ def run(
     store_path: Path | None = None,
     offline: bool = False,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> RunReport:
-    """What cron runs: ingest the configured sources, tag, build every output."""
+    """What cron runs: ingest the configured sources, tag, build every output. ``jobs``
+    is how many processes a large run may keep busy (see :mod:`digest.workers`)."""
     inputs, problems = gather_sources(cfg, today, offline=offline)
     with open_store(cfg, store_path) as store:
         if rebuild:
             store.unpublish()
-        report = ingest(cfg, store, inputs, today, progress=progress)
-        tagged = tag(cfg, store, rebuild=rebuild)
+        report = ingest(cfg, store, inputs, today, progress=progress, jobs=jobs)
+        tagged = tag(cfg, store, rebuild=rebuild, jobs=jobs)
         out = out or cfg.output.dir
         sweep_temp_files(out)  # left by a run killed while writing
         built = site.build(cfg, store, out, today)

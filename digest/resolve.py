@@ -20,13 +20,19 @@ from dataclasses import dataclass, field
 
 from digest import identity
 from digest.identity_overrides import PAPER_ID, Overrides
-from digest.models import Entry
+from digest.models import Entry, EntryKeys
 from digest.normalize import title_key
 from digest.store import Resolution, Store
 
 BLOCK_CAP = 50
 """A blocking key shared by more papers than this is too common to tell anything (a
 boilerplate sentence): it is skipped, so lookups stay cheap however large the store."""
+
+
+def entry_keys(entry: Entry, fuzzy: bool = True) -> EntryKeys:
+    """The keys :class:`Resolver` looks an entry up by (pure: a worker may compute them)."""
+    blocks = identity.block_keys(entry.title, entry.abstract) if fuzzy else []
+    return EntryKeys(title_key(entry.title), tuple(blocks))
 
 
 @dataclass(slots=True)
@@ -37,8 +43,11 @@ class Resolver:
     fuzzy: bool = True
     """Near-duplicate matching on (exact rules only when off)."""
 
-    def __call__(self, store: Store, entry: Entry) -> Resolution:
-        key = title_key(entry.title)
+    def __call__(self, store: Store, entry: Entry, keys: EntryKeys | None = None) -> Resolution:
+        """Resolve ``entry``; ``keys`` are its :func:`entry_keys` when computed already."""
+        if keys is None:
+            keys = entry_keys(entry, self.fuzzy)
+        key = keys.title
         refs = {key}
 
         def allowed(paper_id: str) -> bool:
@@ -61,14 +70,17 @@ class Resolver:
             )
             found = [p for p in found if allowed(p)]
             if found:
-                return Resolution(found[0], "forced", 1.0, f"identity.merge in feed.yaml: {other}")
+                return Resolution(
+                    found[0], "forced", 1.0, f"identity.merge in feed.yaml: {other}", title_key=key
+                )
 
         if entry.source_id:
             found = [p for p in store.papers_by_key("id", [entry.source_id]) if allowed(p)]
             if found:
                 return Resolution(
-                    found[0], "source-id", 1.0, entry.source_id, self._new_text_keys(store, entry)
-                )
+                    found[0], "source-id", 1.0, entry.source_id,
+                    self._new_text_keys(store, entry, keys), key,
+                )  # fmt: skip
 
         found = [p for p in store.papers_by_key("title", [key]) if allowed(p)]
         if found:
@@ -77,24 +89,26 @@ class Resolver:
                 "title",
                 1.0,
                 "same title after normalisation",
-                self._new_text_keys(store, entry),
+                self._new_text_keys(store, entry, keys),
+                key,
             )
 
-        blocks = identity.block_keys(entry.title, entry.abstract) if self.fuzzy else []
-        keys = [("block", k) for k in blocks]
+        blocks = keys.blocks if self.fuzzy else ()
+        indexed = [("block", k) for k in blocks]
         if blocks:
             ids = [p for p in store.block_candidates(blocks, BLOCK_CAP) if allowed(p)]
             candidates = [identity.Candidate(*row) for row in store.paper_texts(ids)]
             decision = identity.decide(entry.title, entry.abstract, candidates)
             if decision is not None:
                 return Resolution(
-                    decision.paper_id, decision.rule, decision.score, decision.reason, keys
-                )
-        return Resolution(None, "new", keys=keys)
+                    decision.paper_id, decision.rule, decision.score, decision.reason,
+                    indexed, key,
+                )  # fmt: skip
+        return Resolution(None, "new", keys=indexed, title_key=key)
 
-    def _new_text_keys(self, store: Store, entry: Entry) -> list[tuple[str, str]]:
+    def _new_text_keys(self, store: Store, entry: Entry, keys: EntryKeys) -> list[tuple[str, str]]:
         """Blocking keys of a new version of a known paper, so that a later version
         can find the paper through this one; none when this exact text is known."""
         if not self.fuzzy or store.has_text(entry.title, entry.abstract):
             return []
-        return [("block", k) for k in identity.block_keys(entry.title, entry.abstract)]
+        return [("block", k) for k in keys.blocks]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.errors import StoreError
-from digest.models import Entry, Paper, Sighting
+from digest.models import Entry, EntryKeys, Paper, Sighting
 from digest.normalize import stable_hash, title_key
 from digest.weeks import iso_week
 
@@ -132,6 +132,8 @@ class Resolution:
     detail: str = ""
     keys: list[tuple[str, str]] = field(default_factory=list)
     """Extra (kind, key) pairs to index the paper under (near-duplicate blocking keys)."""
+    title_key: str = ""
+    """The sighting's title key, when the resolver computed it (else the store does)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,7 @@ class IngestResult:
     """The same content was ingested before: nothing changed."""
 
 
-Resolver = Callable[["Store", Entry], Resolution]
+Resolver = Callable[["Store", Entry, EntryKeys | None], Resolution]
 """Decides which paper a new sighting belongs to (see :mod:`digest.resolve`)."""
 
 
@@ -314,8 +316,10 @@ class Store:
         entries: Sequence[Entry],
         problems: int,
         resolve: Resolver,
+        keys: Sequence[EntryKeys] | None = None,
     ) -> IngestResult:
-        """Store one listing's sightings in one transaction.
+        """Store one listing's sightings in one transaction; ``keys`` are the entries'
+        identity keys when computed already (one per entry).
 
         A listing seen before with the same content changes nothing. One seen
         before with other content replaces its earlier sightings.
@@ -333,11 +337,11 @@ class Store:
                 (name, sha256, fmt, date.isoformat() if date else None, len(entries), problems),
             )
             listing_id = int(cur.lastrowid or 0)
-            for entry in entries:
-                res = resolve(self, entry)
+            for i, entry in enumerate(entries):
+                res = resolve(self, entry, keys[i] if keys is not None else None)
                 text_id = self._text_id(entry.title, entry.abstract)
                 if res.paper_id is None:
-                    paper_id = self._new_paper(entry, text_id)
+                    paper_id = self._new_paper(entry, res.title_key, text_id)
                     self._attach(listing_id, entry, paper_id, res, text_id, new=True)
                     result.new_papers += 1
                 else:
@@ -418,8 +422,8 @@ class Store:
         )
         return int(cur.lastrowid or 0)
 
-    def _new_paper(self, entry: Entry, text_id: int) -> str:
-        base = "p" + stable_hash(title_key(entry.title) or entry.title)
+    def _new_paper(self, entry: Entry, key: str, text_id: int) -> str:
+        base = "p" + stable_hash(key or title_key(entry.title) or entry.title)
         day = entry.date.isoformat()
         week = iso_week(entry.date)
         self._touch(week)
@@ -468,7 +472,7 @@ class Store:
                 res.detail,
             ),
         )
-        keys = [("title", title_key(entry.title)), *res.keys]
+        keys = [("title", res.title_key or title_key(entry.title)), *res.keys]
         if entry.source_id:
             keys.append(("id", entry.source_id))
         self.add_keys(paper_id, keys)
@@ -578,23 +582,32 @@ class Store:
         *,
         only_new: bool = False,
         limit: int = 2000,
-    ) -> list[tuple[str, str, str]]:
-        """Up to ``limit`` (id, title, abstract) of papers to tag: never tagged (new papers,
-        new versions), and unless ``only_new`` also those tagged under other rules than
-        ``fingerprint`` outside the ``frozen`` (published) weeks. Tagging a batch takes its
-        papers out of the next one, so callers loop until it is empty. ``only_new`` uses
-        an index: its cost grows with the new papers only."""
-        select = "SELECT p.id, t.title, t.abstract FROM paper p JOIN text t ON t.id = p.text_id "
+    ) -> Iterator[list[tuple[str, str, str]]]:
+        """Batches of up to ``limit`` (id, title, abstract) of papers to tag: never tagged
+        (new papers, new versions), and unless ``only_new`` also those tagged under other
+        rules than ``fingerprint`` outside the ``frozen`` (published) weeks. Each batch
+        is read when the next is asked for (a cursor on rowid: the caller may store
+        results between batches, and may ask for the next before storing this one).
+        ``only_new`` uses an index: its cost grows with the new papers only."""
+        select = (
+            "SELECT p.rowid, p.id, t.title, t.abstract FROM paper p "
+            "JOIN text t ON t.id = p.text_id WHERE p.rowid > ? AND "
+        )
         if only_new:
-            rows = self.db.execute(select + "WHERE p.rules = '' LIMIT ?", (limit,))
+            where, args = "p.rules = ''", ()  # type: tuple[str, tuple[Any, ...]]
         else:
             marks = ",".join("?" * len(frozen))
             outside = f" AND p.week NOT IN ({marks})" if frozen else ""
+            where, args = f"(p.rules = '' OR (p.rules != ?{outside}))", (fingerprint, *frozen)
+        last = 0
+        while True:
             rows = self.db.execute(
-                select + f"WHERE p.rules = '' OR (p.rules != ?{outside}) LIMIT ?",
-                (fingerprint, *frozen, limit),
-            )
-        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+                select + where + " ORDER BY p.rowid LIMIT ?", (last, *args, limit)
+            ).fetchall()
+            if not rows:
+                return
+            last = int(rows[-1][0])
+            yield [(str(r[1]), str(r[2]), str(r[3])) for r in rows]
 
     def set_tags(self, rows: Iterable[tuple[str, Sequence[str], str]], fingerprint: str) -> int:
         """Store (paper id, tags, theme) results computed with rules ``fingerprint``."""

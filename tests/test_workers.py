@@ -1,0 +1,141 @@
+"""Worker processes: same results as one process, in order, and never outliving a run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from digest import pipeline, workers
+from digest.config import load_config
+
+ROOT = Path(__file__).parent.parent
+EXAMPLE = ROOT / "feeds" / "example"
+TODAY = dt.date(2026, 11, 25)
+
+pytestmark = pytest.mark.skipif(not workers.can_fork(), reason="worker processes need fork")
+
+
+def _square(offset: int, item: int) -> tuple[int, int]:
+    return item * item + offset, os.getpid()
+
+
+def _fail(state: None, item: int) -> int:
+    if item == 3:
+        raise ValueError(f"bad item {item}")
+    return item
+
+
+def test_pool_maps_in_order_in_other_processes() -> None:
+    with workers.Pool(10, 2) as pool:
+        results = list(pool.map(_square, range(50)))
+    assert [r for r, _ in results] == [i * i + 10 for i in range(50)]
+    assert os.getpid() not in {pid for _, pid in results}
+
+
+def test_pool_runs_here_with_no_workers_or_when_told() -> None:
+    with workers.Pool(1, 0) as pool:
+        assert {pid for _, pid in pool.map(_square, range(5))} == {os.getpid()}
+    with workers.Pool(1, 2) as pool:
+        assert {pid for _, pid in pool.map(_square, range(5), parallel=False)} == {os.getpid()}
+
+
+def test_a_worker_error_reaches_the_caller() -> None:
+    with workers.Pool(None, 2) as pool, pytest.raises(ValueError, match="bad item 3"):
+        list(pool.map(_fail, range(10)))
+
+
+def _feed(tmp_path: Path) -> Path:
+    target = tmp_path / "feed"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("site", "*.sqlite*", "cache"))
+    return target
+
+
+def _export(feed: Path) -> list[dict[str, object]]:
+    from digest import explain
+
+    cfg = load_config(feed)
+    with pipeline.open_store(cfg) as store:
+        return [explain.export_record(p) for p in store.iter_papers()]
+
+
+def test_parallel_run_gives_the_serial_run_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial, parallel = _feed(tmp_path / "a"), _feed(tmp_path / "b")
+    pipeline.run(load_config(serial), TODAY, jobs=1)
+    # The example is small: lower the thresholds so that every stage uses workers.
+    monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(pipeline, "PARALLEL_TAGGING", 1)
+    report = pipeline.run(load_config(parallel), TODAY, jobs=3)
+    assert (report.ingest.sightings, report.ingest.new_papers, report.tagged) == (563, 453, 453)
+    assert _export(parallel) == _export(serial)
+    files = sorted(p.relative_to(serial / "site") for p in (serial / "site").rglob("*"))
+    assert files == sorted(p.relative_to(parallel / "site") for p in (parallel / "site").rglob("*"))
+    for name in files:
+        if (serial / "site" / name).is_file():
+            assert (serial / "site" / name).read_bytes() == (parallel / "site" / name).read_bytes()
+
+
+def _children(pid: int) -> set[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return {int(line) for line in out.stdout.split()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ")[1].startswith("Z"))
+
+
+@pytest.mark.skipif(shutil.which("pgrep") is None, reason="needs pgrep")
+def test_killed_run_leaves_no_worker_behind_and_the_next_run_completes(tmp_path: Path) -> None:
+    feed = tmp_path / "feed"
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--entries", "6000",
+         "--rules", "50", str(feed)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    command = [sys.executable, "-m", "digest", "-q", "run", str(feed), "--today", "2025-12-31"]
+    proc = subprocess.Popen([*command, "--jobs", "2"])
+    deadline = time.monotonic() + 30
+    kids: set[int] = set()
+    while not kids and proc.poll() is None and time.monotonic() < deadline:
+        kids = _children(proc.pid)
+        time.sleep(0.01)
+    assert kids, "the run started worker processes"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    # Workers notice their parent is gone and exit (they must not keep the lock).
+    deadline = time.monotonic() + 5
+    while any(_alive(k) for k in kids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(k) for k in kids)
+    done = subprocess.run([*command, "--jobs", "2", "--lock-timeout", "0"], capture_output=True)
+    assert done.returncode == 0, done.stderr
+    again = tmp_path / "again"
+    shutil.copytree(feed, again, ignore=shutil.ignore_patterns("site", "*.sqlite*"))
+    subprocess.run(
+        [sys.executable, "-m", "digest", "-q", "run", str(again), "--today", "2025-12-31",
+         "--jobs", "1"],
+        check=True,
+    )  # fmt: skip
+    for path in sorted((again / "site").rglob("*")):
+        if path.is_file():
+            assert (feed / "site" / path.relative_to(again / "site")).read_bytes() == (
+                path.read_bytes()
+            ), path.name
+    with pipeline.open_store(load_config(feed)) as a, pipeline.open_store(load_config(again)) as b:
+        assert a.counts() == b.counts()
+    assert json.dumps(_export(feed)) == json.dumps(_export(again))
