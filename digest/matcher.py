@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import ahocorasick
@@ -95,20 +95,31 @@ class Term:
     """The body is a regular expression."""
     weight: float
     """What a match adds to the tag's score."""
-    pattern: re.Pattern[str]
-    """The reference matcher over :func:`fold` of a field (defines the semantics)."""
+    body: str
+    """The reference matcher's regular expression (see :attr:`pattern`)."""
     key: str
     """Literal the automaton looks for (empty for regex terms)."""
     mode: int
     """:data:`_SIMPLE`, :data:`_EXACT` or :data:`_VERIFY` (ignored for regex terms)."""
 
     @property
+    def pattern(self) -> re.Pattern[str]:
+        """The reference matcher over :func:`fold` of a field (defines the semantics).
+        Compiled when first asked for: the automaton decides most literal terms without
+        it, and compiling thousands of patterns would cost every run ~0.1 s."""
+        return _compile(self.body, 0 if self.case or not self.regex else re.IGNORECASE)
+
+    @property
     def canonical(self) -> str:
         """What the term means, independent of how it was spelled (for fingerprints
         and duplicate detection)."""
         kind = "re" if self.regex else "lit"
-        body = self.pattern.pattern
-        return f"{kind}|{int(self.case)}|{'+'.join(self.fields)}|{self.weight!r}|{body}"
+        return f"{kind}|{int(self.case)}|{'+'.join(self.fields)}|{self.weight!r}|{self.body}"
+
+
+@cache
+def _compile(body: str, flags: int) -> re.Pattern[str]:
+    return re.compile(body, flags)
 
 
 def make_term(
@@ -125,7 +136,7 @@ def make_term(
         pattern = re.compile(body, 0 if case else re.IGNORECASE)
         if pattern.search(fold("")) or pattern.search(fold("", keep_case=True)):
             return "the regular expression matches an empty text, so it would tag every paper"
-        return Term(ident, source, fields, case, True, weight, pattern, "", _EXACT)
+        return Term(ident, source, fields, case, True, weight, body, "", _EXACT)
     words = fold(body, keep_case=case).split()
     if not words:
         return "the term has no word to match (only separators)"
@@ -142,8 +153,8 @@ def make_term(
     else:
         key = " ".join(stems[: starred[0] + 1])
         mode = _SIMPLE if starred == [len(words) - 1] else _VERIFY
-    pattern = re.compile(r"(?<!\w)" + " ".join(parts) + r"(?!\w)")
-    return Term(ident, source, fields, case, False, weight, pattern, key, mode)
+    body = r"(?<!\w)" + " ".join(parts) + r"(?!\w)"
+    return Term(ident, source, fields, case, False, weight, body, key, mode)
 
 
 class Matcher:
@@ -163,7 +174,10 @@ class Matcher:
             for t in self.terms
             if t.regex
         )
-        self._patterns = tuple(t.pattern for t in self.terms)
+        # Only terms the automaton cannot decide alone need their pattern.
+        self._patterns = tuple(
+            t.pattern if t.regex or t.mode == _VERIFY else None for t in self.terms
+        )
         self.needs_case = any(t.case for t in self.terms)
         self._folded = self._automaton([t for t in self.terms if not t.regex and not t.case])
         self._kept = self._automaton([t for t in self.terms if not t.regex and t.case])
