@@ -51,6 +51,8 @@ class EntryKeys:
     blocks: tuple[str, ...]
     """:func:`digest.identity.block_keys` of title and abstract (empty when near-duplicate
     matching is off)."""
+    text: str
+    """:func:`digest.normalize.text_hash` of title and abstract."""
 
 
 @dataclass(slots=True)

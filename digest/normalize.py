@@ -102,6 +102,11 @@ def stable_hash(*parts: str, length: int = 12) -> str:
     return h.hexdigest()[:length]
 
 
+def text_hash(title: str, abstract: str) -> str:
+    """The key under which the store keeps one exact title+abstract text."""
+    return stable_hash(title, abstract, length=24)
+
+
 def slugify(name: str) -> str:
     """An ASCII anchor/file-name slug for a theme name (``Efficient inference`` ->
     ``efficient-inference``); never empty."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from digest import identity
 from digest.identity_overrides import PAPER_ID, Overrides
 from digest.models import Entry, EntryKeys
-from digest.normalize import title_key
+from digest.normalize import text_hash, title_key
 from digest.store import Resolution, Store
 
 BLOCK_CAP = 50
@@ -32,7 +32,7 @@ boilerplate sentence): it is skipped, so lookups stay cheap however large the st
 def entry_keys(entry: Entry, fuzzy: bool = True) -> EntryKeys:
     """The keys :class:`Resolver` looks an entry up by (pure: a worker may compute them)."""
     blocks = identity.block_keys(entry.title, entry.abstract) if fuzzy else []
-    return EntryKeys(title_key(entry.title), tuple(blocks))
+    return EntryKeys(title_key(entry.title), tuple(blocks), text_hash(entry.title, entry.abstract))
 
 
 @dataclass(slots=True)
@@ -47,6 +47,11 @@ class Resolver:
         """Resolve ``entry``; ``keys`` are its :func:`entry_keys` when computed already."""
         if keys is None:
             keys = entry_keys(entry, self.fuzzy)
+        res = self._resolve(store, entry, keys)
+        res.title_key, res.text_hash = keys.title, keys.text
+        return res
+
+    def _resolve(self, store: Store, entry: Entry, keys: EntryKeys) -> Resolution:
         key = keys.title
         refs = {key}
 
@@ -70,17 +75,13 @@ class Resolver:
             )
             found = [p for p in found if allowed(p)]
             if found:
-                return Resolution(
-                    found[0], "forced", 1.0, f"identity.merge in feed.yaml: {other}", title_key=key
-                )
+                return Resolution(found[0], "forced", 1.0, f"identity.merge in feed.yaml: {other}")
 
         if entry.source_id:
             found = [p for p in store.papers_by_key("id", [entry.source_id]) if allowed(p)]
             if found:
-                return Resolution(
-                    found[0], "source-id", 1.0, entry.source_id,
-                    self._new_text_keys(store, entry, keys), key,
-                )  # fmt: skip
+                text_keys = self._new_text_keys(store, entry, keys)
+                return Resolution(found[0], "source-id", 1.0, entry.source_id, text_keys)
 
         found = [p for p in store.papers_by_key("title", [key]) if allowed(p)]
         if found:
@@ -90,7 +91,6 @@ class Resolver:
                 1.0,
                 "same title after normalisation",
                 self._new_text_keys(store, entry, keys),
-                key,
             )
 
         blocks = keys.blocks if self.fuzzy else ()
@@ -101,14 +101,13 @@ class Resolver:
             decision = identity.decide(entry.title, entry.abstract, candidates)
             if decision is not None:
                 return Resolution(
-                    decision.paper_id, decision.rule, decision.score, decision.reason,
-                    indexed, key,
-                )  # fmt: skip
-        return Resolution(None, "new", keys=indexed, title_key=key)
+                    decision.paper_id, decision.rule, decision.score, decision.reason, indexed
+                )
+        return Resolution(None, "new", keys=indexed)
 
     def _new_text_keys(self, store: Store, entry: Entry, keys: EntryKeys) -> list[tuple[str, str]]:
         """Blocking keys of a new version of a known paper, so that a later version
         can find the paper through this one; none when this exact text is known."""
-        if not self.fuzzy or store.has_text(entry.title, entry.abstract):
+        if not self.fuzzy or store.has_text(keys.text):
             return []
         return [("block", k) for k in keys.blocks]

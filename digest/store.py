@@ -24,7 +24,7 @@ from typing import Any
 
 from digest.errors import StoreError
 from digest.models import Entry, EntryKeys, Paper, Sighting
-from digest.normalize import stable_hash, title_key
+from digest.normalize import stable_hash, text_hash, title_key
 from digest.weeks import iso_week
 
 SCHEMA_VERSION = 3
@@ -134,6 +134,8 @@ class Resolution:
     """Extra (kind, key) pairs to index the paper under (near-duplicate blocking keys)."""
     title_key: str = ""
     """The sighting's title key, when the resolver computed it (else the store does)."""
+    text_hash: str = ""
+    """The sighting's :func:`~digest.normalize.text_hash`, likewise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +341,11 @@ class Store:
             listing_id = int(cur.lastrowid or 0)
             for i, entry in enumerate(entries):
                 res = resolve(self, entry, keys[i] if keys is not None else None)
-                text_id = self._text_id(entry.title, entry.abstract)
+                text_id = self._text_id(
+                    entry.title,
+                    entry.abstract,
+                    res.text_hash or text_hash(entry.title, entry.abstract),
+                )
                 if res.paper_id is None:
                     paper_id = self._new_paper(entry, res.title_key, text_id)
                     self._attach(listing_id, entry, paper_id, res, text_id, new=True)
@@ -412,15 +418,15 @@ class Store:
         )
         self._touched.clear()
 
-    def _text_id(self, title: str, abstract: str) -> int:
-        digest = stable_hash(title, abstract, length=24)
-        row = self.db.execute("SELECT id FROM text WHERE hash=?", (digest,)).fetchone()
-        if row:
-            return int(row[0])
+    def _text_id(self, title: str, abstract: str, digest: str) -> int:
         cur = self.db.execute(
-            "INSERT INTO text(hash, title, abstract) VALUES(?, ?, ?)", (digest, title, abstract)
+            "INSERT OR IGNORE INTO text(hash, title, abstract) VALUES(?, ?, ?)",
+            (digest, title, abstract),
         )
-        return int(cur.lastrowid or 0)
+        if cur.rowcount:
+            return int(cur.lastrowid or 0)
+        row = self.db.execute("SELECT id FROM text WHERE hash=?", (digest,)).fetchone()
+        return int(row[0])
 
     def _new_paper(self, entry: Entry, key: str, text_id: int) -> str:
         base = "p" + stable_hash(key or title_key(entry.title) or entry.title)
@@ -547,9 +553,8 @@ class Store:
         found = {str(r[1]): str(r[2]) for r in rows if per_key[r[0]] <= cap}
         return sorted(found, key=lambda pid: (found[pid], pid))
 
-    def has_text(self, title: str, abstract: str) -> bool:
-        """True when exactly this title and abstract were stored before."""
-        digest = stable_hash(title, abstract, length=24)
+    def has_text(self, digest: str) -> bool:
+        """True when the text of this :func:`~digest.normalize.text_hash` was stored before."""
         return self.db.execute("SELECT 1 FROM text WHERE hash=?", (digest,)).fetchone() is not None
 
     def paper_texts(self, paper_ids: Sequence[str]) -> list[tuple[str, str, str]]:
@@ -663,6 +668,17 @@ class Store:
             (theme, limit),
         )
         return [str(r[0]) for r in rows]
+
+    def count_papers(self, weeks: Sequence[str]) -> int:
+        """Papers first seen in the given weeks (from the week index: no paper is read)."""
+        total = 0
+        for chunk in _chunks(list(weeks), 500):
+            row = self.db.execute(
+                f"SELECT COUNT(*) FROM paper WHERE week IN ({','.join('?' * len(chunk))})",
+                tuple(chunk),
+            ).fetchone()
+            total += int(row[0])
+        return total
 
     def published_weeks(self) -> list[str]:
         """Weeks marked as published (their pages and feed items are frozen)."""
