@@ -27,7 +27,7 @@ from digest.models import Entry, EntryKeys, Paper, Sighting
 from digest.normalize import stable_hash, text_hash, title_key
 from digest.weeks import iso_week
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -117,6 +117,10 @@ MIGRATIONS: dict[int, str] = {
     ) WITHOUT ROWID;
     INSERT INTO block_key(key, paper_id) SELECT key, paper_id FROM paper_key WHERE kind='block';
     DELETE FROM paper_key WHERE kind='block'""",
+    # -- a week's theme counts from the index alone (no table row read per paper), for
+    #    published weeks that later sightings touch --
+    4: """DROP INDEX paper_week;
+    CREATE INDEX paper_week ON paper(week, theme, first_seen, id)""",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
