@@ -14,15 +14,19 @@ What is measured, per N, each as a separate ``python -m digest -q run FEED --tod
   it starts a week of its own at every N; the 2nd and 3rd repeats add the next days'
   listings to that week), then the run.
 
-Wall time is ``time.perf_counter`` around the child, CPU time the child's user plus
-system time; peak memory is that child's own ``ru_maxrss`` from ``os.wait4`` (peak RSS
-of the process, in MiB). Medians over ``--repeat`` runs (default 3 up to 100k entries,
+The runs use digest's default ``--jobs`` (one process per available CPU: a large run
+reads, keys and tags listings and renders weeks in worker processes; small runs stay in
+one process). Wall time is ``time.perf_counter`` around the child, CPU time the child's
+user plus system time, its workers' included; peak memory is ``ru_maxrss`` from
+``os.wait4`` on the child: the peak RSS of the largest process of the run (the child or
+one of its workers), in MiB. Medians over ``--repeat`` runs (default 3 up to 100k entries,
 1 above). ``--source DIR`` measures a snapshot of the tree instead of the installed
 digest.
 
 Stage shares come from three extra runs under cProfile (``python -m cProfile -o FILE
--m digest ...``): a cold build, a no-op run and a +500 run (profiling slows a run
-down, so only shares and rankings are used). Each
+-m digest ... --jobs 1``: in one process, since cProfile sees only the process it runs
+in; the shares are shares of the work, wherever it runs): a cold build, a no-op run and
+a +500 run (profiling slows a run down, so only shares and rankings are used). Each
 function's own time (pstats ``tottime``) is attributed to a stage by module, and the
 own time of code outside digest (the standard library, sqlite3, Jinja2, feedgen,
 rapidfuzz, ...) to the stage of the digest code that called it, walking up the caller
@@ -93,6 +97,7 @@ MODULE_STAGES = {
     "weeks": "render",
     "output": "render",
     "feeds": "feeds",
+    "workers": "other",
 }
 PHASES = {
     "pipeline.py:ingest": "ingest (parse + identity + store)",
@@ -279,7 +284,12 @@ def profile(work: Path, n: int, rules: int, seed: int) -> list[dict[str, Any]]:
         if kind == "incremental":
             generate.append_listing(feed, n, seed, INCREMENT, 0)
         out = work / f"profile-{n}-{kind}.pstats"
-        args = [sys.executable, "-m", "cProfile", "-o", str(out), *digest_args(feed)[1:]]
+        # One process (--jobs 1): cProfile sees only the process it runs in, and stage
+        # shares are shares of the work, wherever it would run.
+        args = [
+            sys.executable, "-m", "cProfile", "-o", str(out), *digest_args(feed)[1:],
+            "--jobs", "1",
+        ]  # fmt: skip
         sample = child(args, work / "logs" / f"{n}-profile-{kind}.log")
         found.append({"entries": n, "kind": kind, "seconds": sample.seconds, **analyse(out)})
     reset(feed, n, seed)
