@@ -128,3 +128,7 @@ def test_merge_is_explained_and_overrides_are_honoured(tmp_path: Path) -> None:
     assert len(papers) == 1
     rules = sorted(s["rule"] for s in papers[0]["sightings"])  # type: ignore[union-attr]
     assert rules == ["abstract", "forced", "new"]
+    from digest.store import Store
+
+    with Store(feed / "digest.sqlite") as store:  # re-resolving kept every reference
+        assert store.integrity_problems() == []

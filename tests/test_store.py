@@ -38,6 +38,8 @@ def test_seeds_give_453_papers_from_563_sightings(feed: Path) -> None:
     db = sqlite3.connect(feed / "digest.sqlite")
     assert db.execute("SELECT COUNT(*) FROM sighting").fetchone()[0] == 563
     assert db.execute("SELECT COUNT(*) FROM paper").fetchone()[0] == 453
+    with Store(feed / "digest.sqlite") as store:
+        assert store.integrity_problems() == []
     # Every sighting keeps its provenance and the rule that tied it to its paper.
     rules = dict(db.execute("SELECT rule, COUNT(*) FROM sighting GROUP BY rule").fetchall())
     assert rules == {"new": 453, "title": 110}
@@ -81,6 +83,19 @@ def test_changed_listing_replaces_its_sightings(feed: Path) -> None:
         counts = store.counts()
     assert counts["sightings"] == 562
     assert counts["papers"] in (452, 453)  # 452 unless the dropped paper is also elsewhere
+    with Store(feed / "digest.sqlite") as store:
+        assert store.integrity_problems() == []
+
+
+def test_integrity_problems_are_found(feed: Path) -> None:
+    ingest_all(feed)
+    db = sqlite3.connect(feed / "digest.sqlite")
+    db.execute("DELETE FROM paper WHERE rowid = (SELECT MIN(rowid) FROM paper)")
+    db.commit()
+    db.close()
+    with Store(feed / "digest.sqlite") as store:
+        problems = store.integrity_problems()
+    assert problems and all("refers to a missing paper" in p for p in problems)
 
 
 def test_first_seen_is_earliest_and_week_follows(feed: Path) -> None:
@@ -134,6 +149,7 @@ def test_a_removed_paper_leaves_no_blocking_keys(feed: Path) -> None:
         pipeline.ingest(cfg, store, [path], TODAY)
         papers = {r[0] for r in store.db.execute("SELECT id FROM paper")}
         after = {r[0] for r in store.db.execute("SELECT DISTINCT paper_id FROM block_key")}
+        assert store.integrity_problems() == []
     assert before - papers, "the listing had papers of its own"
     assert after <= papers
     assert after == before & papers

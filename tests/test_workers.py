@@ -78,6 +78,8 @@ def test_parallel_run_gives_the_serial_run_byte_for_byte(
     report = pipeline.run(load_config(parallel), TODAY, jobs=3)
     assert (report.ingest.sightings, report.ingest.new_papers, report.tagged) == (563, 453, 453)
     assert _export(parallel) == _export(serial)
+    with pipeline.open_store(load_config(parallel)) as store:
+        assert store.integrity_problems() == []
     files = sorted(p.relative_to(serial / "site") for p in (serial / "site").rglob("*"))
     assert files == sorted(p.relative_to(parallel / "site") for p in (parallel / "site").rglob("*"))
     for name in files:
