@@ -164,15 +164,15 @@ def ingest(
         if job is not None:
             todo.append(job)
             size += job.size
-    state = (ctx, resolver.fuzzy)
+    state = (ctx, resolver.fuzzy, cfg.rules)
     with (
-        workers.Pool(state, jobs - 1 if jobs > 1 else 0) as pool,
+        workers.Pool(state, jobs if jobs > 1 else 0) as pool,
         store.grouped_commits(COMMIT_ROWS) as committed,
     ):
         for prepared in pool.map(_prepare, todo, parallel=size >= PARALLEL_BYTES):
             if progress is not None:
                 progress(prepared.job.item.name)
-            committed(_store(store, prepared, resolver, report))
+            committed(_store(store, prepared, resolver, cfg.rules.fingerprint, report))
     return report
 
 
@@ -193,6 +193,8 @@ class _Prepared:
     sha: str = ""
     listing: Listing | None = None
     keys: list[EntryKeys] = field(default_factory=list)
+    tags: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
+    """(tags, theme) of each entry's text under the feed's rules."""
     problem: Problem | None = None
 
 
@@ -216,9 +218,11 @@ def _job(store: Store, item: ListingInput, report: IngestReport) -> _Job | None:
     return _Job(item, status, st.st_size)
 
 
-def _prepare(state: tuple[ReadContext, bool], job: _Job) -> _Prepared:
-    """Read, hash, parse and key one listing (pure: runs in a worker process)."""
-    ctx, fuzzy = state
+def _prepare(state: tuple[ReadContext, bool, RuleSet], job: _Job) -> _Prepared:
+    """Read, hash, parse, key and tag one listing (pure: runs in a worker process). Each
+    text is tagged here, where it is at hand: the tag stage then copies the tags of the
+    texts papers show (:meth:`~digest.store.Store.tags_from_texts`)."""
+    ctx, fuzzy, rules = state
     item = job.item
     data = item.data
     if data is None and item.path is not None:
@@ -231,10 +235,16 @@ def _prepare(state: tuple[ReadContext, bool], job: _Job) -> _Prepared:
         return _Prepared(job)
     listing = read_bytes(data, item.name, ctx, item.format)
     keys = [entry_keys(entry, fuzzy) for entry in listing.entries]
-    return _Prepared(job, hashlib.sha256(data).hexdigest(), listing, keys)
+    tags = []
+    for entry in listing.entries:
+        tagging = rules.tag(entry.title, entry.abstract)
+        tags.append((tagging.tags, tagging.theme))
+    return _Prepared(job, hashlib.sha256(data).hexdigest(), listing, keys, tags)
 
 
-def _store(store: Store, prepared: _Prepared, resolver: Resolver, report: IngestReport) -> int:
+def _store(
+    store: Store, prepared: _Prepared, resolver: Resolver, rules: str, report: IngestReport
+) -> int:
     """Store one prepared listing unless its content is known; returns the sightings stored."""
     job, listing = prepared.job, prepared.listing
     if prepared.problem is not None:
@@ -252,7 +262,7 @@ def _store(store: Store, prepared: _Prepared, resolver: Resolver, report: Ingest
         return 0
     result = store.add_listing(
         job.item.name, prepared.sha, listing.format, listing.date, listing.entries,
-        len(listing.problems), resolver, prepared.keys,
+        len(listing.problems), resolver, prepared.keys, prepared.tags, rules,
     )  # fmt: skip
     if job.status:
         store.set_listing_stat(job.item.name, job.status)
@@ -294,7 +304,7 @@ def tag(cfg: FeedConfig, store: Store, *, rebuild: bool = False, jobs: int = 1) 
     rules = cfg.rules
     changed = rebuild or store.meta("rules_fingerprint") != rules.fingerprint
     frozen = [] if rebuild else store.published_weeks()
-    count = 0
+    count = store.tags_from_texts(rules.fingerprint)
     batches = store.untagged(rules.fingerprint, frozen, only_new=not changed, limit=1000)
     first = list(islice(batches, PARALLEL_TAGGING // 1000))
     parallel = len(first) * 1000 >= PARALLEL_TAGGING

@@ -27,7 +27,7 @@ from digest.models import Entry, EntryKeys, Paper, Sighting
 from digest.normalize import stable_hash, text_hash, title_key
 from digest.weeks import iso_week
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -121,6 +121,11 @@ MIGRATIONS: dict[int, str] = {
     #    published weeks that later sightings touch --
     4: """DROP INDEX paper_week;
     CREATE INDEX paper_week ON paper(week, theme, first_seen, id)""",
+    # -- tags computed with a text as it is ingested (by the process that parsed it), so
+    #    the tag stage copies them instead of computing them afterwards --
+    5: """ALTER TABLE text ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE text ADD COLUMN theme TEXT NOT NULL DEFAULT '';
+    ALTER TABLE text ADD COLUMN rules TEXT NOT NULL DEFAULT ''""",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
@@ -340,9 +345,13 @@ class Store:
         problems: int,
         resolve: Resolver,
         keys: Sequence[EntryKeys] | None = None,
+        tags: Sequence[tuple[Sequence[str], str]] | None = None,
+        rules: str = "",
     ) -> IngestResult:
         """Store one listing's sightings in one transaction; ``keys`` are the entries'
-        identity keys when computed already (one per entry).
+        identity keys when computed already (one per entry), ``tags`` their (tags,
+        theme) under the rules of fingerprint ``rules``, when computed already (see
+        :meth:`tags_from_texts`).
 
         A listing seen before with the same content changes nothing. One seen
         before with other content replaces its earlier sightings.
@@ -366,6 +375,8 @@ class Store:
                     entry.title,
                     entry.abstract,
                     res.text_hash or text_hash(entry.title, entry.abstract),
+                    tags[i] if tags is not None else None,
+                    rules,
                 )
                 if res.paper_id is None:
                     paper_id = self._new_paper(entry, res.title_key, text_id)
@@ -439,10 +450,19 @@ class Store:
         )
         self._touched.clear()
 
-    def _text_id(self, title: str, abstract: str, digest: str) -> int:
+    def _text_id(
+        self,
+        title: str,
+        abstract: str,
+        digest: str,
+        tagged: tuple[Sequence[str], str] | None,
+        rules: str,
+    ) -> int:
+        tags, theme = tagged if tagged is not None else ((), "")
         cur = self.db.execute(
-            "INSERT OR IGNORE INTO text(hash, title, abstract) VALUES(?, ?, ?)",
-            (digest, title, abstract),
+            "INSERT OR IGNORE INTO text(hash, title, abstract, tags, theme, rules) "
+            "VALUES(?, ?, ?, ?, ?, ?)",
+            (digest, title, abstract, json.dumps(list(tags)), theme, rules if tagged else ""),
         )
         if cur.rowcount:
             return int(cur.lastrowid or 0)
@@ -635,6 +655,26 @@ class Store:
             last = int(rows[-1][0])
             yield [(str(r[1]), str(r[2]), str(r[3])) for r in rows]
 
+    def tags_from_texts(self, fingerprint: str) -> int:
+        """Give papers never tagged the tags their shown text was given as it was
+        ingested, when that was under the rules of ``fingerprint``; returns how many
+        papers got them (the others are left to :meth:`untagged`)."""
+        with self.transaction():
+            self._touch(
+                *(
+                    str(r[0])
+                    for r in self.db.execute("SELECT DISTINCT week FROM paper WHERE rules=''")
+                )
+            )
+            cur = self.db.execute(
+                "UPDATE paper SET (tags, theme, rules) = "
+                "(SELECT t.tags, t.theme, t.rules FROM text t WHERE t.id = paper.text_id) "
+                "WHERE rules = '' AND (SELECT t.rules FROM text t WHERE t.id = paper.text_id) = ?",
+                (fingerprint,),
+            )
+            self._flush_touched()
+        return max(cur.rowcount, 0)
+
     def set_tags(self, rows: Iterable[tuple[str, Sequence[str], str]], fingerprint: str) -> int:
         """Store (paper id, tags, theme) results computed with rules ``fingerprint``."""
         data = [(json.dumps(list(tags)), theme, fingerprint, pid) for pid, tags, theme in rows]
@@ -700,6 +740,32 @@ class Store:
             ).fetchone()
             total += int(row[0])
         return total
+
+    def meta_values(self, keys: Sequence[str]) -> dict[str, str]:
+        """The values of those of ``keys`` that are set (see :meth:`meta`), in few queries."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(list(keys), 500):
+            rows = self.db.execute(
+                f"SELECT key, value FROM meta WHERE key IN ({','.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
+            out.update((str(r[0]), str(r[1])) for r in rows)
+        return out
+
+    def paper_versions(self, ids: Sequence[str]) -> dict[str, str]:
+        """Paper id -> its version: a string that changes whenever anything stored on the
+        paper itself does (its text, dates, week, tags, theme, links or authors; not its
+        sightings). Reads no text and no sighting."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(list(ids), 500):
+            rows = self.db.execute(
+                "SELECT p.id, t.hash, p.first_seen, p.shown_date, p.week, p.source_id, p.url, "
+                "p.authors, p.tags, p.theme FROM paper p JOIN text t ON t.id = p.text_id "
+                f"WHERE p.id IN ({','.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
+            out.update((str(r[0]), json.dumps(list(r[1:]), ensure_ascii=False)) for r in rows)
+        return out
 
     def published_weeks(self) -> list[str]:
         """Weeks marked as published (their pages and feed items are frozen)."""

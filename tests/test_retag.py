@@ -110,3 +110,31 @@ def test_any_rule_change_retags_the_current_week(tmp_path: Path) -> None:
     edit(root, '"reasoning", ', "")
     report, _ = run(root)
     assert report.tagged == sum(1 for week, _, _ in before.values() if week == "2026-W18")
+
+
+def test_tags_given_at_ingest_are_those_of_the_rules_at_tagging_time(tmp_path: Path) -> None:
+    # Texts are tagged as they are ingested; the tag stage copies those tags only when
+    # they were computed under the rules in force, and tags afresh otherwise.
+    root = copy_feed(tmp_path)
+    cfg = load_config(root)
+    files, _ = pipeline.source_files(cfg)
+    with pipeline.open_store(cfg) as store:
+        pipeline.ingest(cfg, store, files, TODAY)  # tagged under the original rules
+    edit(root, "tags:\n", "tags:\n" + NEW_TAG)
+    edit(root, "themes:\n", "themes:\n" + NEW_THEME)
+    report, stored = run(root)
+    assert report.tagged == len(stored) == 453
+    assert {pid: (tags, theme) for pid, (_, tags, theme) in stored.items()} == current(root)
+    assert any(theme == "Transformers" for _, _, theme in stored.values())
+
+
+def test_tags_copied_from_texts_equal_tags_computed_per_paper(tmp_path: Path) -> None:
+    root = copy_feed(tmp_path)
+    cfg = load_config(root)
+    files, _ = pipeline.source_files(cfg)
+    with pipeline.open_store(cfg) as store:
+        pipeline.ingest(cfg, store, files, TODAY)
+        copied = store.tags_from_texts(cfg.rules.fingerprint)
+        assert copied == 453  # every shown text was tagged as it was read
+    _, stored = run(root)
+    assert {pid: (tags, theme) for pid, (_, tags, theme) in stored.items()} == current(root)

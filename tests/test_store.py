@@ -155,7 +155,7 @@ def test_a_removed_paper_leaves_no_blocking_keys(feed: Path) -> None:
     assert after == before & papers
 
 
-def test_migration_3_moves_blocking_keys_out_of_paper_key(feed: Path) -> None:
+def test_migrations_from_version_2_move_blocking_keys_out_of_paper_key(feed: Path) -> None:
     ingest_all(feed)
     db = sqlite3.connect(feed / "digest.sqlite")
     expected = sorted(db.execute("SELECT key, paper_id FROM block_key"))
@@ -163,7 +163,9 @@ def test_migration_3_moves_blocking_keys_out_of_paper_key(feed: Path) -> None:
     # Turn the store back into a version 2 one: blocking keys in paper_key.
     db.executescript(
         "INSERT INTO paper_key(kind, key, paper_id) SELECT 'block', key, paper_id FROM block_key;"
-        "DROP TABLE block_key; UPDATE meta SET value='2' WHERE key='schema_version';"
+        "DROP TABLE block_key; DROP INDEX paper_week; CREATE INDEX paper_week ON paper(week);"
+        "ALTER TABLE text DROP COLUMN tags; ALTER TABLE text DROP COLUMN theme;"
+        "ALTER TABLE text DROP COLUMN rules; UPDATE meta SET value='2' WHERE key='schema_version';"
     )
     db.close()
     with Store(feed / "digest.sqlite") as store:
