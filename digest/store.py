@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.errors import StoreError
+from digest.identity import block_keys
 from digest.models import Entry, EntryKeys, Paper, Sighting
 from digest.normalize import stable_hash, text_hash, title_key
 from digest.weeks import iso_week
@@ -95,6 +96,14 @@ CREATE TABLE week(
     item TEXT NOT NULL DEFAULT ''
 );
 """
+
+CACHE_KIB = 64 * 1024
+"""SQLite's page cache (it grows to this only as pages are read)."""
+BULK_CACHE_KIB = 256 * 1024
+"""The page cache while listings are ingested (:meth:`Store.grouped_commits`): identity
+lookups and inserts land at random places of hash-keyed indexes, which outgrow 64 MiB
+past a few hundred thousand papers; every miss is a read from the file. Given back
+after the ingest."""
 
 MIGRATIONS: dict[int, str] = {
     1: _SCHEMA_V1,
@@ -171,6 +180,17 @@ class IngestResult:
     """The same content was ingested before: nothing changed."""
 
 
+@dataclass(frozen=True, slots=True)
+class PaperRows:
+    """Papers as rows of plain values (see :meth:`Store.week_rows`)."""
+
+    papers: list[tuple[Any, ...]]
+    """(id, title, abstract, first_seen, week, tags, theme, url, source_id, authors),
+    oldest first."""
+    sightings: list[tuple[Any, ...]]
+    """(paper id, listing, date, position, rule, score), oldest first."""
+
+
 Resolver = Callable[["Store", Entry, EntryKeys | None], Resolution]
 """Decides which paper a new sighting belongs to (see :mod:`digest.resolve`)."""
 
@@ -191,7 +211,7 @@ class Store:
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache
+            self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self.db.execute("PRAGMA temp_store=MEMORY")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
@@ -282,6 +302,7 @@ class Store:
                 pending = 0
 
         self.db.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
+        self.db.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         self.db.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
@@ -294,6 +315,8 @@ class Store:
         finally:
             self._depth = 0
             self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            self.db.execute("PRAGMA shrink_memory")
 
     def integrity_problems(self) -> list[str]:
         """Rows that break a foreign key or the database's structure (none, always)."""
@@ -392,21 +415,30 @@ class Store:
     def _detach_listing(self, name: str) -> None:
         """Remove a listing's sightings; papers left without any are removed too."""
         row = self.db.execute("SELECT id FROM listing WHERE name=?", (name,)).fetchone()
-        affected = [
-            r[0]
-            for r in self.db.execute(
-                "SELECT DISTINCT paper_id FROM sighting WHERE listing_id=?", (row[0],)
-            )
-        ]
+        texts: dict[str, set[tuple[str, str]]] = {}
+        for r in self.db.execute(
+            "SELECT s.paper_id, t.title, t.abstract FROM sighting s "
+            "JOIN text t ON t.id = s.text_id WHERE s.listing_id=?",
+            (row[0],),
+        ):
+            texts.setdefault(str(r[0]), set()).add((str(r[1]), str(r[2])))
         self.db.execute("DELETE FROM sighting WHERE listing_id=?", (row[0],))
         self.db.execute("DELETE FROM listing WHERE id=?", (row[0],))
-        removed = [paper_id for paper_id in affected if not self._refresh_paper(paper_id)]
-        if removed:
-            # block_key has no index by paper: one pass over it for all removed papers.
-            self.db.execute(
-                "DELETE FROM block_key WHERE paper_id IN (SELECT value FROM json_each(?))",
-                (json.dumps(removed),),
-            )
+        removed = [paper_id for paper_id in texts if not self._refresh_paper(paper_id)]
+        # A removed paper had all its sightings here, so its blocking keys are among those
+        # of these texts (block_key has no index by paper: a lookup by paper would scan
+        # it). Keys an older digest computed otherwise may stay behind: they point to no
+        # paper, or give a paper re-created under the same id an extra candidate, which
+        # the text comparison still judges.
+        self.db.executemany(
+            "DELETE FROM block_key WHERE key=? AND paper_id=?",
+            [
+                (key, paper_id)
+                for paper_id in removed
+                for title, abstract in sorted(texts[paper_id])
+                for key in block_keys(title, abstract)
+            ],
+        )
 
     def _refresh_paper(self, paper_id: str) -> bool:
         """Recompute first_seen and the shown version from the remaining sightings; a
@@ -829,6 +861,50 @@ class Store:
                 authors=tuple(json.loads(r["authors"])),
             )
             for r in rows
+        ]
+
+    def week_rows(self, week: str) -> PaperRows:
+        """A week's papers as plain rows (cheap to read, and to send to another process):
+        :meth:`papers_from_rows` makes them what :meth:`papers` gives for the week."""
+        cur = self.db.cursor()
+        cur.row_factory = None
+        papers = cur.execute(
+            "SELECT p.id, t.title, t.abstract, p.first_seen, p.week, p.tags, p.theme, p.url, "
+            "p.source_id, p.authors FROM paper p JOIN text t ON t.id = p.text_id "
+            "WHERE p.week=? ORDER BY p.first_seen, p.id",
+            (week,),
+        ).fetchall()
+        sightings = cur.execute(
+            "SELECT s.paper_id, l.name, s.date, s.position, s.rule, s.score "
+            "FROM paper p JOIN sighting s ON s.paper_id = p.id "
+            "JOIN listing l ON l.id = s.listing_id WHERE p.week=? "
+            "ORDER BY s.date, l.name, s.position",
+            (week,),
+        ).fetchall()
+        return PaperRows(papers, sightings)
+
+    @staticmethod
+    def papers_from_rows(rows: PaperRows) -> list[Paper]:
+        """The papers of :meth:`week_rows` (reads no database: runs in any process)."""
+        sightings: dict[str, list[Sighting]] = {r[0]: [] for r in rows.papers}
+        day = dt.date.fromisoformat
+        for s in rows.sightings:
+            sightings[s[0]].append(Sighting(s[1], day(s[2]), s[3], s[4], s[5]))
+        return [
+            Paper(
+                id=r[0],
+                title=r[1],
+                abstract=r[2],
+                first_seen=day(r[3]),
+                week=r[4],
+                tags=tuple(json.loads(r[5])),
+                theme=r[6],
+                sightings=tuple(sightings[r[0]]),
+                url=r[7],
+                source_id=r[8],
+                authors=tuple(json.loads(r[9])),
+            )
+            for r in rows.papers
         ]
 
     def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
