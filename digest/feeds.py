@@ -9,18 +9,29 @@ entries by default; here every date is set explicitly from the data and
 entries are appended in the order given, so the same items always give the
 same bytes. A feed without items is still a complete, valid document (its
 date is :attr:`FeedMeta.updated`).
+
+A document is also made of its items' entries (:func:`entries`: each item's XML,
+as it stands in any document of that format) and the channel around them
+(:func:`document`), so a caller that kept the entries of the items it showed
+before (:func:`read_entries` takes them back out of a document) serializes only
+the new ones: the bytes are those of :func:`rss` and :func:`atom`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from importlib.metadata import version
 
 from feedgen.feed import FeedGenerator
 
 RSS_TYPE = "application/rss+xml"
 ATOM_TYPE = "application/atom+xml"
+
+WRITER = f"feedgen {version('feedgen')}, lxml {version('lxml')}"
+"""What serializes the documents: entries kept from a document written by another
+version are not reused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +100,9 @@ def _generator(meta: FeedMeta, items: Sequence[FeedItem], *, atom: bool) -> Feed
             fe.description(item.summary)
             fe.summary(item.summary)
         fe.content(item.content_html, type="html")
-        for category in item.categories:
-            fe.category(term=category)
+        if item.categories:
+            # One call for all: each call re-derives the RSS categories of all before it.
+            fe.category([{"term": category} for category in item.categories])
     return fg
 
 
@@ -103,4 +115,71 @@ def rss(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
 def atom(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
     """An Atom 1.0 document of ``items`` (in the order given: newest first)."""
     data: bytes = _generator(meta, items, atom=True).atom_str(pretty=True)
+    return data
+
+
+# An entry is the lines of one <item> (RSS) or <entry> (Atom) element: pretty-printed
+# at a fixed depth, each stands the same in any document of its format, and the
+# channel's own elements all come before the first one. Neither marker line can occur
+# inside an entry's text, where every "<" is escaped.
+_OPEN = {False: b"    <item>\n", True: b"  <entry>\n"}
+_CLOSE = {False: b"    </item>\n", True: b"  </entry>\n"}
+_END = {False: b"  </channel>\n</rss>\n", True: b"</feed>\n"}
+
+_NO_META = FeedMeta(
+    "x", "x", "urn:x", "https://x/", "https://x/", dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+)
+"""Channel of the throw-away documents that :func:`entries` cuts entries from."""
+
+
+def entries(items: Sequence[FeedItem], *, atom: bool) -> list[bytes]:
+    """The XML of each item's entry in an RSS (or ``atom``) document, in order."""
+    if not items:
+        return []
+    cut = read_entries(_serialize(_NO_META, items, atom=atom), atom=atom)
+    if cut is None or len(cut) != len(items):  # pragma: no cover - feedgen changed
+        raise ValueError("feedgen wrote an unexpected document")
+    return cut
+
+
+def document(
+    meta: FeedMeta, entries: Sequence[bytes], updated: Sequence[dt.datetime], *, atom: bool
+) -> bytes:
+    """The document of the items whose :func:`entries` are given (newest first), with
+    ``updated`` the items' own updated dates: the same bytes as :func:`rss` (or
+    :func:`atom`) of those items."""
+    channel = replace(meta, updated=max(updated, default=meta.updated))
+    empty = _serialize(channel, [], atom=atom)
+    end = len(empty) - len(_END[atom])
+    if not empty.endswith(_END[atom]):  # pragma: no cover - feedgen changed
+        raise ValueError("feedgen wrote an unexpected document")
+    return b"".join([empty[:end], *entries, empty[end:]])
+
+
+def read_entries(document: bytes, *, atom: bool) -> list[bytes] | None:
+    """The entries of a document this module wrote (None when it is not one)."""
+    open_, close, end = _OPEN[atom], _CLOSE[atom], _END[atom]
+    if not document.endswith(end):
+        return None
+    at = document.find(b"\n" + open_)
+    if at < 0:
+        return []
+    at += 1
+    out: list[bytes] = []
+    stop = len(document) - len(end)
+    while at < stop:
+        if not document.startswith(open_, at):
+            return None
+        last = document.find(b"\n" + close, at)
+        if last < 0:
+            return None
+        last += 1 + len(close)
+        out.append(document[at:last])
+        at = last
+    return out if at == stop else None
+
+
+def _serialize(meta: FeedMeta, items: Sequence[FeedItem], *, atom: bool) -> bytes:
+    fg = _generator(meta, items, atom=atom)
+    data: bytes = fg.atom_str(pretty=True) if atom else fg.rss_str(pretty=True)
     return data

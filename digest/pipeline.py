@@ -349,7 +349,7 @@ def run(
         tagged = tag(cfg, store, rebuild=rebuild, jobs=jobs)
         out = out or cfg.output.dir
         sweep_temp_files(out)  # left by a run killed while writing
-        built = site.build(cfg, store, out, today)
+        built = site.build(cfg, store, out, today, jobs=jobs)
         # -- email: last, so a failed send never stops the site from being written --
         emailed = None
         if cfg.email is not None and cfg.email.enabled:

@@ -11,6 +11,15 @@ and the feeds. Feed ids come from :func:`feed_uid`, kept in the store, and
 each item's dates from :func:`item_dates`, also kept there, so an item's
 dates move only when its content does and a new week never touches an older
 item.
+
+Cost follows the change. Weeks are rendered from their papers' rows, in
+worker processes when several large weeks need it (``jobs``), while this
+process reads the store and writes the pages in week order. A feed document
+is assembled from its items' entries: the manifest records each entry's key
+(the item's id, what its content is made from, and its stored dates), so an
+entry still in the document written before is taken from it as it is, and
+only new or changed items are rendered and serialized again; the bytes are
+those of a build from scratch.
 """
 
 from __future__ import annotations
@@ -18,26 +27,28 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from digest import __version__, feeds, render
+from digest import __version__, feeds, render, workers
 from digest.config import FeedConfig
 from digest.grouping import (
     Trends,
     group_week,
-    summarize,
     summarize_counts,
     summary_from_json,
     summary_to_json,
     theme_slugs,
     trends,
 )
-from digest.models import Paper, WeekDigest
+from digest.models import Paper, WeekDigest, WeekSummary
 from digest.output import Writer
-from digest.store import Store, WeekState
+from digest.store import PaperRows, Store, WeekState
 from digest.weeks import iso_week, midnight, week_bounds
 
 TREND_WEEKS = 8
@@ -93,10 +104,18 @@ STALE = "+stale"
 """Suffix of a published week's hash whose page was kept although its papers changed."""
 
 MANIFEST = ".digest-manifest.json"
-"""What was rendered into an output folder: the render fingerprint and each week's hash."""
+"""What was rendered into an output folder: the render fingerprint, each week's hash and
+each feed document's entries (:meth:`FeedDocument.manifest`)."""
 
 
-def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildReport:
+PARALLEL_PAPERS = 2000
+"""Fewest papers to render for which ``build(jobs > 1)`` renders week pages in worker
+processes: below, starting them costs more than it saves."""
+
+
+def build(
+    cfg: FeedConfig, store: Store, out: Path, today: dt.date, *, jobs: int = 1
+) -> BuildReport:
     """Bring every output in ``out`` up to date with the store, rendering only what changed.
 
     Cost grows with the weeks that changed, not with the history: a week's
@@ -104,7 +123,9 @@ def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildRepo
     ``out``), and the archive, charts and feeds are drawn from per-week
     summaries and feed items kept in the store. What counts as up to date is
     judged against ``out`` itself (its manifest and files), so a new or emptied
-    output folder gets every file.
+    output folder gets every file. With ``jobs`` > 1 and several weeks to render,
+    worker processes render the pages while this process reads the store and
+    writes the files (same bytes, in the same order).
     """
     writer = Writer(out)
     env = render.environment(cfg.templates)
@@ -115,73 +136,32 @@ def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildRepo
     fresh = manifest.get("render") != fingerprint
     done: dict[str, Any] = {} if fresh else dict(manifest.get("weeks", {}))
 
-    # 1-2. Week by week, oldest first, holding one week's papers at a time: bring the
+    # 1-2. Week by week, oldest first, holding few weeks' papers at a time: bring the
     # stored digest state of a changed week up to date (hash, counts, feed item), then
     # render its pages if they need it. A page needs rendering when it is missing or its
     # content changed; once published, only when its papers or their themes changed (a
     # later sighting or a new version of an old paper does not rewrite a published page;
     # --rebuild does). A change of counts also redraws the charts of the weeks after it.
+    # _plan decides (reading the store) and yields what to render; the pool renders it,
+    # here or in workers, and the results come back in week order to be stored and written.
     uid = feed_uid(cfg, store)
     published = set(store.published_weeks())
     states = {s.week: s for s in store.week_states()}
     summaries = {w: summary_from_json(w, s.summary) for w, s in states.items() if s.summary != "[]"}
-    candidates = _weeks(cfg, sorted(states), today)
-    weeks: list[str] = []
-    now: dict[str, list[str]] = {}
-    affected: list[str] = []
-    recounted: list[str] = []
-    for week in candidates:
-        digest: WeekDigest | None = None
-        state = states.get(week)
-        if state is not None and state.dirty and not fresh and week in published:
-            # A published week changed: if its counts did not, its page stays as it is,
-            # and nothing more needs loading (the hash is marked stale for --rebuild).
-            counts = summary_to_json(summarize_counts(week, store.week_theme_counts(week), names))
-            if counts == state.summary:
-                kept = state.hash if state.hash.endswith(STALE) else state.hash + STALE
+    plan = _Plan(cfg, store, out, today, fresh, done, published, states, summaries)
+    changed = [w for w in plan.candidates if w in states and (fresh or states[w].dirty)]
+    parallel = jobs > 1 and bool(changed) and store.count_papers(changed) >= PARALLEL_PAPERS
+    with (
+        workers.Pool(_RenderState(env, cfg, links, uid), jobs if parallel else 0) as pool,
+        _Files(writer) as files,
+    ):
+        for result in pool.map(_render_job, plan.jobs(split=parallel), parallel=parallel):
+            if result.state is not None:
+                plan.hashed(result.week, result.state[0])
                 with store.transaction():
-                    store.set_week_state(week, kept, counts, None)
-                state = states[week] = WeekState(week, False, kept, counts)
-        if state is not None and (
-            state.dirty or fresh or (state.hash.endswith(STALE) and week not in published)
-        ):
-            digest = group_week(week, store.papers(week), names)
-            counts = summary_to_json(summarize(digest))
-            frozen = week in published and counts == state.summary and not fresh
-            item = None if frozen else _draft_to_json(_week_item(cfg, env, uid, digest))
-            with store.transaction():
-                store.set_week_state(week, _digest_hash(digest), counts, item)
-            state = states[week] = WeekState(week, False, _digest_hash(digest), counts)
-            if counts == "[]":
-                summaries.pop(week, None)
-            else:
-                summaries[week] = summary_from_json(week, counts)
-        if week not in summaries and not cfg.output.empty_weeks:
-            continue
-        weeks.append(week)
-        now[week] = (
-            [state.hash, _fingerprint([state.summary])]
-            if state is not None and week in summaries
-            else ["empty", "empty"]
-        )
-        before = done.get(week)
-        if not isinstance(before, list) or len(before) != 2:
-            before = None
-        missing = any(not (out / f).is_file() for f in week_files(cfg, week))
-        if before is None or missing or before[1] != now[week][1]:
-            recounted.append(week)
-            render_it = True
-        else:
-            render_it = (before[0] != now[week][0] and week not in published) or any(
-                0 < _weeks_between(c, week) < TREND_WEEKS for c in recounted
-            )
-        if render_it:
-            if digest is None:
-                digest = group_week(week, store.papers(week), names)
-            trend = trends(summaries, week, names, TREND_WEEKS)
-            for relpath, text in render_week(env, cfg, digest, trend, links).items():
-                writer.write(relpath, text)
-            affected.append(week)
+                    store.set_week_state(result.week, *result.state)
+            files.write(result.files)
+    weeks, now, affected = plan.weeks, plan.now, plan.affected
     rendered = {w: now[w] if w in affected else done.get(w, now[w]) for w in weeks}
 
     # 3. The archive and the feeds, from summaries and stored feed items.
@@ -193,32 +173,299 @@ def build(cfg: FeedConfig, store: Store, out: Path, today: dt.date) -> BuildRepo
             "index.html", render.render(env, "index.html", feed=cfg, weeks=archive, links=links)
         )
     documents = [link.href for link in links.all]
+    recorded: dict[str, Any] = {} if fresh else _manifest_feeds(manifest)
+    built = recorded
     if stale or any(not (out / href).is_file() for href in documents):
-        drafts = []
+        issues: list[ItemSource] = []
         for week in reversed(weeks):
             summary = summaries.get(week)
             if summary is None and not cfg.output.empty_weeks:
                 continue
+            item_id = f"{uid}:week:{week}"
             if week in states and summary is not None:
-                drafts.append(_draft_from_json(store.week_item(week)))
+                # A stored issue is made from the week's digest: its hash and counts say
+                # when it changed.
+                version = f"{states[week].hash}\x1f{states[week].summary}"
+                make = partial(_stored_issue, store, week)
             else:
-                empty = group_week(week, [], names)
-                drafts.append(_week_item(cfg, env, uid, empty))
-            if len(drafts) == cfg.output.feed_items:
+                version = "no papers"
+                make = partial(_week_item, cfg, env, uid, group_week(week, [], names))
+            issues.append(ItemSource(item_id, version, make))
+            if len(issues) == cfg.output.feed_items:
                 break
-        for relpath, data in feed_documents(cfg, env, store, drafts, links, today):
-            writer.write(relpath, data)
+        # Entries of items the documents showed before are taken from them, as they are.
+        before = _previous_entries(out, links, recorded)
+        built = {}
+        for doc in feed_documents(cfg, env, store, issues, links, today, before):
+            writer.write(doc.href, doc.data)
+            built[doc.href] = doc.manifest()
 
     # 4. A week is published once it has ended; its tags are frozen from then on.
     store.mark_published([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
-    if writer.written or fresh or done != rendered:
-        writer.write(MANIFEST, json.dumps({"render": fingerprint, "weeks": rendered}, indent=1))
+    if writer.written or fresh or done != rendered or built != recorded:
+        record = {"render": fingerprint, "weeks": rendered, "feeds": built}
+        writer.write(MANIFEST, json.dumps(record, indent=1))
     return BuildReport(
         weeks=weeks,
         written=[w for w in writer.written if w != MANIFEST],
         unchanged=len(writer.unchanged),
         rebuilt=affected,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _RenderState:
+    """What rendering a week needs besides the week itself (shared with the workers)."""
+
+    env: render.Environment
+    cfg: FeedConfig
+    links: SiteLinks
+    uid: str
+    """The feed's id (:func:`feed_uid`)."""
+
+
+_PAGES = ("markdown", "html")
+"""The kinds of week page, in the order they are written."""
+
+
+@dataclass(frozen=True, slots=True)
+class _WeekJob:
+    """One week's work for :func:`_render_job`."""
+
+    week: str
+    rows: PaperRows | None
+    """The week's papers, when its pages, hash or feed item are to be made from them."""
+    counts: str | None
+    """The week's new summary, to store with its hash; None: its stored state stays."""
+    hash: str | None
+    """Its new hash when known already (else made from :attr:`rows`)."""
+    trend: Trends | None
+    """The chart of its page; None: the pages stay as they are."""
+    item: bool
+    """Render its feed item (kept in the store)."""
+    kinds: tuple[str, ...] = _PAGES
+    """Which of its pages to render (a large week's pages can be rendered side by side)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _WeekResult:
+    """What :func:`_render_job` made of a :class:`_WeekJob`."""
+
+    week: str
+    state: tuple[str, str, str | None] | None
+    """(hash, summary, feed item JSON or None to keep the stored one), to store."""
+    files: dict[str, bytes]
+    """The week's pages (relative path -> UTF-8) to write."""
+
+
+def _render_job(state: _RenderState, job: _WeekJob) -> _WeekResult:
+    """Render one week's pages and feed item, and hash it (in a worker process, or here)."""
+    files: dict[str, bytes] = {}
+    item: str | None = None
+    digest = None
+    if job.rows is not None:
+        digest = _digest(job.week, job.rows, state.cfg)
+        if job.item:
+            item = _draft_to_json(_week_item(state.cfg, state.env, state.uid, digest))
+        if job.trend is not None:
+            pages = render_week(state.env, state.cfg, digest, job.trend, state.links, job.kinds)
+            files = {relpath: text.encode("utf-8") for relpath, text in pages.items()}
+    if job.counts is None:
+        return _WeekResult(job.week, None, files)
+    content_hash = job.hash
+    if content_hash is None:
+        assert digest is not None, "a week's hash is made from its digest"
+        content_hash = _digest_hash(digest)
+    return _WeekResult(job.week, (content_hash, job.counts, item), files)
+
+
+class _Files:
+    """Writes pages in order, in a thread of its own (writing overlaps rendering), with
+    at most :attr:`AHEAD` weeks' pages waiting. Started at the first write (after any
+    worker process was forked)."""
+
+    AHEAD = 2
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+        self._thread: ThreadPoolExecutor | None = None
+        self._pending: deque[Future[None]] = deque()
+
+    def __enter__(self) -> _Files:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            if self._thread is not None:
+                self._thread.shutdown(wait=True, cancel_futures=True)
+
+    def write(self, files: dict[str, bytes]) -> None:
+        """Write ``files`` (relative path -> bytes) after those given before."""
+        if not files:
+            return
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="digest-write")
+        while len(self._pending) >= self.AHEAD:
+            self._pending.popleft().result()
+        self._pending.append(self._thread.submit(self._write, files))
+
+    def _write(self, files: dict[str, bytes]) -> None:
+        for relpath, data in files.items():
+            self.writer.write(relpath, data)
+
+
+class _Plan:
+    """Decides, week by week and oldest first, what a build renders (see :func:`build`).
+
+    :meth:`jobs` reads the store and yields the work; what it decided is left in
+    :attr:`weeks`, :attr:`now` and :attr:`affected` (and in the ``states`` and
+    ``summaries`` it was given, which it brings up to date)."""
+
+    def __init__(
+        self,
+        cfg: FeedConfig,
+        store: Store,
+        out: Path,
+        today: dt.date,
+        fresh: bool,
+        done: dict[str, Any],
+        published: set[str],
+        states: dict[str, WeekState],
+        summaries: dict[str, WeekSummary],
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.out = out
+        self.fresh = fresh
+        self.done = done
+        self.published = published
+        self.states = states
+        self.summaries = summaries
+        self.candidates = _weeks(cfg, sorted(states), today)
+        """Weeks the archive may show, oldest first."""
+        self.weeks: list[str] = []
+        """Weeks in the archive."""
+        self.now: dict[str, list[str]] = {}
+        """Week -> [content hash, counts fingerprint], as the manifest keeps them."""
+        self.affected: list[str] = []
+        """Weeks whose pages are rendered."""
+        self.recounted: list[str] = []
+        """Weeks whose counts changed (their charts, and those after them, are redrawn)."""
+
+    def jobs(self, split: bool = False) -> Iterator[_WeekJob]:
+        """The work of each week that has some, oldest first; with ``split``, the last
+        week's pages as one job per page (side by side in workers: the current week is
+        often the only one a run renders, or the last one left)."""
+        for week in self.candidates:
+            job = self._week(week)
+            if job is None:
+                continue
+            pages = [k for k in _PAGES if k in self.cfg.output.formats]
+            if not split or week != self.candidates[-1] or job.trend is None or len(pages) < 2:
+                yield job
+                continue
+            # The first page's job also makes the week's hash and feed item.
+            yield replace(job, kinds=(pages[0],))
+            for kind in pages[1:]:
+                yield _WeekJob(job.week, job.rows, None, None, job.trend, False, (kind,))
+
+    def _week(self, week: str) -> _WeekJob | None:
+        cfg, store, names = self.cfg, self.store, self.cfg.rules.section_names
+        states, summaries, published = self.states, self.summaries, self.published
+        rows: PaperRows | None = None
+        new_counts: str | None = None
+        want_item = False
+        state = states.get(week)
+        if state is not None and state.dirty and not self.fresh and week in published:
+            # A published week changed: if its counts did not, its page stays as it is,
+            # and nothing more needs loading (the hash is marked stale for --rebuild).
+            counts = summary_to_json(summarize_counts(week, store.week_theme_counts(week), names))
+            if counts == state.summary:
+                kept = state.hash if state.hash.endswith(STALE) else state.hash + STALE
+                with store.transaction():
+                    store.set_week_state(week, kept, counts, None)
+                state = states[week] = WeekState(week, False, kept, counts)
+        if state is not None and (
+            state.dirty or self.fresh or (state.hash.endswith(STALE) and week not in published)
+        ):
+            # The papers are made of their rows where the pages are rendered (maybe in a
+            # worker); their counts, as summarize(group_week(...)) would give them, here.
+            rows = store.week_rows(week)
+            themes: dict[str, int] = {}
+            for row in rows.papers:
+                themes[row[6]] = themes.get(row[6], 0) + 1
+            counts = summary_to_json(summarize_counts(week, list(themes.items()), names))
+            want_item = not (week in published and counts == state.summary and not self.fresh)
+            # The hash is made with the pages (maybe in a worker), unless needed before.
+            new_counts = counts
+            state = states[week] = WeekState(week, False, _LATER, counts)
+            if counts == "[]":
+                summaries.pop(week, None)
+            else:
+                summaries[week] = summary_from_json(week, counts)
+        if week not in summaries and not cfg.output.empty_weeks:
+            return self._changed_only(week, rows, new_counts, want_item)
+        self.weeks.append(week)
+        self.now[week] = (
+            [state.hash, _fingerprint([state.summary])]
+            if state is not None and week in summaries
+            else ["empty", "empty"]
+        )
+        before = self.done.get(week)
+        if not isinstance(before, list) or len(before) != 2:
+            before = None
+        missing = any(not (self.out / f).is_file() for f in week_files(cfg, week))
+        if before is None or missing or before[1] != self.now[week][1]:
+            self.recounted.append(week)
+            render_it = True
+        else:
+            if state is not None and state.hash == _LATER and rows is not None:
+                self.hashed(week, _digest_hash(_digest(week, rows, cfg)))
+            render_it = (before[0] != self.now[week][0] and week not in published) or any(
+                0 < _weeks_between(c, week) < TREND_WEEKS for c in self.recounted
+            )
+        if not render_it:
+            return self._changed_only(week, rows, new_counts, want_item)
+        if rows is None:
+            rows = store.week_rows(week)
+        self.affected.append(week)
+        trend = trends(summaries, week, names, TREND_WEEKS)
+        return _WeekJob(week, rows, new_counts, self._hash(week), trend, want_item)
+
+    def hashed(self, week: str, content_hash: str) -> None:
+        """Record the hash of a week whose hash was made later (by its job)."""
+        state = self.states[week]
+        if state.hash != _LATER:
+            return
+        self.states[week] = WeekState(week, state.dirty, content_hash, state.summary)
+        if self.now.get(week, [""])[0] == _LATER:
+            self.now[week][0] = content_hash
+
+    def _changed_only(
+        self, week: str, rows: PaperRows | None, counts: str | None, item: bool
+    ) -> _WeekJob | None:
+        """The job of a week whose pages stay: its state and feed item, if they changed."""
+        if counts is None:
+            return None
+        content_hash = self._hash(week)
+        keep = item or content_hash is None  # what the job makes from the digest
+        return _WeekJob(week, rows if keep else None, counts, content_hash, None, item)
+
+    def _hash(self, week: str) -> str | None:
+        state = self.states.get(week)
+        return None if state is None or state.hash == _LATER else state.hash
+
+
+def _digest(week: str, rows: PaperRows, cfg: FeedConfig) -> WeekDigest:
+    """A week's digest, from its papers' rows."""
+    return group_week(week, Store.papers_from_rows(rows), cfg.rules.section_names)
+
+
+_LATER = "?"
+"""Stands for a week's hash until its job has made it."""
 
 
 def week_files(cfg: FeedConfig, week: str) -> list[str]:
@@ -298,29 +545,85 @@ def _weeks_between(a: str, b: str) -> int:
     return (week_bounds(b)[0] - week_bounds(a)[0]).days // 7
 
 
+@dataclass(frozen=True, slots=True)
+class FeedDocument:
+    """One feed document, as :func:`feed_documents` made it."""
+
+    href: str
+    """Path relative to the site root."""
+    data: bytes
+    """The document."""
+    key: str
+    """Fingerprint of everything in it (its channel and :attr:`entries`)."""
+    entries: tuple[str, ...]
+    """The key of each item's entry (see :class:`_Items`), in order."""
+    sha256: str = ""
+    """SHA-256 of :attr:`data`, when known already."""
+
+    def manifest(self) -> dict[str, Any]:
+        """What the manifest keeps of it, to take its entries back (:func:`_previous_entries`)."""
+        sha = self.sha256 or _sha256(self.data)
+        return {"sha256": sha, "key": self.key, "entries": list(self.entries)}
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousEntries:
+    """The entries of documents written before, to take instead of making them again."""
+
+    documents: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)
+    """Path -> (its key, its bytes, their SHA-256), for documents as they were written."""
+    entries: dict[str, bytes] = field(default_factory=dict)
+    """Entry key -> the entry's XML."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSource:
+    """A feed item before it is made: its id, what it is made from, and how to make it."""
+
+    id: str
+    """The item's id (GUID)."""
+    version: str
+    """Changes whenever anything its content is made from does (the render fingerprint
+    aside: a new one discards every kept entry)."""
+    make: Callable[[], _Draft]
+    """Makes the item (reading the store, rendering its content)."""
+
+
 def feed_documents(
     cfg: FeedConfig,
     env: render.Environment,
     store: Store,
-    drafts: Sequence[_Draft],
+    issues: Sequence[ItemSource],
     links: SiteLinks,
     today: dt.date,
-) -> list[tuple[str, bytes]]:
-    """Every feed document (relative path, bytes): the weekly issues given (newest
-    first), and per theme its newest ``theme_feed_items`` papers."""
+    before: PreviousEntries | None = None,
+) -> list[FeedDocument]:
+    """Every feed document: the weekly issues given (newest first), and per theme its
+    newest ``theme_feed_items`` papers.
+
+    An item whose entry is in ``before`` (same item, same version, same dates) is taken
+    from there without being made, and a document whose entries and channel are all
+    as they were is taken whole: the cost follows what changed, the bytes do not."""
+    before = before or PreviousEntries()
     uid = feed_uid(cfg, store)
     epoch = midnight(feed_epoch(store, today), cfg.timezone)
     now = midnight(today, cfg.timezone)
-    out: list[tuple[str, bytes]] = []
+    out: list[FeedDocument] = []
     with store.transaction():
-        items = [_dated(store, d, now) for d in drafts]
+        items = _Items(store, now, issues)
         for link in links.site:
             meta = _meta(cfg, uid, cfg.title, cfg.description, link.href, epoch)
-            out.append((link.href, _document(link, meta, items)))
+            out.append(_document(link, meta, items, before))
         for slug, theme_links in links.themes.items():
             name = links.theme_names[slug]
-            papers = _newest(store.papers(ids=store.newest_ids(name, cfg.output.theme_feed_items)))
-            items = [_dated(store, _paper_item(cfg, env, uid, p, name), now) for p in papers]
+            ids = store.newest_ids(name, cfg.output.theme_feed_items)
+            versions = store.paper_versions(ids)
+            papers = _PaperLoader(cfg, env, store, uid, name)
+            sources = [
+                ItemSource(f"{uid}:paper:{i}", name + "\x1f" + versions[i], partial(papers.item, i))
+                for i in ids
+            ]
+            items = _Items(store, now, sources, papers.load)
             description = f"New papers on {name}, one item per paper."
             for link in theme_links:
                 meta = _meta(
@@ -331,8 +634,82 @@ def feed_documents(
                     link.href,
                     epoch,
                 )
-                out.append((link.href, _document(link, meta, items)))
+                out.append(_document(link, meta, items, before))
     return out
+
+
+class _Items:
+    """The items of a feed's documents (its RSS and its Atom), each made and dated only
+    when a document needs an entry that ``before`` does not hold.
+
+    An item's key is the fingerprint of its id, its :attr:`ItemSource.version` and its
+    dates as the store keeps them (:func:`item_dates`): while these stay, making the
+    item again would give the same content, hence the same fingerprint, hence the
+    same dates, and so the same entry."""
+
+    def __init__(
+        self,
+        store: Store,
+        now: dt.datetime,
+        sources: Sequence[ItemSource],
+        prepare: Callable[[Sequence[str]], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.now = now
+        self.sources = sources
+        self._prepare = prepare
+        records = store.meta_values([_DATES + s.id for s in sources])
+        self.keys = [self._key(s, records.get(_DATES + s.id, "")) for s in sources]
+        """Each item's key."""
+        self.updated = [_updated(records.get(_DATES + s.id, "")) for s in sources]
+        """Each item's updated date, from its stored dates (None while it has none)."""
+        self._made: dict[int, feeds.FeedItem] = {}
+
+    def make(self, indexes: Sequence[int]) -> list[feeds.FeedItem]:
+        """The items at ``indexes``, made and dated (their keys and dates brought up to date)."""
+        todo = [i for i in indexes if i not in self._made]
+        if todo and self._prepare is not None:
+            self._prepare([self.sources[i].id for i in todo])
+        for i in todo:
+            item = _dated(self.store, self.sources[i].make(), self.now)
+            self._made[i] = item
+            record = self.store.meta(_DATES + item.id)
+            self.keys[i] = self._key(self.sources[i], record)
+            self.updated[i] = item.updated
+        return [self._made[i] for i in indexes]
+
+    @staticmethod
+    def _key(source: ItemSource, record: str) -> str:
+        return _fingerprint([source.id, source.version, record])
+
+
+_DATES = "feed_item:"
+"""Prefix of the store's meta keys of items' dates (see :func:`item_dates`)."""
+
+
+def _updated(record: str) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(json.loads(record)["updated"]) if record else None
+
+
+class _PaperLoader:
+    """Makes the items of one theme's papers, loading those asked for in one query."""
+
+    def __init__(
+        self, cfg: FeedConfig, env: render.Environment, store: Store, uid: str, theme: str
+    ) -> None:
+        self.cfg, self.env, self.store, self.uid, self.theme = cfg, env, store, uid, theme
+        self._papers: dict[str, Paper] = {}
+
+    def load(self, item_ids: Sequence[str]) -> None:
+        """Load the papers of these items (ids ``UID:paper:ID``) before they are made."""
+        ids = [i.rsplit(":", 1)[1] for i in item_ids]
+        self._papers.update((p.id, p) for p in self.store.papers(ids=ids))
+
+    def item(self, paper_id: str) -> _Draft:
+        """The item of one paper (loaded by :meth:`load`)."""
+        if paper_id not in self._papers:
+            self._papers.update((p.id, p) for p in self.store.papers(ids=[paper_id]))
+        return _paper_item(self.cfg, self.env, self.uid, self._papers[paper_id], self.theme)
 
 
 def site_links(cfg: FeedConfig) -> SiteLinks:
@@ -369,9 +746,11 @@ def render_week(
     digest: WeekDigest,
     trend: Trends,
     links: SiteLinks,
+    kinds: Collection[str] = _PAGES,
 ) -> dict[str, str]:
-    """One week's files (relative path -> text): its Markdown and HTML pages."""
-    kinds = set(cfg.output.formats)
+    """One week's files (relative path -> text): its Markdown and HTML pages (those of
+    ``kinds`` that the configuration publishes)."""
+    kinds = set(cfg.output.formats) & set(kinds)
     ctx = {"feed": cfg, "digest": digest, "trend": trend, "links": links}
     out: dict[str, str] = {}
     if "markdown" in kinds:
@@ -454,6 +833,11 @@ def _draft_to_json(draft: _Draft) -> str:
     )
 
 
+def _stored_issue(store: Store, week: str) -> _Draft:
+    """A week's issue as the store keeps it."""
+    return _draft_from_json(store.week_item(week))
+
+
 def _draft_from_json(text: str) -> _Draft:
     data = json.loads(text)
     first = dt.datetime.fromisoformat(data["first"])
@@ -488,15 +872,79 @@ def _dated(store: Store, draft: _Draft, now: dt.datetime) -> feeds.FeedItem:
 
 
 def _fingerprint(parts: Iterable[str]) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8"))
-        h.update(b"\x1f")
-    return h.hexdigest()[:32]
+    """SHA-256 (32 hex digits) of the parts, each one followed by U+001F (hashed in one
+    piece: a week's hash has a dozen parts per paper)."""
+    return hashlib.sha256("\x1f".join([*parts, ""]).encode("utf-8")).hexdigest()[:32]
 
 
-def _document(link: FeedLink, meta: feeds.FeedMeta, items: Sequence[feeds.FeedItem]) -> bytes:
-    return feeds.atom(meta, items) if link.type == feeds.ATOM_TYPE else feeds.rss(meta, items)
+def _document(
+    link: FeedLink, meta: feeds.FeedMeta, items: _Items, before: PreviousEntries
+) -> FeedDocument:
+    """One feed document of ``items``: taken whole from ``before`` when all in it is as
+    it was; else made of the entries ``before`` holds and the entries of the items made
+    now."""
+    atom = link.type == feeds.ATOM_TYPE
+    fmt = [feeds.WRITER, link.type]
+    channel = [
+        meta.title,
+        meta.description,
+        meta.id,
+        meta.site_url,
+        meta.self_url,
+        meta.updated.isoformat(),
+        meta.language,
+        meta.author,
+    ]
+    keys = [_fingerprint([*fmt, key]) for key in items.keys]
+    key = _fingerprint([*fmt, *channel, *keys])
+    old = before.documents.get(link.href)
+    if old is not None and old[0] == key:
+        return FeedDocument(link.href, old[1], key, tuple(keys), old[2])
+    entries: list[bytes | None] = [before.entries.get(k) for k in keys]
+    todo = [i for i, entry in enumerate(entries) if entry is None]
+    if todo:
+        made = items.make(todo)
+        for i, entry in zip(todo, feeds.entries(made, atom=atom), strict=True):
+            entries[i] = entry
+            keys[i] = _fingerprint([*fmt, items.keys[i]])
+        key = _fingerprint([*fmt, *channel, *keys])
+    updated = [u for u in items.updated if u is not None]
+    data = feeds.document(meta, [e for e in entries if e is not None], updated, atom=atom)
+    return FeedDocument(link.href, data, key, tuple(keys))
+
+
+def _manifest_feeds(manifest: dict[str, Any]) -> dict[str, Any]:
+    feeds_ = manifest.get("feeds")
+    return dict(feeds_) if isinstance(feeds_, dict) else {}
+
+
+def _previous_entries(out: Path, links: SiteLinks, recorded: dict[str, Any]) -> PreviousEntries:
+    """The entries of the feed documents in ``out`` that are as the manifest recorded them
+    (same bytes), each under its fingerprint; a document edited or lost since gives none."""
+    found = PreviousEntries()
+    for link in links.all:
+        record = recorded.get(link.href)
+        if not isinstance(record, dict):
+            continue
+        keys, key = record.get("entries"), record.get("key")
+        if not isinstance(keys, list) or not isinstance(key, str):
+            continue
+        try:
+            data = (out / link.href).read_bytes()
+        except OSError:
+            continue
+        if _sha256(data) != record.get("sha256"):
+            continue
+        entries = feeds.read_entries(data, atom=link.type == feeds.ATOM_TYPE)
+        if entries is None or len(entries) != len(keys):
+            continue
+        found.documents[link.href] = (key, data, record["sha256"])
+        found.entries.update(zip((str(k) for k in keys), entries, strict=True))
+    return found
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _meta(

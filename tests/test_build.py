@@ -1,0 +1,211 @@
+"""Fast builds give the bytes of slow ones: week pages rendered in worker processes, and
+feed documents made from the entries kept from the documents written before, are the
+same files as a serial build from scratch writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import TODAY, FeedMaker, copy_example, paper, run_feed
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from digest import feeds, pipeline, site, workers
+from digest.config import load_config
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (the manifest too), by relative path."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def rows(store: Path, sql: str) -> list[tuple[Any, ...]]:
+    db = sqlite3.connect(store)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+# --- week pages rendered in worker processes ----------------------------------------------
+
+
+@pytest.mark.skipif(not workers.can_fork(), reason="worker processes need fork")
+def test_parallel_build_writes_the_bytes_of_a_serial_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = run_feed(copy_example(tmp_path / "serial"))
+
+    build = site.build
+    pools: list[int] = []
+    pool = workers.Pool
+
+    def parallel_build(*args: Any, **kwargs: Any) -> site.BuildReport:
+        return build(*args, **{**kwargs, "jobs": 2})
+
+    def counted_pool(state: Any, n: int) -> workers.Pool[Any]:
+        pools.append(n)
+        return pool(state, n)
+
+    monkeypatch.setattr(site, "PARALLEL_PAPERS", 1)
+    monkeypatch.setattr(site, "build", parallel_build)
+    monkeypatch.setattr(workers, "Pool", counted_pool)
+    parallel = run_feed(copy_example(tmp_path / "parallel"))
+
+    assert pools[-1] == 2, "the week pages were not rendered in worker processes"
+    assert len(parallel.report.build.rebuilt) >= 2
+    assert files(parallel.site) == files(serial.site)
+    for sql in ("SELECT * FROM week ORDER BY week", "SELECT * FROM meta ORDER BY key"):
+        assert rows(parallel.cfg.store, sql) == rows(serial.cfg.store, sql)
+    assert parallel.report.build == serial.report.build
+
+    # One week changes: its two pages are rendered side by side, in a worker each.
+    later = TODAY + dt.timedelta(days=7)
+    for feed in (serial, parallel):
+        late = feed.root / "late.jsonl"
+        late.write_text(json.dumps(paper("Late paper", "2026-05-01")) + "\n", encoding="utf-8")
+        with pipeline.open_store(feed.cfg) as store:
+            pipeline.ingest(feed.cfg, store, [late], later)
+    with monkeypatch.context() as patched:
+        patched.setattr(site, "build", build)
+        serial_later = run_feed(serial.root, later)
+    split_later = run_feed(parallel.root, later)
+    assert split_later.report.build.rebuilt == ["2026-W18"]  # the last week: split
+    assert pools[-1] == 2
+    assert files(split_later.site) == files(serial_later.site)
+    for sql in ("SELECT * FROM week ORDER BY week", "SELECT * FROM meta ORDER BY key"):
+        assert rows(split_later.cfg.store, sql) == rows(serial_later.cfg.store, sql)
+
+
+# --- feed documents from kept entries -------------------------------------------------------
+
+UTC = dt.UTC
+TEXT = st.lists(
+    st.text(
+        st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff"),
+        max_size=8,
+    )
+    | st.sampled_from(["<", "&amp;", '"', "\n", "\t", "\n    <item>\n", "\n  </entry>\n", "]]>"]),
+    max_size=5,
+).map("".join)
+DATES = st.datetimes(
+    min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1), timezones=st.just(UTC)
+)
+ITEM = st.builds(
+    feeds.FeedItem,
+    id=st.from_regex(r"urn:x:[a-z0-9]{1,8}", fullmatch=True),
+    title=TEXT.map(lambda t: t or "untitled"),
+    link=st.just("https://example.org/a"),
+    published=DATES,
+    updated=DATES,
+    content_html=TEXT,
+    summary=TEXT,
+    categories=st.lists(TEXT.filter(bool), max_size=3).map(tuple),
+)
+META = feeds.FeedMeta(
+    title="T & <t>",
+    description="D",
+    id="urn:x",
+    site_url="https://example.org/",
+    self_url="https://example.org/rss.xml",
+    updated=dt.datetime(2025, 1, 1, tzinfo=UTC),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(items=st.lists(ITEM, max_size=4), atom=st.booleans())
+def test_a_document_is_its_entries_in_its_channel(items: list[feeds.FeedItem], atom: bool) -> None:
+    whole = feeds.atom(META, items) if atom else feeds.rss(META, items)
+    entries = feeds.entries(items, atom=atom)
+    assert feeds.read_entries(whole, atom=atom) == entries
+    assert feeds.document(META, entries, [i.updated for i in items], atom=atom) == whole
+    # Entries stand the same in any document: one item alone gives its entry too.
+    assert [feeds.entries([i], atom=atom)[0] for i in items] == entries
+
+
+def test_read_entries_refuses_what_it_did_not_write() -> None:
+    doc = feeds.rss(META, [])
+    assert feeds.read_entries(doc, atom=False) == []
+    assert feeds.read_entries(doc, atom=True) is None
+    assert feeds.read_entries(doc[:-3], atom=False) is None
+
+
+def fresh_build(built: Path, tmp: Path, today: dt.date) -> dict[str, bytes]:
+    """The site a build from scratch makes of a copy of the feed's store."""
+    copy = tmp / "fresh"
+    shutil.copytree(built, copy, ignore=shutil.ignore_patterns("site"))
+    cfg = load_config(copy)
+    with pipeline.open_store(cfg) as store:
+        site.build(cfg, store, tmp / "fresh-site", today)
+    out = files(tmp / "fresh-site")
+    out.pop(site.MANIFEST)
+    return out
+
+
+def test_incremental_feeds_are_those_of_a_fresh_build(
+    make_feed: Callable[..., FeedMaker], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = make_feed(theme_feed_items=3).listing(
+        "a.jsonl",
+        [paper(f"Diffusion {n}", f"2026-03-{n:02d}") for n in range(2, 9)]
+        + [paper("Quantization one", "2026-03-10"), paper("Unthemed", "2026-03-11")],
+    )
+    feed.run(dt.date(2026, 3, 20))
+    made: list[str] = []
+    paper_item = site._paper_item
+
+    def spy(*args: Any) -> Any:
+        made.append(args[3].title)
+        return paper_item(*args)
+
+    monkeypatch.setattr(site, "_paper_item", spy)
+    # A new diffusion paper and a late one: only the new paper's item is made again.
+    feed.listing(
+        "b.jsonl", [paper("Diffusion new", "2026-03-24"), paper("Diffusion late", "2026-03-03")]
+    )
+    second = feed.run(dt.date(2026, 3, 25))
+    assert made == ["Diffusion new"]
+    want = fresh_build(feed.root, tmp_path, dt.date(2026, 3, 25))
+    got = files(second.site)
+    got.pop(site.MANIFEST)
+    assert got == want
+
+
+def test_an_edited_feed_file_is_not_trusted(
+    make_feed: Callable[..., FeedMaker], tmp_path: Path
+) -> None:
+    feed = make_feed().listing(
+        "a.jsonl", [paper("Diffusion one", "2026-03-09"), paper("Diffusion two", "2026-03-10")]
+    )
+    first = feed.run(dt.date(2026, 3, 20))
+    for name in ("themes/diffusion.xml", "themes/diffusion.atom"):
+        path = first.site / name
+        path.write_bytes(path.read_bytes().replace(b"Diffusion one", b"Edited by hand"))
+    feed.listing("b.jsonl", [paper("Diffusion three", "2026-03-24")])
+    second = feed.run(dt.date(2026, 3, 25))
+    want = fresh_build(feed.root, tmp_path, dt.date(2026, 3, 25))
+    for name in ("themes/diffusion.xml", "themes/diffusion.atom"):
+        assert b"Edited by hand" not in (second.site / name).read_bytes()
+        assert (second.site / name).read_bytes() == want[name]
+
+
+def test_a_build_without_change_takes_every_feed_whole(
+    make_feed: Callable[..., FeedMaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = make_feed().listing("a.jsonl", [paper("Diffusion one", "2026-03-09")])
+    first = feed.run(TODAY)
+    before = files(first.site)
+    # A week page lost: the week is rendered again, the feeds are all kept as they are.
+    (first.site / "2026-W11.html").unlink()
+    monkeypatch.setattr(feeds, "entries", None)  # any entry made now would fail
+    again = feed.run(TODAY)
+    assert files(again.site) == before
