@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
-from digest import __version__, delivery, mail, pipeline, scaffold, workers
+from digest import __version__, pipeline, scaffold, workers
 from digest import explain as inspection
 from digest.config import FeedConfig, load_config
 from digest.errors import EXIT_FAILURE, EXIT_OK, EXIT_WARNINGS, DigestError, Problem
@@ -392,6 +392,8 @@ def send(
     lock_timeout: float,
 ) -> None:
     """Email one week's digest (plain text + HTML), at most once per recipient."""
+    from digest import delivery, mail  # only here and when a run sends: slow to import
+
     cfg = load_config(feed_dir)
     day = parse_today(today, cfg)
     # The Date header: the real time, unless --today pins the run (then its midnight).

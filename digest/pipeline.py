@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from digest import delivery, site, workers
+from digest import site, workers
 from digest.config import FeedConfig
 from digest.errors import Problem
 from digest.models import Entry, EntryKeys, Listing
@@ -26,6 +27,9 @@ from digest.resolve import Resolver, entry_keys
 from digest.rules import RuleSet
 from digest.sources import ReadContext, fetch, read_bytes
 from digest.store import Store
+
+if TYPE_CHECKING:
+    from digest import delivery
 
 CACHE_DIR = "cache"
 """Where fetched URL sources are kept (dated), inside the feed folder."""
@@ -353,6 +357,8 @@ def run(
         # -- email: last, so a failed send never stops the site from being written --
         emailed = None
         if cfg.email is not None and cfg.email.enabled:
+            from digest import delivery  # imported only by runs that send (css-inline, smtplib)
+
             emailed = delivery.send(cfg, store, today)
             problems += emailed.problems
     return RunReport(report, tagged, built, problems + report.problems, email=emailed)
