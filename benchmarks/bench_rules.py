@@ -7,7 +7,7 @@ Deterministic: 100k synthetic papers (titles of ~10 words, abstracts of ~200
 words drawn from a Zipf-weighted vocabulary with planted phrases, acronyms,
 hyphenated compounds and punctuation) and 500 synthetic tags in 50 themes are
 generated from a fixed seed. The fast matcher (:meth:`RuleSet.tag`: one
-Aho-Corasick pass per field) tags every paper; the naive reference searches
+Aho-Corasick pass over the word text of both fields) tags every paper; the naive reference searches
 each tag's ``any`` terms as one alternation per field, then looks at the terms
 of tags that fired one by one. The naive matcher is timed on a sample (default
 1,000 papers) and scaled to the full count; both must agree on that sample.
@@ -17,7 +17,11 @@ of tags that fired one by one. The naive matcher is timed on a sample (default
 
 ``--feed DIR`` instead times :meth:`RuleSet.tag` alone on the papers stored by a
 feed that has run (say one made by ``benchmarks/generate.py``), with its own rules,
-and splits the time between scanning the text and deciding the tags.
+and splits the time between scanning the text and deciding the tags. With
+``--texts DB`` the papers are instead the first ``--papers`` rows of the ``text``
+table of that store (opened read-only), for a feed whose own store is empty:
+
+    python benchmarks/bench_rules.py --feed FEED --texts OTHER/digest.sqlite --papers 20000
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import sqlite3
 import statistics
 import sys
 import time
@@ -215,9 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--naive-papers", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--feed", type=Path, help="time the papers stored by this feed")
+    parser.add_argument("--texts", type=Path, help="with --feed: take the papers from this store")
     args = parser.parse_args(argv)
     if args.feed is not None:
-        return feed_report(args.feed, args.repeat)
+        return feed_report(args.feed, args.repeat, args.texts, args.papers)
 
     start = time.perf_counter()
     corpus, vocab, phrases = papers(args.papers)
@@ -261,15 +267,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if agree == len(sample) else 1
 
 
-def feed_report(folder: Path, repeat: int) -> int:
-    """Time tagging the papers stored by one feed with its rules: whole, scan, decide."""
+def feed_report(folder: Path, repeat: int, texts: Path | None = None, limit: int = 0) -> int:
+    """Time tagging the papers stored by one feed (or the first ``limit`` texts of the
+    store ``texts``) with the feed's rules: whole, scan, decide."""
     cfg = load_config(folder)
     ruleset = cfg.rules
-    store = Store(cfg.store)
-    try:
-        corpus = [(p.title, p.abstract) for p in store.iter_papers()]
-    finally:
-        store.close()
+    if texts is not None:
+        db = sqlite3.connect(f"{texts.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT title, abstract FROM text ORDER BY id LIMIT ?", (limit,))
+            corpus = [(str(title), str(abstract)) for title, abstract in rows]
+        finally:
+            db.close()
+    else:
+        store = Store(cfg.store)
+        try:
+            corpus = [(p.title, p.abstract) for p in store.iter_papers()]
+        finally:
+            store.close()
     if not corpus:
         raise SystemExit(f"no papers stored in {cfg.store}: run 'digest run {folder}' first")
     hits = [ruleset.scan(t, a) for t, a in corpus]

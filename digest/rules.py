@@ -32,6 +32,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -223,9 +226,25 @@ class RuleSet:
     """Every term of every tag, indexed by :attr:`Term.id`."""
     _matcher: Matcher = field(init=False, compare=False, repr=False)
     _rule_of: tuple[int, ...] = field(init=False, compare=False, repr=False)
-    """Term id -> index of the tag it can make match (-1 for ``none`` terms)."""
+    """Term id -> index of the tag it can make match, or ``-2 - index`` of the tag a
+    ``none`` term can stop."""
     _plans: tuple[_Plan, ...] = field(init=False, compare=False, repr=False)
     """Tag index -> what deciding it takes, as plain tuples and sets."""
+    _counted: tuple[float | None, ...] = field(init=False, compare=False, repr=False)
+    """Tag index -> its weight when, unless a ``none`` term is found, the number of its
+    terms found decides it alone (every term an ``any`` or ``none`` term, those of
+    weight 1.0, and one found term reaches ``min_score``), else None."""
+    _uncounted: frozenset[int] = field(init=False, compare=False, repr=False)
+    """The indexes of the tags :attr:`_counted` gives no weight."""
+    _names: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    """Tag index -> name."""
+    _entries: tuple[tuple[str, float], ...] = field(init=False, compare=False, repr=False)
+    """Tag index -> (name, :attr:`_counted` weight): its entry in the scores when counted."""
+    _levels: tuple[tuple[float, frozenset[int]], ...] | None = field(
+        init=False, compare=False, repr=False
+    )
+    """Each negated theme priority, ascending, with the indexes of the tags whose best
+    theme has that priority; None when a priority is NaN (then no order is known)."""
     _theme_slots: tuple[tuple[tuple[int, int], ...], ...] = field(
         init=False, compare=False, repr=False
     )
@@ -241,7 +260,7 @@ class RuleSet:
             for t in (*rule.any, *rule.all):
                 by_id[t.id] = (t, index)
             for t in rule.none:
-                by_id[t.id] = (t, -1)
+                by_id[t.id] = (t, -2 - index)
         if sorted(by_id) != list(range(len(by_id))):
             raise ValueError("term ids must number the terms 0..n-1")
         index_of = {rule.name: index for index, rule in enumerate(self.tags)}
@@ -258,9 +277,29 @@ class RuleSet:
         object.__setattr__(self, "terms", terms)
         object.__setattr__(self, "_matcher", Matcher(terms))
         object.__setattr__(self, "_rule_of", tuple(by_id[i][1] for i in range(len(by_id))))
-        object.__setattr__(self, "_plans", tuple(_Plan.of(rule) for rule in self.tags))
+        plans = tuple(_Plan.of(rule) for rule in self.tags)
+        object.__setattr__(self, "_plans", plans)
+        counted = tuple(_counted(plan) for plan in plans)
+        object.__setattr__(self, "_counted", counted)
+        object.__setattr__(
+            self, "_uncounted", frozenset(i for i, w in enumerate(counted) if w is None)
+        )
+        object.__setattr__(self, "_names", tuple(rule.name for rule in self.tags))
+        # An uncounted tag's entry is a placeholder: _decide replaces or removes it.
+        entries = tuple(
+            (r.name, 0.0 if w is None else w) for r, w in zip(self.tags, counted, strict=True)
+        )
+        object.__setattr__(self, "_entries", entries)
+        negated = tuple(-t.priority for t in self.themes)
+        best_of: dict[float, set[int]] = {}
+        for index, tag_slots in enumerate(slots):
+            if tag_slots:
+                best_of.setdefault(min(negated[t] for t, _ in tag_slots), set()).add(index)
+        levels = tuple((level, frozenset(best_of[level])) for level in sorted(best_of))
+        ordered = not any(math.isnan(p) for p in negated)
+        object.__setattr__(self, "_levels", levels if ordered else None)
         object.__setattr__(self, "_theme_slots", tuple(tuple(s) for s in slots))
-        object.__setattr__(self, "_negated_priority", tuple(-t.priority for t in self.themes))
+        object.__setattr__(self, "_negated_priority", negated)
         object.__setattr__(self, "_index_of", index_of)
         object.__setattr__(self, "_themes_of", {k: tuple(v) for k, v in themes_of.items()})
 
@@ -287,38 +326,77 @@ class RuleSet:
 
     def _decide(self, hits: Set[int]) -> Tagging:
         # The hot path of tagging: only a tag with a term found can match, and each is
-        # decided by set operations on the found ids, as _judge words it.
-        plans, theme_slots, rule_of = self._plans, self._theme_slots, self._rule_of
-        scores: dict[str, float] = {}
-        # Theme index -> (position among the theme's tags, score) of its matched tags.
-        members: dict[int, list[tuple[int, float]]] = {}
-        for index in sorted({rule_of[t] for t in hits}):
-            if index < 0:
-                continue
-            name, any_ids, weighted, all_ids, none_ids, weight, floor, all_sum = plans[index]
+        # decided by set operations on the found ids, as _judge words it. Most tags are
+        # decided by the number of their terms found (see _counted): their scores are
+        # put in place by C loops first, in tag order, and the others corrected after.
+        counted, names, rule_of = self._counted, self._names, self._rule_of
+        won = set(map(rule_of.__getitem__, hits))
+        order = sorted(won)
+        if order and order[0] < 0:  # a 'none' term found: stop its tag
+            start = bisect_left(order, 0)
+            stopped = {-2 - code for code in order[:start]}
+            won.difference_update(order[:start])
+            del order[:start]
+            for index in stopped.intersection(won):
+                if counted[index] is not None:  # the others are decided below
+                    won.discard(index)
+                    order.remove(index)
+        scores = dict(map(self._entries.__getitem__, order))
+        if len(won) < len(hits):  # some tag has more than one term found (or a 'none' term)
+            for index, n in Counter(map(rule_of.__getitem__, hits)).items():
+                unit = counted[index] if index >= 0 else None
+                if n > 1 and unit is not None and index in won:
+                    # What the general case below computes: weight * (float(n) + 0).
+                    scores[names[index]] = unit * n
+        plans = self._plans
+        for index in self._uncounted.intersection(won):
+            _, any_ids, weighted, all_ids, none_ids, weight, floor, all_sum = plans[index]
             if weighted is None:  # a sum of found weights of 1.0 is their count
                 found = float(len(any_ids & hits))
             else:
                 found = sum([w for i, w in weighted if i in hits])
-            if any_ids and not found:
-                continue
-            if all_ids and not all_ids.issubset(hits):
-                continue
-            if none_ids and not none_ids.isdisjoint(hits):
-                continue
             score = weight * (found + all_sum)
-            if score < floor:
-                continue
-            scores[name] = score
-            for theme, position in theme_slots[index]:
+            if (
+                (any_ids and not found)
+                or (all_ids and not all_ids.issubset(hits))
+                or (none_ids and not none_ids.isdisjoint(hits))
+                or score < floor
+            ):
+                won.discard(index)
+                del scores[names[index]]
+            else:
+                scores[names[index]] = score
+        return Tagging(tuple(scores), self._primary(won, scores), scores, self, hits)
+
+    def _primary(self, won: set[int], scores: dict[str, float]) -> str:
+        """The primary theme given the indexes of the matched tags and their scores:
+        ranking[0], found without building the ranking."""
+        top: float | None = None
+        candidates: Set[int] = won
+        if self._levels is not None:
+            # Only the themes of the highest priority among those with a matched tag can
+            # win, so only their totals are worked out.
+            for level, tags in self._levels:
+                if not tags.isdisjoint(won):
+                    top, candidates = level, tags.intersection(won)
+                    break
+            else:
+                return self.catch_all
+        slots_of, negated, names = self._theme_slots, self._negated_priority, self._names
+        # Theme index -> (position among the theme's tags, score) of its matched tags,
+        # themes in the order their first matched tag comes.
+        members: dict[int, list[tuple[int, float]]] = {}
+        for index in sorted(candidates):
+            score = scores[names[index]]
+            for theme, position in slots_of[index]:
+                if top is not None and negated[theme] != top:
+                    continue
                 if theme in members:
                     members[theme].append((position, score))
                 else:
                     members[theme] = [(position, score)]
-        # The primary theme is ranking[0], found without building the ranking: the
-        # same keys as _rank, and the total of a theme of lower priority is not needed.
+        # The same keys as _rank, compared in the same order as over every theme.
         best: tuple[float, float, int] | None = None
-        negated = self._negated_priority
         for theme, got in members.items():
             if best is not None and negated[theme] > best[0]:
                 continue
@@ -330,8 +408,7 @@ class RuleSet:
             key = (negated[theme], -total, theme)
             if best is None or key < best:
                 best = key
-        primary = self.catch_all if best is None else self.themes[best[2]].name
-        return Tagging(tuple(scores), primary, scores, self, hits)
+        return self.catch_all if best is None else self.themes[best[2]].name
 
     def _matches(self, scores: dict[str, float], hits: Set[int]) -> dict[str, tuple[str, ...]]:
         """Tag -> the sources of its found ``any`` terms and of its ``all`` terms."""
@@ -381,6 +458,17 @@ class RuleSet:
                     TagVerdict(rule.name, score is not None, score or 0.0, reason, term_hits)
                 )
         return Explanation(tagging, tuple(verdicts))
+
+
+def _counted(plan: _Plan) -> float | None:
+    """The weight of a tag that, unless a ``none`` term is found, the number of its terms
+    found decides alone, else None.
+
+    Then every other term is an ``any`` term of weight 1.0, so the score of ``n`` found
+    terms is ``weight * float(n)``, which is ``weight * n``, and at least ``weight``
+    (rounding is monotonic), which reaches ``min_score``."""
+    simple = plan.weighted is None and not plan.all_ids
+    return plan.weight if simple and plan.any_ids and plan.weight >= plan.floor else None
 
 
 def _judge(rule: TagRule, hits: Set[int]) -> tuple[float | None, str]:

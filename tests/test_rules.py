@@ -22,7 +22,7 @@ from digest.cli import cli
 from digest.config import load_config, parse_config
 from digest.errors import ConfigError
 from digest.latex import to_unicode
-from digest.matcher import FIELDS, fold, hazard
+from digest.matcher import FIELDS, _word_text, fold, hazard
 from digest.rules import RuleSet, parse_rules
 from digest.yamlsrc import Source, load
 
@@ -496,9 +496,13 @@ def test_explain_names_the_none_term_that_excluded_a_tag() -> None:
 WORDS = [
     "moe", "MoE", "MOE", "model", "models", "modeling", "straße", "STRASSE", "naïve", "c++",
     "x-ray", "état", "ﬁne", "fine", "α", "kv", "cache", "cached", "low", "bit", "bits", "a",
-    "ab", "abc", "3d", "gpt-4", "ＬＬＭ", "llm", "llms", "_x", "über",
+    "ab", "abc", "3d", "gpt-4", "ＬＬＭ", "llm", "llms", "_x", "über", "İd", "id", "ΣΑ", "σα",
+    "x\u0345", "2024", "v2", "model’s", "“moe”", "e\u0301t", "½",
 ]  # fmt: skip
-SEPARATORS = [" ", "  ", "-", " - ", "—", "/", "_", ", ", ". ", " (", ") ", "\n", "'", ":"]
+SEPARATORS = [
+    " ", "  ", "-", " - ", "—", "/", "_", ", ", ". ", " (", ") ", "\n", "'", ":", "’", " “",
+    "… ", "\t", "×", "\u0345",
+]  # fmt: skip
 REGEXES = [r"\bmo\w+", r"gpt ?4", r"(?:low|high) bits?", r"\d+d\b", r"c\+\+"]
 
 texts = st.lists(
@@ -607,6 +611,95 @@ def test_fast_matcher_agrees_with_the_naive_reference(
         assert tuple(tagging.matches) == tagging.tags
         in_title, in_abstract = ruleset.scan(title, abstract)
         assert ruleset.decide(in_title | in_abstract) == tagging
+
+
+@st.composite
+def term_texts(draw: st.DrawFn) -> str:
+    """A term in the prefix notation: words with '*' at the end of any of them (so in the
+    middle of a phrase too), maybe case-sensitive, maybe scoped to one field."""
+    size = draw(st.sampled_from([1, 1, 2, 2, 3]))
+    words = draw(st.lists(st.sampled_from(WORDS), min_size=size, max_size=size))
+    for i in draw(st.sets(st.integers(0, size - 1), max_size=1)):
+        stem = words[i].rstrip("*")
+        words[i] = stem[: draw(st.integers(1, max(len(stem), 1)))] + "*"
+    text = draw(st.sampled_from([" ", "-"])).join(words)
+    prefix = draw(st.sampled_from(["", "title:", "abstract:"]))
+    return prefix + draw(st.sampled_from(["", "case:"])) + text
+
+
+def naive_scan(ruleset: RuleSet, title: str, abstract: str) -> tuple[set[int], set[int]]:
+    """What each term's reference pattern finds, field by field."""
+    found: tuple[set[int], set[int]] = (set(), set())
+    for fi, (name, text) in enumerate(zip(FIELDS, (title, abstract), strict=True)):
+        for t in ruleset.terms:
+            if name in t.fields and t.pattern.search(fold(text, keep_case=t.case)):
+                found[fi].add(t.id)
+    return found
+
+
+@given(
+    st.lists(term_texts(), min_size=1, max_size=12, unique=True),
+    st.lists(st.tuples(texts, texts), min_size=1, max_size=6),
+)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_scan_finds_what_each_terms_pattern_finds(
+    items: list[str], papers: list[tuple[str, str]]
+) -> None:
+    """The word automaton, its checks (phrases, case, wildcards inside a phrase), the
+    case-kept scan of unaligned texts and the older scan of terms with other characters
+    against one reference search per term and field."""
+    ruleset, _ = parse_rules({"tags": {"t": {"any": items}}}, Source("hypothesis"))
+    if ruleset is None:  # e.g. a term with nothing but separators
+        return
+    for title, abstract in papers:
+        assert ruleset.scan(title, abstract) == naive_scan(ruleset, title, abstract)
+
+
+SCANNED = [
+    # terms, title, abstract, (found in title, found in abstract) by index of term
+    (["model", "model*", "models", "mod*"], "Models", "a model", ({1, 2, 3}, {0, 1, 3})),
+    (["low bit", "low bit*", "low bit* model"], "low bits", "low, bit", ({1}, set())),
+    (["low bit* model", "a* bit"], "a low bitwidth model", "ab bit", ({0}, {1})),
+    (["case:MoE", "case:MoE*", "moe"], "MoEs", "the MOE", ({1}, {2})),
+    (["title:gpt 4", "abstract:gpt-4"], "GPT-4", "gpt 4", ({0}, {1})),
+    (["2024", "v2*", "½"], "in 2024", "v23 ½", ({0}, {1, 2})),
+    (["c++", "x ray", "état*"], "C++ and x-ray", "États-Unis", ({0, 1}, {2})),
+    (["case:İd", "id"], "İd", "id", ({0}, {1})),  # İ folds to i and a combining dot
+    (["case:ΣΑ", "σα"], "ΣΑ", "x\u0345 σα", ({0, 1}, {1})),
+    (["model s"], "model’s", "model s", (set(), {0})),  # ’ is no space
+    (["moe"], "“MoE”", "", ({0}, set())),
+]
+
+
+@pytest.mark.parametrize(("items", "title", "abstract", "expected"), SCANNED)
+def test_scan_examples(
+    items: list[str], title: str, abstract: str, expected: tuple[set[int], set[int]]
+) -> None:
+    ruleset, problems = parse_rules({"tags": {"t": {"any": items}}}, Source("x"))
+    assert ruleset is not None, [str(p) for p in problems]
+    assert ruleset.scan(title, abstract) == expected
+    assert ruleset.scan(title, abstract) == naive_scan(ruleset, title, abstract)
+
+
+def test_the_unicode_facts_the_matcher_relies_on() -> None:
+    """Case folding a character to one character keeps it a word character (or not), but
+    for U+0345: the matcher looks for case-sensitive terms in the folded scan only in
+    texts without it (and where no character grows)."""
+    changed = [
+        char
+        for char in map(chr, range(sys.maxunicode + 1))
+        if len(char.casefold()) == 1 and char.isalnum() != char.casefold().isalnum()
+    ]
+    assert changed == ["\u0345"]
+
+
+@given(st.text() | st.lists(st.sampled_from(WORDS + SEPARATORS)).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_word_text_keeps_words_and_blanks_the_rest(text: str) -> None:
+    words = _word_text(text)
+    assert len(words) == len(text)
+    for char, kept in zip(text, words, strict=True):
+        assert kept == (char if char.isalnum() else " ")
 
 
 def test_check_names_redundant_terms(tmp_path: Path) -> None:
