@@ -36,7 +36,7 @@ a common helper is split by that helper's callers). Stages:
 
 - parse: ``digest/sources/``
 - identity: ``identity``, ``resolve``, ``identity_overrides``
-- tag: ``rules``
+- tag: ``rules``, ``matcher``
 - store: ``store`` (SQLite included)
 - render: ``site``, ``render``, ``grouping``, ``weeks``, ``output`` and the templates
 - feeds: ``feeds`` (feedgen included)
@@ -90,6 +90,7 @@ MODULE_STAGES = {
     "resolve": "identity",
     "identity_overrides": "identity",
     "rules": "tag",
+    "matcher": "tag",
     "store": "store",
     "site": "render",
     "render": "render",

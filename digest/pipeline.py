@@ -45,6 +45,8 @@ class IngestReport:
     sightings: int = 0
     new_papers: int = 0
     merged: int = 0
+    tagged: int = 0
+    """Papers tagged as they were stored."""
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -187,6 +189,9 @@ class _Job:
     item: ListingInput
     status: str
     size: int
+    known: str = ""
+    """SHA-256 of the content stored under this listing's name, if any: the same content
+    (a touched or copied-back file, a body fetched again) is hashed, not parsed."""
 
 
 @dataclass(slots=True)
@@ -206,8 +211,9 @@ def _job(store: Store, item: ListingInput, report: IngestReport) -> _Job | None:
     """The listing as a job, or None when its file is as it was when last ingested: same
     size, mtime, ctime and inode (ctime moves on every write and cannot be set back), so
     the content cannot have changed and the file is not even read."""
+    known = store.listing_hash(item.name) or ""
     if item.data is not None:
-        return _Job(item, "", len(item.data))
+        return _Job(item, "", len(item.data), known)
     if item.path is None:
         return None
     try:
@@ -219,7 +225,7 @@ def _job(store: Store, item: ListingInput, report: IngestReport) -> _Job | None:
     if store.listing_stat(item.name) == status:
         report.listings_unchanged += 1
         return None
-    return _Job(item, status, st.st_size)
+    return _Job(item, status, st.st_size, known)
 
 
 def _prepare(state: tuple[ReadContext, bool, RuleSet], job: _Job) -> _Prepared:
@@ -237,13 +243,20 @@ def _prepare(state: tuple[ReadContext, bool, RuleSet], job: _Job) -> _Prepared:
             return _Prepared(job, problem=problem)
     if data is None:
         return _Prepared(job)
-    listing = read_bytes(data, item.name, ctx, item.format)
-    keys = [entry_keys(entry, fuzzy) for entry in listing.entries]
-    tags = []
-    for entry in listing.entries:
-        tagging = rules.tag(entry.title, entry.abstract)
-        tags.append((tagging.tags, tagging.theme))
-    return _Prepared(job, hashlib.sha256(data).hexdigest(), listing, keys, tags)
+    sha = hashlib.sha256(data).hexdigest()
+    if sha == job.known:
+        return _Prepared(job, sha)
+    try:
+        listing = read_bytes(data, item.name, ctx, item.format)
+        keys = [entry_keys(entry, fuzzy) for entry in listing.entries]
+        tags = []
+        for entry in listing.entries:
+            tagging = rules.tag(entry.title, entry.abstract)
+            tags.append((tagging.tags, tagging.theme))
+    except Exception as err:  # a bug, never bad input: still one listing, not the run
+        problem = Problem(item.name, None, f"could not be read ({type(err).__name__}: {err})")
+        return _Prepared(job, sha, problem=problem)
+    return _Prepared(job, sha, listing, keys, tags)
 
 
 def _store(
@@ -254,12 +267,12 @@ def _store(
     if prepared.problem is not None:
         report.problems.append(prepared.problem)
         return 0
-    if listing is None:
-        return 0
-    if store.listing_hash(job.item.name) == prepared.sha:  # touched, or fetched again
+    if prepared.sha and store.listing_hash(job.item.name) == prepared.sha:  # touched
         report.listings_unchanged += 1
         if job.status:
             store.set_listing_stat(job.item.name, job.status)
+        return 0
+    if listing is None:
         return 0
     report.problems.extend(listing.problems)
     if not listing.entries:
@@ -274,6 +287,7 @@ def _store(
     report.sightings += result.sightings
     report.new_papers += result.new_papers
     report.merged += result.merged
+    report.tagged += result.tagged
     return result.sightings
 
 
@@ -350,7 +364,7 @@ def run(
         if rebuild:
             store.unpublish()
         report = ingest(cfg, store, inputs, today, progress=progress, jobs=jobs)
-        tagged = tag(cfg, store, rebuild=rebuild, jobs=jobs)
+        tagged = report.tagged + tag(cfg, store, rebuild=rebuild, jobs=jobs)
         out = out or cfg.output.dir
         sweep_temp_files(out)  # left by a run killed while writing
         built = site.build(cfg, store, out, today, jobs=jobs)

@@ -97,6 +97,10 @@ CREATE TABLE week(
 );
 """
 
+_Tagged = tuple[str, str, str]
+"""Tags (JSON list), theme and rules fingerprint of a text, as the paper and text rows
+keep them."""
+
 CACHE_KIB = 64 * 1024
 """SQLite's page cache (it grows to this only as pages are read)."""
 BULK_CACHE_KIB = 256 * 1024
@@ -176,6 +180,8 @@ class IngestResult:
     sightings: int = 0
     new_papers: int = 0
     merged: int = 0
+    tagged: int = 0
+    """Papers tagged as they were stored (new papers, papers shown in a new version)."""
     skipped: bool = False
     """The same content was ingested before: nothing changed."""
 
@@ -252,6 +258,8 @@ class Store:
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             with self.transaction():
+                if self.version >= version:  # another process migrated it meanwhile
+                    continue
                 for statement in _statements(MIGRATIONS[version]):
                     self.db.execute(statement)
                 self.set_meta("schema_version", str(version))
@@ -266,9 +274,10 @@ class Store:
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK" if depth == 0 else f"ROLLBACK TO sp{depth}")
-            if depth:
-                self.db.execute(f"RELEASE sp{depth}")
+            if self.db.in_transaction:  # SQLite may have rolled back already (disk full)
+                self.db.execute("ROLLBACK" if depth == 0 else f"ROLLBACK TO sp{depth}")
+                if depth:
+                    self.db.execute(f"RELEASE sp{depth}")
             raise
         finally:
             self._depth -= 1
@@ -308,7 +317,8 @@ class Store:
         try:
             yield done
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite may have rolled back already (disk full)
+                self.db.execute("ROLLBACK")
             raise
         else:
             self.db.execute("COMMIT")
@@ -373,8 +383,9 @@ class Store:
     ) -> IngestResult:
         """Store one listing's sightings in one transaction; ``keys`` are the entries'
         identity keys when computed already (one per entry), ``tags`` their (tags,
-        theme) under the rules of fingerprint ``rules``, when computed already (see
-        :meth:`tags_from_texts`).
+        theme) under the rules of fingerprint ``rules``, when computed already: a new
+        paper, or a paper shown in a new version, is then tagged as it is stored, and
+        each text keeps its tags (see :meth:`tags_from_texts`).
 
         A listing seen before with the same content changes nothing. One seen
         before with other content replaces its earlier sightings.
@@ -394,19 +405,19 @@ class Store:
             listing_id = int(cur.lastrowid or 0)
             for i, entry in enumerate(entries):
                 res = resolve(self, entry, keys[i] if keys is not None else None)
-                text_id = self._text_id(
-                    entry.title,
-                    entry.abstract,
-                    res.text_hash or text_hash(entry.title, entry.abstract),
-                    tags[i] if tags is not None else None,
-                    rules,
-                )
+                tagged = None
+                if tags is not None and rules:
+                    tagged = (json.dumps(list(tags[i][0])), tags[i][1], rules)
+                digest = res.text_hash or text_hash(entry.title, entry.abstract)
+                text_id = self._text_id(entry.title, entry.abstract, digest, tagged)
                 if res.paper_id is None:
-                    paper_id = self._new_paper(entry, res.title_key, text_id)
-                    self._attach(listing_id, entry, paper_id, res, text_id, new=True)
+                    paper_id = self._new_paper(entry, res.title_key, text_id, tagged)
+                    self._attach(listing_id, entry, paper_id, res, text_id, tagged, new=True)
                     result.new_papers += 1
+                    result.tagged += tagged is not None
                 else:
-                    self._attach(listing_id, entry, res.paper_id, res, text_id)
+                    shown = self._attach(listing_id, entry, res.paper_id, res, text_id, tagged)
+                    result.tagged += shown and tagged is not None
                     result.merged += 1
                 result.sightings += 1
             self._flush_touched()
@@ -482,37 +493,32 @@ class Store:
         )
         self._touched.clear()
 
-    def _text_id(
-        self,
-        title: str,
-        abstract: str,
-        digest: str,
-        tagged: tuple[Sequence[str], str] | None,
-        rules: str,
-    ) -> int:
-        tags, theme = tagged if tagged is not None else ((), "")
+    def _text_id(self, title: str, abstract: str, digest: str, tagged: _Tagged | None) -> int:
         cur = self.db.execute(
             "INSERT OR IGNORE INTO text(hash, title, abstract, tags, theme, rules) "
             "VALUES(?, ?, ?, ?, ?, ?)",
-            (digest, title, abstract, json.dumps(list(tags)), theme, rules if tagged else ""),
+            (digest, title, abstract, *(tagged or ("[]", "", ""))),
         )
         if cur.rowcount:
             return int(cur.lastrowid or 0)
         row = self.db.execute("SELECT id FROM text WHERE hash=?", (digest,)).fetchone()
         return int(row[0])
 
-    def _new_paper(self, entry: Entry, key: str, text_id: int) -> str:
+    def _new_paper(self, entry: Entry, key: str, text_id: int, tagged: _Tagged | None) -> str:
         base = "p" + stable_hash(key or title_key(entry.title) or entry.title)
         day = entry.date.isoformat()
         week = iso_week(entry.date)
         self._touch(week)
-        row = (text_id, day, day, week, entry.source_id, entry.url, json.dumps(list(entry.authors)))
+        row = (
+            text_id, day, day, week, entry.source_id, entry.url,
+            json.dumps(list(entry.authors)), *(tagged or ("[]", "", "")),
+        )  # fmt: skip
         paper_id, n = base, 1
         while True:  # ids are derived from the title; a forced split may need a suffix
             try:
                 self.db.execute(
                     "INSERT INTO paper(id, text_id, first_seen, shown_date, week, source_id, url,"
-                    " authors) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                    " authors, tags, theme, rules) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (paper_id, *row),
                 )
             except sqlite3.IntegrityError:
@@ -528,11 +534,14 @@ class Store:
         paper_id: str,
         res: Resolution,
         text_id: int,
+        tagged: _Tagged | None,
         *,
         new: bool = False,
-    ) -> None:
+    ) -> bool:
         """Record a sighting of ``paper_id``; ``new`` when the paper was just created
-        from this very sighting (nothing about it can change then)."""
+        from this very sighting (nothing about it can change then). ``tagged``: the
+        tags of the sighting's text under the current rules, when known. True when the
+        paper is now shown in this sighting's text (a newer version)."""
         self.db.execute(
             "INSERT INTO sighting(listing_id, position, paper_id, text_id, date, line, source_id,"
             " version, announce, rule, score, detail) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -556,7 +565,7 @@ class Store:
             keys.append(("id", entry.source_id))
         self.add_keys(paper_id, keys)
         if new:
-            return
+            return True
         day = entry.date.isoformat()
         paper = self.db.execute(
             "SELECT first_seen, shown_date, text_id, week, rules FROM paper WHERE id=?",
@@ -569,21 +578,29 @@ class Store:
                 "UPDATE paper SET first_seen=?, week=? WHERE id=?",
                 (day, iso_week(entry.date), paper_id),
             )
-        if day >= paper["shown_date"] and text_id != paper["text_id"]:
-            # The newest version is the one shown; its tags must be recomputed (rules is
-            # indexed: it is set only when it changes).
-            self.db.execute(
-                "UPDATE paper SET text_id=?, shown_date=?"
-                + (", rules=''" if paper["rules"] else "")
-                + " WHERE id=?",
-                (text_id, day, paper_id),
-            )
+        shown = bool(day >= paper["shown_date"] and text_id != paper["text_id"])
+        if shown:
+            # The newest version is the one shown: its tags, or none until tagged (rules
+            # is indexed: it is set only when it changes).
+            if tagged is not None:
+                self.db.execute(
+                    "UPDATE paper SET text_id=?, shown_date=?, tags=?, theme=?, rules=? WHERE id=?",
+                    (text_id, day, *tagged, paper_id),
+                )
+            else:
+                self.db.execute(
+                    "UPDATE paper SET text_id=?, shown_date=?"
+                    + (", rules=''" if paper["rules"] else "")
+                    + " WHERE id=?",
+                    (text_id, day, paper_id),
+                )
         if entry.source_id or entry.url or entry.authors:
             self.db.execute(
                 "UPDATE paper SET source_id=COALESCE(source_id, ?), url=COALESCE(url, ?),"
                 " authors=CASE WHEN authors='[]' THEN ? ELSE authors END WHERE id=?",
                 (entry.source_id, entry.url, json.dumps(list(entry.authors)), paper_id),
             )
+        return shown
 
     def add_keys(self, paper_id: str, keys: Iterable[tuple[str, str]]) -> None:
         """Index a paper under (kind, key) pairs: ``id``, ``title`` or ``block`` keys."""

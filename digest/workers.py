@@ -8,21 +8,30 @@ function's results, in input order.
 Workers are forked (POSIX), so the state reaches them without pickling; only items
 and results cross the process boundary. At most ``2 * workers`` items are in flight,
 so memory stays bounded however long the stream. A worker whose parent dies (a
-killed run) exits within a second: it never outlives the run, nor holds its lock.
-With one job, or where fork is unavailable, the same function runs in this process.
+killed run) is killed by the kernel at once (a watchdog thread is the fallback): it
+never outlives the run, nor holds its lock. Workers run at a lower priority: the main
+process, which alone writes, is the critical path. With one job, or off Linux, the
+same function runs in this process.
 Nothing here touches the store: callers read and write it in the main process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
+
+from digest.errors import DigestError
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -41,8 +50,10 @@ def available() -> int:
 
 
 def can_fork() -> bool:
-    """True where worker processes can be forked."""
-    return "fork" in multiprocessing.get_all_start_methods()
+    """True where worker processes can be forked safely: Linux (on macOS a fork after
+    system frameworks are loaded may crash; there and elsewhere everything runs in one
+    process)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 class Pool(Generic[S]):
@@ -78,12 +89,18 @@ class Pool(Generic[S]):
             return
         executor = self._start()
         pending: deque[Future[R]] = deque()
-        for item in items:
-            pending.append(executor.submit(_call, fn, item))
-            if len(pending) >= 2 * self.workers:
+        try:
+            for item in items:
+                pending.append(executor.submit(_call, fn, item))
+                if len(pending) >= 2 * self.workers:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        except BrokenProcessPool:
+            raise DigestError(
+                "a worker process died (killed for lack of memory?)",
+                hint="run again with --jobs 1 to do everything in one process",
+            ) from None
 
     def _start(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -96,10 +113,32 @@ class Pool(Generic[S]):
         return self._executor
 
 
+NICE = 5
+"""How much lower the workers' scheduling priority is than the main process's. The
+main process is the run's critical path (it alone writes the store and the files);
+with more processes than cores, equal shares would slow it down to feed workers that
+are ahead of it."""
+
+
 def _start(state: Any, parent: int) -> None:
     global _STATE
     _STATE = state
+    # Ctrl-C is the main process's to handle (it stops the pool): no traceback per worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):  # not allowed here: equal shares then
+        os.nice(NICE)
+    # The kernel kills a worker the moment its parent dies (Linux); the watchdog thread
+    # is the fallback, for a worker whose parent died before the call took effect.
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
     threading.Thread(target=_watch, args=(parent,), daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal this process gets when its parent dies."""
 
 
 def _watch(parent: int) -> None:

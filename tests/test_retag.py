@@ -128,13 +128,17 @@ def test_tags_given_at_ingest_are_those_of_the_rules_at_tagging_time(tmp_path: P
     assert any(theme == "Transformers" for _, _, theme in stored.values())
 
 
-def test_tags_copied_from_texts_equal_tags_computed_per_paper(tmp_path: Path) -> None:
+def test_papers_are_tagged_as_stored_and_texts_keep_their_tags(tmp_path: Path) -> None:
     root = copy_feed(tmp_path)
     cfg = load_config(root)
     files, _ = pipeline.source_files(cfg)
+    fingerprint = cfg.rules.fingerprint
     with pipeline.open_store(cfg) as store:
         pipeline.ingest(cfg, store, files, TODAY)
-        copied = store.tags_from_texts(cfg.rules.fingerprint)
-        assert copied == 453  # every shown text was tagged as it was read
-    _, stored = run(root)
-    assert {pid: (tags, theme) for pid, (_, tags, theme) in stored.items()} == current(root)
+        assert list(store.untagged(fingerprint, only_new=True)) == []
+        tagged = {p.id: (tuple(p.tags), p.theme) for p in store.papers()}
+        # Papers that lost their tags get those their shown text was given at ingest.
+        store.db.execute("UPDATE paper SET tags='[]', theme='', rules=''")
+        assert store.tags_from_texts(fingerprint) == 453
+        copied = {p.id: (tuple(p.tags), p.theme) for p in store.papers()}
+    assert tagged == copied == current(root)

@@ -141,3 +141,56 @@ def test_killed_run_leaves_no_worker_behind_and_the_next_run_completes(tmp_path:
     with pipeline.open_store(load_config(feed)) as a, pipeline.open_store(load_config(again)) as b:
         assert a.counts() == b.counts()
     assert json.dumps(_export(feed)) == json.dumps(_export(again))
+
+
+def _die(state: None, item: int) -> int:
+    if item == 2:
+        os._exit(3)  # as the kernel's OOM killer would leave it
+    return item
+
+
+def test_a_dead_worker_is_a_clear_error() -> None:
+    from digest.errors import DigestError
+
+    with workers.Pool(None, 2) as pool, pytest.raises(DigestError, match="worker process died"):
+        list(pool.map(_die, range(10)))
+
+
+def test_a_reader_crash_costs_one_listing_not_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = _feed(tmp_path)
+    real = pipeline.read_bytes
+
+    def flaky(data: bytes, name: str, *args: object) -> object:
+        if name.startswith("002_"):
+            raise RuntimeError("reader bug")
+        return real(data, name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "read_bytes", flaky)
+    cfg = load_config(feed)
+    files, _ = pipeline.source_files(cfg)
+    with pipeline.open_store(cfg) as store:
+        report = pipeline.ingest(cfg, store, files, TODAY)
+    assert report.listings_new == 4
+    [problem] = report.problems
+    assert problem.file.startswith("002_") and "RuntimeError: reader bug" in problem.message
+
+
+def test_a_touched_listing_is_hashed_not_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = _feed(tmp_path)
+    cfg = load_config(feed)
+    files, _ = pipeline.source_files(cfg)
+    with pipeline.open_store(cfg) as store:
+        pipeline.ingest(cfg, store, files, TODAY)
+    os.utime(files[0], (1, 1))  # new mtime and ctime, same content
+    parsed: list[str] = []
+    real = pipeline.read_bytes
+    monkeypatch.setattr(
+        pipeline, "read_bytes", lambda data, name, *a: parsed.append(name) or real(data, name, *a)
+    )
+    with pipeline.open_store(cfg) as store:
+        report = pipeline.ingest(cfg, store, files, TODAY)
+    assert (report.listings_new, report.listings_unchanged, parsed) == (0, 5, [])
