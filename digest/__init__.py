@@ -4,11 +4,8 @@ The library API lives in :mod:`digest.pipeline`; :mod:`digest.cli` is a thin
 click layer over it.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("digest")
-except PackageNotFoundError:  # running from a source checkout that is not installed
-    __version__ = "0.0.0+unknown"
+__version__ = "0.1.0"
+"""The one place the version is written (pyproject.toml reads it from here): no package
+metadata lookup at start-up, which every cron run pays."""
 
 __all__ = ["__version__"]

@@ -31,6 +31,9 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
         capture_output=True,
     )
     (wheel,) = tmp_path.glob("digest-*.whl")
+    from digest import __version__
+
+    assert wheel.name.startswith(f"digest-{__version__}-")  # the version has one source
     names = set(zipfile.ZipFile(wheel).namelist())
     for template in (
         "week.html",
