@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -202,8 +203,8 @@ class _Prepared:
     sha: str = ""
     listing: Listing | None = None
     keys: list[EntryKeys] = field(default_factory=list)
-    tags: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
-    """(tags, theme) of each entry's text under the feed's rules."""
+    tags: list[tuple[str, str]] = field(default_factory=list)
+    """(tags as a JSON list, theme) of each entry's text under the feed's rules."""
     problem: Problem | None = None
 
 
@@ -252,7 +253,7 @@ def _prepare(state: tuple[ReadContext, bool, RuleSet], job: _Job) -> _Prepared:
         tags = []
         for entry in listing.entries:
             tagging = rules.tag(entry.title, entry.abstract)
-            tags.append((tagging.tags, tagging.theme))
+            tags.append((json.dumps(list(tagging.tags)), tagging.theme))
     except Exception as err:  # a bug, never bad input: still one listing, not the run
         problem = Problem(item.name, None, f"could not be read ({type(err).__name__}: {err})")
         return _Prepared(job, sha, problem=problem)

@@ -28,7 +28,7 @@ from digest.models import Entry, EntryKeys, Paper, Sighting
 from digest.normalize import stable_hash, text_hash, title_key
 from digest.weeks import iso_week
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -139,6 +139,9 @@ MIGRATIONS: dict[int, str] = {
     5: """ALTER TABLE text ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE text ADD COLUMN theme TEXT NOT NULL DEFAULT '';
     ALTER TABLE text ADD COLUMN rules TEXT NOT NULL DEFAULT ''""",
+    # -- title and id keys without an index by paper: every sighting adds one, and a
+    #    removed paper's keys are found from its sightings --
+    6: "DROP INDEX paper_key_paper",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
@@ -378,12 +381,12 @@ class Store:
         problems: int,
         resolve: Resolver,
         keys: Sequence[EntryKeys] | None = None,
-        tags: Sequence[tuple[Sequence[str], str]] | None = None,
+        tags: Sequence[tuple[str, str]] | None = None,
         rules: str = "",
     ) -> IngestResult:
         """Store one listing's sightings in one transaction; ``keys`` are the entries'
-        identity keys when computed already (one per entry), ``tags`` their (tags,
-        theme) under the rules of fingerprint ``rules``, when computed already: a new
+        identity keys when computed already (one per entry), ``tags`` their (tags as a
+        JSON list, theme) under the rules of fingerprint ``rules``, likewise: a new
         paper, or a paper shown in a new version, is then tagged as it is stored, and
         each text keeps its tags (see :meth:`tags_from_texts`).
 
@@ -407,7 +410,7 @@ class Store:
                 res = resolve(self, entry, keys[i] if keys is not None else None)
                 tagged = None
                 if tags is not None and rules:
-                    tagged = (json.dumps(list(tags[i][0])), tags[i][1], rules)
+                    tagged = (tags[i][0], tags[i][1], rules)
                 digest = res.text_hash or text_hash(entry.title, entry.abstract)
                 text_id = self._text_id(entry.title, entry.abstract, digest, tagged)
                 if res.paper_id is None:
@@ -427,20 +430,34 @@ class Store:
         """Remove a listing's sightings; papers left without any are removed too."""
         row = self.db.execute("SELECT id FROM listing WHERE name=?", (name,)).fetchone()
         texts: dict[str, set[tuple[str, str]]] = {}
+        ids: dict[str, set[str]] = {}
         for r in self.db.execute(
-            "SELECT s.paper_id, t.title, t.abstract FROM sighting s "
+            "SELECT s.paper_id, t.title, t.abstract, s.source_id FROM sighting s "
             "JOIN text t ON t.id = s.text_id WHERE s.listing_id=?",
             (row[0],),
         ):
             texts.setdefault(str(r[0]), set()).add((str(r[1]), str(r[2])))
+            if r[3]:
+                ids.setdefault(str(r[0]), set()).add(str(r[3]))
         self.db.execute("DELETE FROM sighting WHERE listing_id=?", (row[0],))
         self.db.execute("DELETE FROM listing WHERE id=?", (row[0],))
         removed = [paper_id for paper_id in texts if not self._refresh_paper(paper_id)]
-        # A removed paper had all its sightings here, so its blocking keys are among those
-        # of these texts (block_key has no index by paper: a lookup by paper would scan
-        # it). Keys an older digest computed otherwise may stay behind: they point to no
-        # paper, or give a paper re-created under the same id an extra candidate, which
-        # the text comparison still judges.
+        # A removed paper had all its sightings here, so its keys are those of these
+        # sightings: deleted by key (the key tables have no index by paper: a lookup by
+        # paper would scan them). Blocking keys an older digest computed otherwise may
+        # stay behind: they point to no paper, or give a paper re-created under the same
+        # id an extra candidate, which the text comparison still judges.
+        self.db.executemany(
+            "DELETE FROM paper_key WHERE kind=? AND key=? AND paper_id=?",
+            [
+                *(
+                    ("title", title_key(title), paper_id)
+                    for paper_id in removed
+                    for title, _ in sorted(texts[paper_id])
+                ),
+                *(("id", sid, paper_id) for paper_id in removed for sid in ids.get(paper_id, ())),
+            ],
+        )
         self.db.executemany(
             "DELETE FROM block_key WHERE key=? AND paper_id=?",
             [
@@ -450,10 +467,11 @@ class Store:
                 for key in block_keys(title, abstract)
             ],
         )
+        self.db.executemany("DELETE FROM paper WHERE id=?", [(p,) for p in removed])
 
     def _refresh_paper(self, paper_id: str) -> bool:
         """Recompute first_seen and the shown version from the remaining sightings; a
-        paper without any is removed (returns False; its block keys are the caller's)."""
+        paper without any returns False (the caller removes it, and its keys)."""
         rows = self.db.execute(
             "SELECT s.text_id, s.date FROM sighting s JOIN listing l ON l.id = s.listing_id "
             "WHERE s.paper_id=? ORDER BY s.date, l.id, s.position",
@@ -463,8 +481,6 @@ class Store:
         if old:
             self._touch(old[0])
         if not rows:
-            self.db.execute("DELETE FROM paper_key WHERE paper_id=?", (paper_id,))
-            self.db.execute("DELETE FROM paper WHERE id=?", (paper_id,))
             return False
         first, newest = rows[0]["date"], rows[-1]
         self._touch(iso_week(dt.date.fromisoformat(first)))
@@ -511,7 +527,7 @@ class Store:
         self._touch(week)
         row = (
             text_id, day, day, week, entry.source_id, entry.url,
-            json.dumps(list(entry.authors)), *(tagged or ("[]", "", "")),
+            _json_list(entry.authors), *(tagged or ("[]", "", "")),
         )  # fmt: skip
         paper_id, n = base, 1
         while True:  # ids are derived from the title; a forced split may need a suffix
@@ -598,7 +614,7 @@ class Store:
             self.db.execute(
                 "UPDATE paper SET source_id=COALESCE(source_id, ?), url=COALESCE(url, ?),"
                 " authors=CASE WHEN authors='[]' THEN ? ELSE authors END WHERE id=?",
-                (entry.source_id, entry.url, json.dumps(list(entry.authors)), paper_id),
+                (entry.source_id, entry.url, _json_list(entry.authors), paper_id),
             )
         return shown
 
@@ -662,11 +678,14 @@ class Store:
         return out
 
     def paper_refs(self, paper_id: str) -> set[str]:
-        """Everything a user may call a paper by: its id and its title keys."""
+        """Everything a user may call a paper by: its id and its title keys (those of
+        its sightings' titles)."""
         rows = self.db.execute(
-            "SELECT key FROM paper_key WHERE paper_id=? AND kind='title'", (paper_id,)
+            "SELECT DISTINCT t.title FROM sighting s JOIN text t ON t.id = s.text_id "
+            "WHERE s.paper_id=?",
+            (paper_id,),
         )
-        return {paper_id, *(str(r[0]) for r in rows)}
+        return {paper_id, *(title_key(str(r[0])) for r in rows)}
 
     # -- tags -----------------------------------------------------------------------------
 
@@ -1066,6 +1085,11 @@ class Store:
             "DELETE FROM sent WHERE week=? AND recipient=? AND status='sending'",
             (week, recipient),
         )
+
+
+def _json_list(items: Sequence[str]) -> str:
+    """``json.dumps(list(items))``, without the encoder for the usual empty list."""
+    return json.dumps(list(items)) if items else "[]"
 
 
 def _statements(script: str) -> list[str]:

@@ -137,7 +137,7 @@ def test_migrations_run_in_order_from_version_zero(tmp_path: Path) -> None:
     assert {"paper", "sighting", "listing", "paper_key", "meta"} <= tables
 
 
-def test_a_removed_paper_leaves_no_blocking_keys(feed: Path) -> None:
+def test_a_removed_paper_leaves_no_keys(feed: Path) -> None:
     ingest_all(feed)
     cfg = load_config(feed)
     path = feed / "listings" / "001_033b21ca461653a8.txt"
@@ -150,6 +150,8 @@ def test_a_removed_paper_leaves_no_blocking_keys(feed: Path) -> None:
         papers = {r[0] for r in store.db.execute("SELECT id FROM paper")}
         after = {r[0] for r in store.db.execute("SELECT DISTINCT paper_id FROM block_key")}
         assert store.integrity_problems() == []
+        keyed = {r[0] for r in store.db.execute("SELECT DISTINCT paper_id FROM paper_key")}
+    assert keyed == papers  # title keys went with their papers, and only theirs
     assert before - papers, "the listing had papers of its own"
     assert after <= papers
     assert after == before & papers
@@ -164,6 +166,7 @@ def test_migrations_from_version_2_move_blocking_keys_out_of_paper_key(feed: Pat
     db.executescript(
         "INSERT INTO paper_key(kind, key, paper_id) SELECT 'block', key, paper_id FROM block_key;"
         "DROP TABLE block_key; DROP INDEX paper_week; CREATE INDEX paper_week ON paper(week);"
+        "CREATE INDEX paper_key_paper ON paper_key(paper_id);"
         "ALTER TABLE text DROP COLUMN tags; ALTER TABLE text DROP COLUMN theme;"
         "ALTER TABLE text DROP COLUMN rules; UPDATE meta SET value='2' WHERE key='schema_version';"
     )
