@@ -268,16 +268,9 @@ class Matcher:
             # U+0345 is the one exception).
             aligned = same and "\u0345" not in kept
             words = _word_text(folded)
-        if self._words is not None:  # _scan_words, inlined: the hot loop of tagging
-            in_title, in_abstract = found
+        if self._words is not None:
             texts = (folded, kept, kept if aligned else None)
-            for end, (length, title_ids, abstract_ids, checks) in self._words.iter(words):
-                if end < folded_cut:
-                    in_title.update(title_ids)
-                else:
-                    in_abstract.update(abstract_ids)
-                if checks:
-                    _check(checks, end - length + 2, texts, found, end >= folded_cut)
+            _scan_words(self._words, words, folded_cut, texts, found)
         if not aligned and self._case_words is not None:
             _scan_words(self._case_words, _word_text(kept), cut, (kept, kept, None), found)
         if self._rare:
