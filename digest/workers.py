@@ -5,7 +5,7 @@ Input: a shared state (compiled rules, a template environment, ...), a function 
 ``(state, item)`` defined at module level, and a stream of items. Output: the
 function's results, in input order.
 
-Workers are forked (POSIX), so the state reaches them without pickling; only items
+Workers are forked (Linux), so the state reaches them without pickling; only items
 and results cross the process boundary. At most ``2 * workers`` items are in flight,
 so memory stays bounded however long the stream. A worker whose parent dies (a
 killed run) is killed by the kernel at once (a watchdog thread is the fallback): it
