@@ -27,7 +27,7 @@ from digest.output import sweep_temp_files
 from digest.resolve import Resolver, entry_keys
 from digest.rules import RuleSet
 from digest.sources import ReadContext, fetch, read_bytes
-from digest.store import Store
+from digest.store import Store, StoreFailure
 
 if TYPE_CHECKING:
     from digest import delivery
@@ -179,7 +179,16 @@ def ingest(
         for prepared in pool.map(_prepare, todo, parallel=size >= PARALLEL_BYTES):
             if progress is not None:
                 progress(prepared.job.item.name)
-            committed(_store(store, prepared, resolver, cfg.rules.fingerprint, report))
+            try:
+                with store.transaction():  # the listing, whole or not at all
+                    rows = _store(store, prepared, resolver, cfg.rules.fingerprint, report)
+            except StoreFailure:
+                raise  # the store itself (disk full, locked, I/O): no listing can be stored
+            except Exception as err:  # a bug met by this listing: it alone is rolled back
+                message = f"could not be stored ({type(err).__name__}: {err}); retried next run"
+                report.problems.append(Problem(prepared.job.item.name, None, message))
+                continue
+            committed(rows)
     return report
 
 

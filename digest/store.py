@@ -97,6 +97,10 @@ CREATE TABLE week(
 );
 """
 
+StoreFailure = sqlite3.OperationalError
+"""What the store raises when it cannot work at all (disk full, I/O error, locked),
+as opposed to one operation meeting a bug."""
+
 _Tagged = tuple[str, str, str]
 """Tags (JSON list), theme and rules fingerprint of a text, as the paper and text rows
 keep them."""

@@ -194,3 +194,33 @@ def test_a_touched_listing_is_hashed_not_parsed(
     with pipeline.open_store(cfg) as store:
         report = pipeline.ingest(cfg, store, files, TODAY)
     assert (report.listings_new, report.listings_unchanged, parsed) == (0, 5, [])
+
+
+def test_a_listing_that_cannot_be_stored_costs_that_listing_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.store import Store
+
+    feed = _feed(tmp_path)
+    real = Store.add_listing
+
+    def failing(self: Store, name: str, *args: object, **kwargs: object) -> object:
+        result = real(self, name, *args, **kwargs)  # type: ignore[arg-type]
+        if name.startswith("002_"):
+            raise RuntimeError("store bug")  # after writing: the listing must roll back
+        return result
+
+    monkeypatch.setattr(Store, "add_listing", failing)
+    cfg = load_config(feed)
+    files, _ = pipeline.source_files(cfg)
+    with pipeline.open_store(cfg) as store:
+        report = pipeline.ingest(cfg, store, files, TODAY)
+    [problem] = report.problems
+    assert problem.file.startswith("002_") and "RuntimeError: store bug" in problem.message
+    monkeypatch.undo()
+    with pipeline.open_store(cfg) as store:
+        names = {name for name in store.listing_meta()}
+        assert len(names) == 4 and not any(n.startswith("002_") for n in names)
+        assert store.integrity_problems() == []
+        retried = pipeline.ingest(cfg, store, files, TODAY)  # the next run stores it
+    assert (retried.listings_new, retried.listings_unchanged) == (1, 4)
