@@ -219,7 +219,7 @@ def test_a_listing_that_cannot_be_stored_costs_that_listing_only(
     assert problem.file.startswith("002_") and "RuntimeError: store bug" in problem.message
     monkeypatch.undo()
     with pipeline.open_store(cfg) as store:
-        names = {name for name in store.listing_meta()}
+        names = set(store.listing_meta())
         assert len(names) == 4 and not any(n.startswith("002_") for n in names)
         assert store.integrity_problems() == []
         retried = pipeline.ingest(cfg, store, files, TODAY)  # the next run stores it
