@@ -56,18 +56,8 @@ def default_template_dir() -> Path:
     return _TEMPLATE_DIRS[-1]
 
 
-def environment(user_dir: Path | None = None, cache_dir: Path | None = None) -> jinja2.Environment:
-    """A Jinja2 environment: user folder first, then defaults, ``!default/`` prefix.
-    With ``cache_dir``, templates compiled by an earlier run are loaded from there (Jinja
-    keys them by name, source checksum and Python version; compiling costs every run
-    ~0.05 s); a folder that cannot be made only means no cache."""
-    cache = None
-    if cache_dir is not None:
-        try:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            cache = jinja2.FileSystemBytecodeCache(str(cache_dir))
-        except OSError:
-            cache = None
+def environment(user_dir: Path | None = None) -> jinja2.Environment:
+    """A Jinja2 environment: user folder first, then defaults, ``!default/`` prefix."""
     default = jinja2.FileSystemLoader(str(default_template_dir()))
     loaders: list[jinja2.BaseLoader] = []
     if user_dir is not None:
@@ -81,7 +71,6 @@ def environment(user_dir: Path | None = None, cache_dir: Path | None = None) -> 
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        bytecode_cache=cache,
     )
     env.filters.update(
         md=md_text,

@@ -113,10 +113,6 @@ PARALLEL_PAPERS = 2000
 processes: below, starting them costs more than it saves."""
 
 
-TEMPLATE_CACHE = "cache/templates"
-"""Compiled templates, inside the feed folder (see :func:`digest.render.environment`)."""
-
-
 def build(
     cfg: FeedConfig, store: Store, out: Path, today: dt.date, *, jobs: int = 1
 ) -> BuildReport:
@@ -132,7 +128,7 @@ def build(
     writes the files (same bytes, in the same order).
     """
     writer = Writer(out)
-    env = render.environment(cfg.templates, cfg.root / TEMPLATE_CACHE)
+    env = render.environment(cfg.templates)
     links = site_links(cfg)
     names = cfg.rules.section_names
     fingerprint = render_fingerprint(cfg)

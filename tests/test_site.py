@@ -467,26 +467,3 @@ def test_counts_from_sql_match_the_grouped_digest(built_example: BuiltFeed) -> N
         for week in store.weeks():
             grouped = summarize(group_week(week, store.papers(week), names))
             assert summarize_counts(week, store.week_theme_counts(week), names) == grouped
-
-
-def test_compiled_templates_are_kept_and_a_broken_cache_is_ignored(tmp_path: Path) -> None:
-    folder = tmp_path / "cache"
-    env = render.environment(None, folder)
-    first = render.render(env, "feed_item.html", **_issue_context())
-    kept = sorted(p.name for p in folder.iterdir())
-    assert kept, "the compiled template was kept"
-    again = render.render(render.environment(None, folder), "feed_item.html", **_issue_context())
-    assert again == first and sorted(p.name for p in folder.iterdir()) == kept
-    blocked = tmp_path / "file"
-    blocked.write_text("not a folder")
-    env = render.environment(None, blocked / "templates")  # cannot be made: no cache
-    assert render.render(env, "feed_item.html", **_issue_context()) == first
-
-
-def _issue_context() -> dict[str, object]:
-    from types import SimpleNamespace
-
-    digest = SimpleNamespace(
-        count=0, start=dt.date(2026, 3, 9), end=dt.date(2026, 3, 15), sections=[]
-    )
-    return {"digest": digest, "page": "https://example.org/w.html", "feed": None}
