@@ -83,7 +83,11 @@ def test_ingest_then_run_then_export(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["run", str(feed), "--out", str(out), *TODAY])
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} >= {
-        "2026-W11.md", "2026-W11.html", "index.html", "rss.xml", "atom.xml",
+        "2026-W11.md",
+        "2026-W11.html",
+        "index.html",
+        "rss.xml",
+        "atom.xml",
     }
     result = runner.invoke(cli, ["export", str(feed), "--format", "jsonl"])
     assert result.exit_code == 0
@@ -136,8 +140,9 @@ def test_bad_yaml_is_reported_with_line(runner: CliRunner, feed: Path) -> None:
 def test_unreadable_and_missing_listing_files(runner: CliRunner, feed: Path) -> None:
     binary = feed / "image.png"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
-    result = runner.invoke(cli, ["ingest", str(feed), str(binary), str(feed / "gone.txt"),
-                                 str(SEED), *TODAY])
+    result = runner.invoke(
+        cli, ["ingest", str(feed), str(binary), str(feed / "gone.txt"), str(SEED), *TODAY]
+    )
     assert result.exit_code == 3, result.output  # success with warnings
     assert "gone.txt: no such file" in result.output
     assert "image.png: looks like a binary file" in result.output

@@ -153,8 +153,11 @@ def test_bytes_never_raise(data: bytes) -> None:
 @given(
     st.lists(
         st.tuples(
-            st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
-                    max_size=80).filter(lambda s: s.strip() and len(s.strip()) < 80),
+            st.text(
+                st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
+                min_size=1,
+                max_size=80,
+            ).filter(lambda s: s.strip() and len(s.strip()) < 80),
             st.just("An abstract. It has several sentences. Really quite a few of them."),
         ),
         max_size=10,
