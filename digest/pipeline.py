@@ -27,7 +27,7 @@ from digest.output import sweep_temp_files
 from digest.resolve import Resolver, entry_keys
 from digest.rules import RuleSet
 from digest.sources import ReadContext, fetch, read_bytes
-from digest.store import Store, StoreFailure
+from digest.store import Store
 
 if TYPE_CHECKING:
     from digest import delivery
@@ -92,6 +92,7 @@ def source_files(cfg: FeedConfig) -> tuple[list[Path], list[Problem]]:
 
 def _glob_sources(cfg: FeedConfig) -> tuple[list[ListingInput], list[Problem]]:
     found: dict[Path, ListingInput] = {}
+    names: dict[str, Path] = {}
     problems = []
     for i, src in enumerate(cfg.sources):
         if src.path is None:
@@ -105,6 +106,11 @@ def _glob_sources(cfg: FeedConfig) -> tuple[list[ListingInput], list[Problem]]:
                 Problem(str(cfg.file), None, f"sources[{i}]: {src.path!r} matches no file")
             )
         for path in matched:
+            first = names.setdefault(path.name, path)
+            if first != path:  # a listing is known by its file name: one file per name
+                message = f"sources[{i}]: {path} has the name of {first}, read instead (skipped)"
+                problems.append(Problem(str(cfg.file), None, message))
+                continue
             found.setdefault(path, ListingInput(path.name, src.format, path=path))
     return list(found.values()), problems
 
@@ -182,9 +188,10 @@ def ingest(
             try:
                 with store.transaction():  # the listing, whole or not at all
                     rows = _store(store, prepared, resolver, cfg.rules.fingerprint, report)
-            except StoreFailure:
-                raise  # the store itself (disk full, locked, I/O): no listing can be stored
             except Exception as err:  # a bug met by this listing: it alone is rolled back
+                if store.unusable(err) or not store.in_transaction:
+                    raise  # the store itself failed, or SQLite dropped the commit group
+                store.forget_touched()
                 message = f"could not be stored ({type(err).__name__}: {err}); retried next run"
                 report.problems.append(Problem(prepared.job.item.name, None, message))
                 continue

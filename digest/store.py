@@ -28,7 +28,7 @@ from digest.models import Entry, EntryKeys, Paper, Sighting
 from digest.normalize import stable_hash, text_hash, title_key
 from digest.weeks import iso_week
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 5
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -97,10 +97,6 @@ CREATE TABLE week(
 );
 """
 
-StoreFailure = sqlite3.OperationalError
-"""What the store raises when it cannot work at all (disk full, I/O error, locked),
-as opposed to one operation meeting a bug."""
-
 _Tagged = tuple[str, str, str]
 """Tags (JSON list), theme and rules fingerprint of a text, as the paper and text rows
 keep them."""
@@ -143,9 +139,6 @@ MIGRATIONS: dict[int, str] = {
     5: """ALTER TABLE text ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE text ADD COLUMN theme TEXT NOT NULL DEFAULT '';
     ALTER TABLE text ADD COLUMN rules TEXT NOT NULL DEFAULT ''""",
-    # -- title and id keys without an index by paper: every sighting adds one, and a
-    #    removed paper's keys are found from its sightings --
-    6: "DROP INDEX paper_key_paper",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
@@ -335,6 +328,20 @@ class Store:
             self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self.db.execute("PRAGMA shrink_memory")
 
+    @property
+    def in_transaction(self) -> bool:
+        """True inside a transaction (False too after SQLite rolled one back itself)."""
+        return self.db.in_transaction
+
+    @staticmethod
+    def unusable(err: BaseException) -> bool:
+        """True for errors that say the store cannot work at all (disk full, I/O error,
+        corruption, locked, out of memory), as opposed to one operation meeting a bug."""
+        if isinstance(err, MemoryError):
+            return True
+        bug = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.ProgrammingError)
+        return isinstance(err, sqlite3.DatabaseError) and not isinstance(err, bug)
+
     def integrity_problems(self) -> list[str]:
         """Rows that break a foreign key or the database's structure (none, always)."""
         found = [
@@ -434,34 +441,21 @@ class Store:
         """Remove a listing's sightings; papers left without any are removed too."""
         row = self.db.execute("SELECT id FROM listing WHERE name=?", (name,)).fetchone()
         texts: dict[str, set[tuple[str, str]]] = {}
-        ids: dict[str, set[str]] = {}
         for r in self.db.execute(
-            "SELECT s.paper_id, t.title, t.abstract, s.source_id FROM sighting s "
+            "SELECT s.paper_id, t.title, t.abstract FROM sighting s "
             "JOIN text t ON t.id = s.text_id WHERE s.listing_id=?",
             (row[0],),
         ):
             texts.setdefault(str(r[0]), set()).add((str(r[1]), str(r[2])))
-            if r[3]:
-                ids.setdefault(str(r[0]), set()).add(str(r[3]))
         self.db.execute("DELETE FROM sighting WHERE listing_id=?", (row[0],))
         self.db.execute("DELETE FROM listing WHERE id=?", (row[0],))
         removed = [paper_id for paper_id in texts if not self._refresh_paper(paper_id)]
-        # A removed paper had all its sightings here, so its keys are those of these
-        # sightings: deleted by key (the key tables have no index by paper: a lookup by
-        # paper would scan them). Blocking keys an older digest computed otherwise may
-        # stay behind: they point to no paper, or give a paper re-created under the same
-        # id an extra candidate, which the text comparison still judges.
-        self.db.executemany(
-            "DELETE FROM paper_key WHERE kind=? AND key=? AND paper_id=?",
-            [
-                *(
-                    ("title", title_key(title), paper_id)
-                    for paper_id in removed
-                    for title, _ in sorted(texts[paper_id])
-                ),
-                *(("id", sid, paper_id) for paper_id in removed for sid in ids.get(paper_id, ())),
-            ],
-        )
+        self.db.executemany("DELETE FROM paper_key WHERE paper_id=?", [(p,) for p in removed])
+        # A removed paper's blocking keys are deleted by key, from the texts of its
+        # sightings here (block_key has no index by paper: a lookup by paper would scan
+        # it). Keys of its texts from listings replaced earlier, or computed by an older
+        # digest, may stay behind: they point to no paper, or give a paper re-created
+        # under the same id an extra candidate, which the text comparison still judges.
         self.db.executemany(
             "DELETE FROM block_key WHERE key=? AND paper_id=?",
             [
@@ -499,6 +493,10 @@ class Store:
             ),
         )
         return True
+
+    def forget_touched(self) -> None:
+        """Drop the weeks touched by a unit of work that was rolled back."""
+        self._touched.clear()
 
     def _touch(self, *weeks: str) -> None:
         """Remember weeks whose content changed (flushed to the week table)."""
@@ -682,14 +680,11 @@ class Store:
         return out
 
     def paper_refs(self, paper_id: str) -> set[str]:
-        """Everything a user may call a paper by: its id and its title keys (those of
-        its sightings' titles)."""
+        """Everything a user may call a paper by: its id and its title keys."""
         rows = self.db.execute(
-            "SELECT DISTINCT t.title FROM sighting s JOIN text t ON t.id = s.text_id "
-            "WHERE s.paper_id=?",
-            (paper_id,),
+            "SELECT key FROM paper_key WHERE paper_id=? AND kind='title'", (paper_id,)
         )
-        return {paper_id, *(title_key(str(r[0])) for r in rows)}
+        return {paper_id, *(str(r[0]) for r in rows)}
 
     # -- tags -----------------------------------------------------------------------------
 

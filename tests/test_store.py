@@ -12,6 +12,7 @@ import pytest
 from digest import pipeline
 from digest.config import load_config
 from digest.errors import StoreError
+from digest.models import Entry
 from digest.store import SCHEMA_VERSION, Store
 
 EXAMPLE = Path(__file__).parent.parent / "feeds" / "example"
@@ -166,7 +167,6 @@ def test_migrations_from_version_2_move_blocking_keys_out_of_paper_key(feed: Pat
     db.executescript(
         "INSERT INTO paper_key(kind, key, paper_id) SELECT 'block', key, paper_id FROM block_key;"
         "DROP TABLE block_key; DROP INDEX paper_week; CREATE INDEX paper_week ON paper(week);"
-        "CREATE INDEX paper_key_paper ON paper_key(paper_id);"
         "ALTER TABLE text DROP COLUMN tags; ALTER TABLE text DROP COLUMN theme;"
         "ALTER TABLE text DROP COLUMN rules; UPDATE meta SET value='2' WHERE key='schema_version';"
     )
@@ -177,3 +177,32 @@ def test_migrations_from_version_2_move_blocking_keys_out_of_paper_key(feed: Pat
         assert sorted(tuple(r) for r in rows) == expected
         kinds = {r[0] for r in store.db.execute("SELECT DISTINCT kind FROM paper_key")}
     assert kinds == {"title"}
+
+
+def test_keys_of_a_paper_removed_after_its_listings_changed_one_by_one_go(tmp_path: Path) -> None:
+    # P is seen in A under one title and in B under another (joined by its abstract).
+    # B drops it (P survives), then A drops it (P is removed): none of its keys remain.
+    from digest.resolve import Resolver
+
+    abstract = (
+        "We study sparse attention patterns in long context transformers and show that "
+        "a learned routing of queries to a few key blocks keeps accuracy while cutting "
+        "memory traffic. Experiments on retrieval and summarisation confirm the gains. "
+    ) * 2
+    entry = {"title": "Sparse attention for all", "abstract": abstract}
+    other = {"title": "Attention, sparsely, for everyone", "abstract": abstract}
+    day = dt.date(2026, 3, 10)
+
+    def listing(name: str, *entries: dict[str, str]) -> tuple[str, list[Entry]]:
+        return name, [Entry(e["title"], e["abstract"], name, day, i) for i, e in enumerate(entries)]
+
+    with Store(tmp_path / "s.sqlite") as store:
+        resolve = Resolver()
+        for i, (name, entries) in enumerate(
+            [listing("a.txt", entry), listing("b.txt", other), listing("b.txt"),
+             listing("a.txt")]
+        ):  # fmt: skip
+            store.add_listing(name, f"sha{i}", "textdump", day, entries, 0, resolve)
+        assert store.counts()["papers"] == 0
+        assert store.db.execute("SELECT COUNT(*) FROM paper_key").fetchone()[0] == 0
+        assert store.integrity_problems() == []

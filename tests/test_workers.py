@@ -224,3 +224,38 @@ def test_a_listing_that_cannot_be_stored_costs_that_listing_only(
         assert store.integrity_problems() == []
         retried = pipeline.ingest(cfg, store, files, TODAY)  # the next run stores it
     assert (retried.listings_new, retried.listings_unchanged) == (1, 4)
+
+
+def test_a_store_that_cannot_work_stops_the_ingest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from digest.store import Store
+
+    def broken(self: Store, *args: object, **kwargs: object) -> object:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Store, "add_listing", broken)
+    feed = _feed(tmp_path)
+    cfg = load_config(feed)
+    files, _ = pipeline.source_files(cfg)
+    with pipeline.open_store(cfg) as store, pytest.raises(sqlite3.OperationalError):
+        pipeline.ingest(cfg, store, files, TODAY)
+
+
+def test_two_source_files_with_one_name_are_reported_not_alternated(tmp_path: Path) -> None:
+    feed = _feed(tmp_path)
+    first = sorted((feed / "listings").glob("*.txt"))[0]
+    (feed / "more").mkdir()
+    (feed / "more" / first.name).write_text(first.read_text()[:2000])
+    config = feed / "feed.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "  - path: listings/*.txt", "  - path: listings/*.txt\n  - path: more/*.txt", 1
+        )
+    )
+    inputs, problems = pipeline.gather_sources(load_config(feed), TODAY)
+    assert [i.path for i in inputs if i.name == first.name] == [first]
+    [problem] = problems
+    assert "has the name of" in problem.message and "more" in problem.message
