@@ -229,8 +229,13 @@ def _is_part_numeral(words: list[str], i: int) -> bool:
 
 def _content_of(words: list[str]) -> tuple[str, ...]:
     if "".join(words).isalpha() and _ROMAN_AFTER.keys().isdisjoint(words):
-        # Most titles: no numbers, '+' or part numerals (the loop below, in C).
+        # Most titles: no numbers, '+' or part numerals (_content_general, in C).
         return tuple(map(_canon, filterfalse(_NOT_CONTENT.__contains__, words)))
+    return _content_general(words)
+
+
+def _content_general(words: list[str]) -> tuple[str, ...]:
+    """:func:`_content_of` for any words."""
     content = []
     for i, w in enumerate(words):
         if w in _NOT_CONTENT or (w in _ROMAN_AFTER and _is_part_numeral(words, i)):

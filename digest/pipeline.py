@@ -177,6 +177,8 @@ def ingest(
         if job is not None:
             todo.append(job)
             size += job.size
+    if not todo:  # nothing to read: no write transaction either
+        return report
     state = (ctx, resolver.fuzzy, cfg.rules)
     with (
         workers.Pool(state, jobs if jobs > 1 else 0) as pool,
@@ -228,9 +230,8 @@ def _job(store: Store, item: ListingInput, report: IngestReport) -> _Job | None:
     """The listing as a job, or None when its file is as it was when last ingested: same
     size, mtime, ctime and inode (ctime moves on every write and cannot be set back), so
     the content cannot have changed and the file is not even read."""
-    known = store.listing_hash(item.name) or ""
     if item.data is not None:
-        return _Job(item, "", len(item.data), known)
+        return _Job(item, "", len(item.data), store.listing_hash(item.name) or "")
     if item.path is None:
         return None
     try:
@@ -242,13 +243,13 @@ def _job(store: Store, item: ListingInput, report: IngestReport) -> _Job | None:
     if store.listing_stat(item.name) == status:
         report.listings_unchanged += 1
         return None
-    return _Job(item, status, st.st_size, known)
+    return _Job(item, status, st.st_size, store.listing_hash(item.name) or "")
 
 
 def _prepare(state: tuple[ReadContext, bool, RuleSet], job: _Job) -> _Prepared:
     """Read, hash, parse, key and tag one listing (pure: runs in a worker process). Each
-    text is tagged here, where it is at hand: the tag stage then copies the tags of the
-    texts papers show (:meth:`~digest.store.Store.tags_from_texts`)."""
+    text is tagged here, where it is at hand: papers are then tagged as they are stored,
+    and texts keep their tags (:meth:`~digest.store.Store.tags_from_texts`)."""
     ctx, fuzzy, rules = state
     item = job.item
     data = item.data

@@ -403,17 +403,9 @@ def test_fast_title_word_splits_agree_with_the_patterns(title: str) -> None:
 
 def _content_reference(words: list[str]) -> tuple[str, ...]:
     """digest.identity._content_of without its fast path."""
-    from digest.identity import _DIGITS, _NOT_CONTENT, _ROMAN_AFTER, _canon, _is_part_numeral
+    from digest.identity import _content_general
 
-    content = []
-    for i, w in enumerate(words):
-        if w in _NOT_CONTENT or (w in _ROMAN_AFTER and _is_part_numeral(words, i)):
-            continue
-        if not w.isalpha():
-            w = _DIGITS.sub("", w.replace("+", ""))
-        if w:
-            content.append(_canon(w))
-    return tuple(content)
+    return _content_general(words)
 
 
 @settings(max_examples=300, deadline=None)
