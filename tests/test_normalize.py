@@ -91,3 +91,16 @@ def test_clean_text_fast_path_equals_the_regex_path(text: str) -> None:
 
     text = text.replace("&", "")  # no entities: those are decoded first either way
     assert clean_text(text) == _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
+
+
+@settings(max_examples=500)
+@given(st.text(st.characters(codec="ascii"), max_size=80) | st.text(max_size=40))
+def test_title_key_fast_path_equals_the_general_one(title: str) -> None:
+    from digest.normalize import _title_key
+
+    assert title_key(title) == _title_key(title)
+
+
+def test_title_key_of_ascii_controls_and_punctuation() -> None:
+    # controls are dropped, whitespace controls and punctuation separate words
+    assert title_key("A\x01b\rC-d_e+\x1f(x)") == "ab c d e+ x"

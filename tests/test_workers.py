@@ -222,6 +222,8 @@ def test_a_listing_that_cannot_be_stored_costs_that_listing_only(
         names = set(store.listing_meta())
         assert len(names) == 4 and not any(n.startswith("002_") for n in names)
         assert store.integrity_problems() == []
+        # the listings stored before it in its commit group were stored again, once
+        assert report.listings_new == 4 and report.sightings == store.counts()["sightings"]
         retried = pipeline.ingest(cfg, store, files, TODAY)  # the next run stores it
     assert (retried.listings_new, retried.listings_unchanged) == (1, 4)
 
