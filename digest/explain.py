@@ -119,8 +119,8 @@ def check_lines(cfg: FeedConfig, store: Store) -> Iterator[str]:
             yield f"    themes: {', '.join(names)}"
     if stats.stale:
         yield (
-            f"{stats.stale} papers keep tags from earlier rules (published weeks; "
-            "'digest run --rebuild' re-tags them)"
+            f"{stats.stale} papers keep tags from earlier rules or an earlier version "
+            "(published weeks; 'digest run --rebuild' re-tags them)"
         )
 
 

@@ -97,6 +97,10 @@ CREATE TABLE week(
 );
 """
 
+KEPT = "kept:"
+"""Prefix of the rules fingerprint of a paper of a published week shown in a newer
+version than it was tagged from: it keeps its published tags until ``--rebuild``."""
+
 _Tagged = tuple[str, str, str]
 """Tags (JSON list), theme and rules fingerprint of a text, as the paper and text rows
 keep them."""
@@ -606,7 +610,7 @@ class Store:
         """Record a sighting of ``paper_id``; ``new`` when the paper was just created
         from this very sighting (nothing about it can change then). ``tagged``: the
         tags of the sighting's text under the current rules, when known. True when the
-        paper is now shown in this sighting's text (a newer version)."""
+        paper is now shown in this sighting's text (a newer version) with its tags."""
         self.db.execute(
             "INSERT INTO sighting(listing_id, position, paper_id, text_id, date, line, source_id,"
             " version, announce, rule, score, detail) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -644,7 +648,18 @@ class Store:
                 (day, iso_week(entry.date), paper_id),
             )
         shown = bool(day >= paper["shown_date"] and text_id != paper["text_id"])
-        if shown:
+        if shown and self._published(paper["week"]):
+            # A paper of a published week keeps the tags it was published with (as it
+            # does when the rules change), so its week's page and feed item stay as they
+            # were sent; its rules are marked for --rebuild, which tags it afresh.
+            rules = paper["rules"]
+            kept = rules if rules.startswith(KEPT) else KEPT + rules
+            self.db.execute(
+                "UPDATE paper SET text_id=?, shown_date=?, rules=? WHERE id=?",
+                (text_id, day, kept, paper_id),
+            )
+            shown = False  # not tagged here
+        elif shown:
             # The newest version is the one shown: its tags, or none until tagged (rules
             # is indexed: it is set only when it changes).
             if tagged is not None:
@@ -882,6 +897,10 @@ class Store:
             )
             out.update((str(r[0]), json.dumps(list(r[1:]), ensure_ascii=False)) for r in rows)
         return out
+
+    def _published(self, week: str) -> bool:
+        row = self.db.execute("SELECT published FROM week WHERE week=?", (week,)).fetchone()
+        return row is not None and row[0] is not None
 
     def published_weeks(self) -> list[str]:
         """Weeks marked as published (their pages and feed items are frozen)."""

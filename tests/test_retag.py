@@ -142,3 +142,28 @@ def test_papers_are_tagged_as_stored_and_texts_keep_their_tags(tmp_path: Path) -
         assert store.tags_from_texts(fingerprint) == 453
         copied = {p.id: (tuple(p.tags), p.theme) for p in store.papers()}
     assert tagged == copied == current(root)
+
+
+def test_a_new_version_of_a_published_paper_keeps_its_published_tags(tmp_path: Path) -> None:
+    root = copy_feed(tmp_path)
+    _, before = run(root)
+    cfg = load_config(root)
+    with pipeline.open_store(cfg) as store:
+        published = [p for p in store.papers("2026-W11") if p.theme != "Mixture of experts"]
+    paper = published[0]
+    page = root / "site" / "2026-W11.html"
+    sent = page.read_bytes()
+    # v2 of a published paper, seen in the current week, is about mixture of experts now
+    abstract = "We route tokens to experts. A mixture of experts model with sparse experts."
+    (root / "listings" / "v2.txt").write_text(f"Apr 29\n\n{paper.title}\n\n{abstract}\n")
+    report, after = run(root)
+    assert report.ingest.merged == 1 and report.ingest.new_papers == 0
+    assert after[paper.id] == before[paper.id]  # its published tags and theme
+    assert page.read_bytes() == sent  # its week's page as it was sent
+    with pipeline.open_store(cfg) as store:
+        (shown,) = store.papers(ids=[paper.id])
+        assert shown.abstract == abstract  # the store shows the newest version
+        assert "1 papers keep tags from earlier rules" in "\n".join(check_lines(cfg, store))
+    _, rebuilt = run(root, rebuild=True)
+    assert rebuilt[paper.id][1:] == current(root)[paper.id]
+    assert rebuilt[paper.id][2] == "Mixture of experts"
