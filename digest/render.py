@@ -22,8 +22,9 @@ the same text those filters give, since a page holds thousands of papers.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -166,22 +167,48 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 
 
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]?\s+(?=\S)")
+# The last sentence end of a text: ``.*`` runs to the end and backs off to the last place
+# where a sentence end matches (no sentence end overlaps another, so this is the last
+# match of _SENTENCE_END).
+_LAST_SENTENCE_END = re.compile(r"(?s:.*)[.!?][\"')\]]?\s+(?=\S)")
 
 
-def split_abstract(text: str, lead: int = 240, slack: int = 120) -> tuple[str, str]:
+LEAD = 240
+"""About how many characters of an abstract a page shows (:func:`split_abstract`)."""
+SLACK = 120
+"""How much longer than ``LEAD`` an abstract must be for a page to collapse part of it
+(:func:`split_abstract`)."""
+
+
+def split_abstract(text: str, lead: int = LEAD, slack: int = SLACK) -> tuple[str, str]:
     """``(shown, rest)``: the first sentences (about ``lead`` characters) and the rest,
     which pages collapse. Short abstracts, or ones whose rest would be under ``slack``
     characters, are not split. Never splits inside inline math or a URL."""
     if len(text) <= lead + slack:
         return text, ""
     # Math and URLs are found once per text (most texts have neither).
-    spans = _unsplittable(text)
-    cut = 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.end() > lead + slack // 2:
-            break
-        if _splittable(spans, m.end()):
-            cut = m.end()
+    return _split(text, _unsplittable(text), lead, slack)
+
+
+def _split(
+    text: str, spans: list[tuple[int, int]], lead: int = LEAD, slack: int = SLACK
+) -> tuple[str, str]:
+    """:func:`split_abstract` of a text longer than ``lead + slack`` whose unsplittable
+    spans are ``spans``."""
+    limit = lead + slack // 2
+    if spans:
+        cut = 0
+        for m in _SENTENCE_END.finditer(text):
+            if m.end() > limit:
+                break
+            if _splittable(spans, m.end()):
+                cut = m.end()
+    else:
+        # The last sentence end at or before ``limit``: matching the text as if it
+        # ended after ``limit``, no sentence end that ends beyond it can match (its
+        # ``(?=\S)`` would look past the end), and the others match as they would.
+        last = _LAST_SENTENCE_END.match(text, 0, limit + 1)
+        cut = last.end() if last else 0
     if cut < lead // 3:
         # No sentence end near the lead: cut at the last space before it instead.
         cut = 0
@@ -199,7 +226,8 @@ def split_abstract(text: str, lead: int = 240, slack: int = 120) -> tuple[str, s
 def _unsplittable(text: str) -> list[tuple[int, int]]:
     """Spans of ``text`` that a split must not fall inside: inline math and URLs."""
     spans = [m.span() for m in MATH.finditer(text)] if "$" in text else []
-    spans.extend(m.span() for m in _urls(text))
+    if "http" in text:  # rare: no URL can start elsewhere
+        spans.extend(m.span() for m in _urls(text))
     return spans
 
 
@@ -322,10 +350,11 @@ def md_url(url: str | None) -> str:
 # same text as those filters give, built in Python at a fraction of Jinja's cost.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PaperHTML:
     """A paper's text for ``paper.html``: Markup where it is HTML, plain text otherwise
-    (which the template escapes)."""
+    (which the template escapes). Made once per paper and never changed (not frozen:
+    a frozen dataclass costs several times more to make, thousands of times a page)."""
 
     url: str
     """The paper's link (:func:`safe_url`), or empty."""
@@ -349,24 +378,59 @@ class PaperHTML:
 
 def html_fields(paper: Paper) -> PaperHTML:
     """The ``html_fields`` filter: everything ``paper.html`` shows of ``paper``."""
-    lead, rest = split_abstract(paper.abstract)
-    rows = listings(paper.sightings)
-    shown = ", ".join(
-        f'<span class="listing">{escape(row.name)}</span> ({escape(row.date)}'
-        + (f", {row.entries} entries)" if row.entries > 1 else ")")
-        for row in rows
-    )
+    abstract = paper.abstract
+    # A URL holds "://": a text without ":" has none (one scan, several times faster
+    # than looking for "http").
+    if "$" in abstract or "\\" in abstract or (":" in abstract and "http" in abstract):
+        lead, rest = split_abstract(abstract)
+        lead_html, rest_html = linkify(lead), linkify(rest)
+    else:
+        # The usual abstract: no math, command or URL, so nothing to keep whole when
+        # splitting, nothing to convert, nothing to link: linkify() would only escape.
+        lead, rest = _split(abstract, []) if len(abstract) > LEAD + SLACK else (abstract, "")
+        lead_html, rest_html = escape(lead), escape(rest)
+    authors = paper.authors
     return PaperHTML(
         url=safe_url(paper.url),
         title=to_unicode(paper.title),
-        authors=to_unicode(", ".join(paper.authors)),
-        lead=linkify(lead) if lead else Markup(),
-        rest=linkify(rest) if rest else Markup(),
+        authors=to_unicode(", ".join(authors)) if authors else "",
+        lead=lead_html,
+        rest=rest_html,
         rest_words=plural(_word_count(rest), "word"),
         tags=_items(paper.tags),
         first_seen=paper.first_seen.isoformat(),
-        seen=Markup(f"{plural(len(rows), 'listing')}: {shown}"),
+        seen=Markup(_seen(paper.sightings, _listing_html)),
     )
+
+
+def _seen(sightings: Sequence[Sighting], listing: Callable[[str, str], str]) -> str:
+    """``N listings: A (date), B (date, 2 entries)``: :func:`listings`, each listing as
+    ``listing(name, ISO date)`` shows it, up to its closing parenthesis."""
+    if len(sightings) == 1:  # the usual case
+        only = sightings[0]
+        return f"1 listing: {listing(only.listing, only.date.isoformat())})"
+    rows = listings(sightings)
+    shown = ", ".join(
+        listing(row.name, row.date) + (f", {row.entries} entries)" if row.entries > 1 else ")")
+        for row in rows
+    )
+    return f"{plural(len(rows), 'listing')}: {shown}"
+
+
+# Listing names and dates repeat across papers (a listing holds hundreds): each one's
+# text is made once.
+
+
+@lru_cache(maxsize=4096)
+def _listing_html(name: str, date: str) -> str:
+    """``<span class="listing">NAME</span> (DATE`` (the ISO date needs no escaping)."""
+    return f'<span class="listing">{escape(name)}</span> ({date}'
+
+
+@lru_cache(maxsize=4096)
+def _listing_md(name: str, date: str) -> str:
+    """``NAME (DATE``, the name Markdown-escaped (:func:`md_text`)."""
+    return f"{md_text(name)} ({date}"
 
 
 def _items(texts: Sequence[str]) -> Markup:
@@ -374,13 +438,10 @@ def _items(texts: Sequence[str]) -> Markup:
     if not texts:
         return Markup()
     plain = "".join(texts)
-    if any(char in plain for char in _HTML_SPECIAL):  # rare: escape text by text
+    # The characters markupsafe.escape replaces (one scan each; rare: escape text by text).
+    if "&" in plain or "<" in plain or ">" in plain or "'" in plain or '"' in plain:
         texts = [str(escape(text)) for text in texts]
     return Markup(f"<li>{'</li><li>'.join(texts)}</li>")
-
-
-_HTML_SPECIAL = "&<>'\""
-"""The characters :func:`markupsafe.escape` replaces."""
 
 
 def _word_count(text: str) -> int:
@@ -401,9 +462,10 @@ _ASCII_SPACE_OTHER = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
 """ASCII characters other than the space that :meth:`str.split` splits at."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PaperMarkdown:
-    """A paper's text for ``week.md``, each field already Markdown (:func:`md_text`)."""
+    """A paper's text for ``week.md``, each field already Markdown (:func:`md_text`).
+    Made once per paper and never changed (not frozen, as :class:`PaperHTML`)."""
 
     url: str
     """An autolink to the paper (:func:`md_url`), or empty."""
@@ -425,19 +487,14 @@ class PaperMarkdown:
 
 def md_fields(paper: Paper) -> PaperMarkdown:
     """The ``md_fields`` filter: everything ``week.md`` shows of ``paper``."""
-    rows = listings(paper.sightings)
-    shown = ", ".join(
-        f"{md_text(row.name)} ({row.date}"
-        + (f", {row.entries} entries)" if row.entries > 1 else ")")
-        for row in rows
-    )
+    authors, tags, source_id = paper.authors, paper.tags, paper.source_id
     return PaperMarkdown(
-        url=md_url(paper.url),
+        url=md_url(paper.url) if paper.url else "",
         title=md_text(paper.title),
-        authors=md_text(", ".join(paper.authors)),
+        authors=md_text(", ".join(authors)) if authors else "",
         abstract=md_text(paper.abstract),
-        tags=md_text(", ".join(paper.tags)),
-        source_id=md_text(paper.source_id) if paper.source_id else "",
+        tags=md_text(", ".join(tags)) if tags else "",
+        source_id=md_text(source_id) if source_id else "",
         first_seen=paper.first_seen.isoformat(),
-        seen=f"{plural(len(rows), 'listing')}: {shown}",
+        seen=_seen(paper.sightings, _listing_md),
     )

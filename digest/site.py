@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ from digest.grouping import (
     theme_slugs,
     trends,
 )
-from digest.models import Paper, WeekDigest, WeekSummary
+from digest.models import Paper, Sighting, WeekDigest, WeekSummary
 from digest.output import Writer
 from digest.store import PaperRows, Store, WeekState
 from digest.weeks import iso_week, midnight, week_bounds
@@ -512,24 +512,45 @@ def _read_manifest(out: Path) -> dict[str, Any]:
 
 
 def _digest_hash(digest: WeekDigest) -> str:
-    parts = []
+    """Fingerprint of everything a week's pages show: the sections, and per paper its
+    text, tags, links, authors, first date and sightings.
+
+    What :func:`_fingerprint` gives of all these parts, hashed a paper at a time (the
+    same bytes, without joining and encoding the whole week in one piece)."""
+    sha = hashlib.sha256()
     for section in digest.sections:
-        parts.append(section.name)
+        sha.update(f"{section.name}\x1f".encode())
         for p in section.papers:
-            parts.extend(
-                [
-                    p.id,
-                    p.title,
-                    p.abstract,
-                    repr(p.tags),
-                    p.url or "",
-                    p.source_id or "",
-                    repr(p.authors),
-                    p.first_seen.isoformat(),
-                    repr([(s.listing, s.date.isoformat(), s.position) for s in p.sightings]),
-                ]
+            parts = (
+                p.id,
+                p.title,
+                p.abstract,
+                repr(p.tags),
+                p.url or "",
+                p.source_id or "",
+                repr(p.authors),
+                p.first_seen.isoformat(),
+                _sightings_repr(p.sightings),
+                "",  # each part is followed by U+001F
             )
-    return _fingerprint(parts)
+            sha.update("\x1f".join(parts).encode("utf-8"))
+    return sha.hexdigest()[:32]
+
+
+def _sightings_repr(sightings: Sequence[Sighting]) -> str:
+    """``repr([(s.listing, s.date.isoformat(), s.position) for s in sightings])``, with
+    the part of each listing name and date made once (they repeat across papers)."""
+    if len(sightings) == 1:  # the usual case
+        only = sightings[0]
+        return f"[{_listing_repr(only.listing, only.date)}{only.position!r})]"
+    shown = ", ".join(f"{_listing_repr(s.listing, s.date)}{s.position!r})" for s in sightings)
+    return f"[{shown}]"
+
+
+@lru_cache(maxsize=4096)
+def _listing_repr(listing: str, date: dt.date) -> str:
+    """``(LISTING, DATE, `` as ``repr`` of a ``(listing, ISO date, position)`` tuple begins."""
+    return f"({listing!r}, {date.isoformat()!r}, "
 
 
 def _weeks(cfg: FeedConfig, weeks: list[str], today: dt.date) -> list[str]:
@@ -872,8 +893,8 @@ def _dated(store: Store, draft: _Draft, now: dt.datetime) -> feeds.FeedItem:
 
 
 def _fingerprint(parts: Iterable[str]) -> str:
-    """SHA-256 (32 hex digits) of the parts, each one followed by U+001F (hashed in one
-    piece: a week's hash has a dozen parts per paper)."""
+    """SHA-256 (32 hex digits) of the parts, each one followed by U+001F (joined and
+    hashed in one piece)."""
     return hashlib.sha256("\x1f".join([*parts, ""]).encode("utf-8")).hexdigest()[:32]
 
 
