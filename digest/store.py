@@ -989,8 +989,24 @@ class Store:
     @staticmethod
     def papers_from_rows(rows: PaperRows) -> list[Paper]:
         """The papers of :meth:`week_rows` (reads no database: runs in any process)."""
+        # Dates and tag lists repeat across a week's papers: each is parsed once (a week
+        # holds thousands of papers).
+        days: dict[str, dt.date] = {}
+        lists: dict[str, tuple[str, ...]] = {"[]": ()}
+
+        def day(text: str) -> dt.date:
+            got = days.get(text)
+            if got is None:
+                got = days[text] = dt.date.fromisoformat(text)
+            return got
+
+        def strings(text: str) -> tuple[str, ...]:
+            got = lists.get(text)
+            if got is None:
+                got = lists[text] = tuple(json.loads(text))
+            return got
+
         sightings: dict[str, list[Sighting]] = {r[0]: [] for r in rows.papers}
-        day = dt.date.fromisoformat
         for s in rows.sightings:
             sightings[s[0]].append(Sighting(s[1], day(s[2]), s[3], s[4], s[5]))
         return [
@@ -1000,12 +1016,12 @@ class Store:
                 abstract=r[2],
                 first_seen=day(r[3]),
                 week=r[4],
-                tags=tuple(json.loads(r[5])),
+                tags=strings(r[5]),
                 theme=r[6],
                 sightings=tuple(sightings[r[0]]),
                 url=r[7],
                 source_id=r[8],
-                authors=tuple(json.loads(r[9])),
+                authors=() if r[9] == "[]" else tuple(json.loads(r[9])),  # seldom repeated
             )
             for r in rows.papers
         ]
