@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -370,6 +371,7 @@ class Store:
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self.db.execute("PRAGMA shrink_memory")
+            _return_freed_memory()
 
     def bulk_cache(self) -> None:
         """Size the page cache for many writes (see :data:`BULK_CACHE_KIB`)."""
@@ -1168,6 +1170,22 @@ class Store:
             "DELETE FROM sent WHERE week=? AND recipient=? AND status='sending'",
             (week, recipient),
         )
+
+
+def _return_freed_memory() -> None:
+    """Give the memory SQLite just freed back to the system. The C allocator keeps
+    freed memory for reuse: without this, a process keeps the page cache of a bulk
+    ingest (hundreds of MB) resident for the rest of the run, and every worker
+    process forked later shows it too. glibc only (elsewhere, nothing to do)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # needed by bulk ingests only
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, ...)
+        return
+    trim(0)
 
 
 def _json_list(items: Sequence[str]) -> str:
