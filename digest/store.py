@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sqlite3
 import sys
-import threading
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,75 +207,6 @@ Resolver = Callable[["Store", Entry, EntryKeys | None], Resolution]
 """Decides which paper a new sighting belongs to (see :mod:`digest.resolve`)."""
 
 
-class _Checkpointer:
-    """Copies committed pages from the write-ahead log into the database file in a
-    thread of its own, with a connection of its own, while the writer goes on.
-
-    SQLite does it in the committing connection by default (``wal_autocheckpoint``):
-    after each commit of a bulk ingest the writer then copies and syncs hundreds of
-    MB before it can go on. A checkpoint here runs beside it: SQLite lets one
-    connection checkpoint while another writes (PASSIVE: it never blocks the writer,
-    and leaves what it cannot copy yet for the next one). Crash-safe as SQLite's own.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._wanted = threading.Event()
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name="digest-checkpoint", daemon=True)
-        self._thread.start()
-        _RUNNING.add(self)
-
-    @property
-    def alive(self) -> bool:
-        """False once closed."""
-        return not self._stop
-
-    def request(self) -> None:
-        """Checkpoint what is committed so far (soon, in the thread)."""
-        self._wanted.set()
-
-    def close(self) -> None:
-        """Finish the checkpoint asked for last, and stop."""
-        self._stop = True
-        self._wanted.set()
-        self._thread.join()
-        _RUNNING.discard(self)
-
-    def _run(self) -> None:
-        try:
-            db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
-        except sqlite3.Error:
-            return  # the writer's own checkpoints still happen (at close at the latest)
-        try:
-            db.execute("PRAGMA synchronous=NORMAL")
-            while True:
-                self._wanted.wait()
-                self._wanted.clear()
-                with suppress(sqlite3.Error):  # left to the next one, or to the writer's
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                if self._stop:
-                    return
-        finally:
-            db.close()
-
-
-_RUNNING: weakref.WeakSet[_Checkpointer] = weakref.WeakSet()
-"""Checkpointers whose thread runs."""
-
-
-def _settle() -> None:
-    """Let running checkpoints finish before this process forks (worker processes): a
-    child must not start as a copy of a process that is inside SQLite in another thread
-    (it would inherit the locks that thread holds)."""
-    for checkpointer in list(_RUNNING):
-        checkpointer.close()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_settle)
-
-
 class CommitGroup:
     """Units of work sharing commits (see :meth:`Store.grouped_commits`)."""
 
@@ -296,7 +224,6 @@ class CommitGroup:
         if self.nested or self._pending < self._rows:
             return False
         self._store.db.execute("COMMIT")
-        self._store.checkpoint()
         self._store.bulk_cache()  # the store grew
         self._store.db.execute("BEGIN IMMEDIATE")
         self._pending = 0
@@ -331,7 +258,6 @@ class Store:
         self.db.row_factory = sqlite3.Row
         self._depth = 0
         self._touched: set[str] = set()
-        self._checkpointer: _Checkpointer | None = None
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -350,18 +276,8 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        """Close the connection (after the checkpoint running beside it, if any)."""
-        if self._checkpointer is not None:
-            self._checkpointer.close()
-            self._checkpointer = None
+        """Close the connection."""
         self.db.close()
-
-    def checkpoint(self) -> None:
-        """Have what is committed copied into the database file, beside this connection
-        (see :class:`_Checkpointer`), instead of by its next commit."""
-        if self._checkpointer is None or not self._checkpointer.alive:
-            self._checkpointer = _Checkpointer(self.path)
-        self._checkpointer.request()
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -438,7 +354,6 @@ class Store:
             yield CommitGroup(self, rows, nested=True)
             return
         self.db.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
-        self.db.execute("PRAGMA wal_autocheckpoint=0")  # see checkpoint()
         self.bulk_cache()
         self.db.execute("BEGIN IMMEDIATE")
         self._depth = 1
@@ -450,9 +365,7 @@ class Store:
             raise
         else:
             self.db.execute("COMMIT")
-            self.checkpoint()  # beside what the run does next (tagging, rendering)
         finally:
-            self.db.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default again
             self._depth = 0
             self._touched.clear()
             self.db.execute("PRAGMA foreign_keys=ON")

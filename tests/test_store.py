@@ -206,35 +206,3 @@ def test_keys_of_a_paper_removed_after_its_listings_changed_one_by_one_go(tmp_pa
         assert store.counts()["papers"] == 0
         assert store.db.execute("SELECT COUNT(*) FROM paper_key").fetchone()[0] == 0
         assert store.integrity_problems() == []
-
-
-def test_bulk_commits_are_checkpointed_beside_the_writer_and_settle_before_a_fork(
-    tmp_path: Path,
-) -> None:
-    import os
-
-    from digest import store as store_module
-
-    path = tmp_path / "s.sqlite"
-    wal = path.with_name(path.name + "-wal")
-    with Store(path) as store:
-        with store.grouped_commits(2) as group:
-            for i in range(5):
-                store.set_meta(f"k{i}", str(i))
-                group.done(1)
-            # committed twice: the checkpoints run in a thread, not in this connection
-            assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
-            assert list(store_module._RUNNING)
-            pid = os.fork()
-            if pid == 0:  # the child starts once no checkpoint runs (none to inherit)
-                os._exit(0 if not store_module._RUNNING else 1)
-            assert os.waitpid(pid, 0)[1] == 0
-            assert not list(store_module._RUNNING)
-        # the group's end asks for one more, and SQLite checkpoints itself again after
-        assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
-        assert store.meta("k4") == "4"
-    # closed: the checkpoint thread finished first, then SQLite folded the log in
-    assert not list(store_module._RUNNING) and not wal.exists()
-    with Store(path) as again:
-        assert [again.meta(f"k{i}") for i in range(5)] == ["0", "1", "2", "3", "4"]
-        assert again.integrity_problems() == []
