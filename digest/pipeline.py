@@ -274,9 +274,13 @@ def _prepare(state: tuple[ReadContext, bool, RuleSet], job: _Job) -> _Prepared:
         listing = read_bytes(data, item.name, ctx, item.format)
         keys = [entry_keys(entry, fuzzy) for entry in listing.entries]
         tags = []
+        encoded: dict[tuple[str, ...], str] = {}  # few tag sets, many entries
         for entry in listing.entries:
             tagging = rules.tag(entry.title, entry.abstract)
-            tags.append((json.dumps(list(tagging.tags)), tagging.theme))
+            text = encoded.get(tagging.tags)
+            if text is None:
+                text = encoded[tagging.tags] = json.dumps(list(tagging.tags))
+            tags.append((text, tagging.theme))
     except Exception as err:  # a bug, never bad input: still one listing, not the run
         problem = Problem(item.name, None, f"could not be read ({type(err).__name__}: {err})")
         return _Prepared(job, sha, problem=problem)
