@@ -198,8 +198,11 @@ def ingest(
                 group.rollback()
                 message = f"could not be stored ({type(err).__name__}: {err}); retried next run"
                 report.problems.append(Problem(prepared.job.item.name, None, message))
-                for job in since_commit:  # counted already: a report of their own
-                    _store(store, _prepare(state, job), resolver, rules, IngestReport())
+                redo = IngestReport()  # counted already: a report of their own
+                for job in since_commit:
+                    _store(store, _prepare(state, job), resolver, rules, redo)
+                # ...but what went wrong this time is news (a file gone meanwhile, say)
+                report.problems.extend(p for p in redo.problems if p not in report.problems)
                 continue
             since_commit.append(prepared.job)
             if group.done(rows):

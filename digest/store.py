@@ -314,7 +314,7 @@ class Store:
         units are savepoints), so a caller can make several units one. With ``join``,
         a unit inside another one is part of it, not a savepoint of its own (if it
         fails, the caller's unit rolls back whole): a savepoint costs SQLite a copy of
-        each page it changes, and its release a walk of the page cache."""
+        each page it changes, and time to release."""
         if join and self._depth:
             yield
             return
