@@ -115,10 +115,6 @@ lookups and inserts land at random places of hash-keyed indexes (about an eighth
 the store), and every page of them that does not fit is read from the file again and
 written by every commit. Given back after the ingest."""
 
-WAL_AUTOCHECKPOINT = 1000
-"""SQLite's default: a commit that leaves more pages than this in the write-ahead log
-copies them into the database file."""
-
 MIGRATIONS: dict[int, str] = {
     1: _SCHEMA_V1,
     # -- email: one row per (week, recipient); 'sending' before SMTP, 'sent' after --
@@ -368,14 +364,8 @@ class Store:
                 self.db.execute("ROLLBACK")
             raise
         else:
-            # The last commit leaves its pages in the write-ahead log: the next commit
-            # copies them into the database file (SQLite's autocheckpoint), a small one
-            # of what the run does next, which then overlaps with worker processes
-            # rendering (a bulk import's last checkpoint copies hundreds of MB).
-            self.db.execute("PRAGMA wal_autocheckpoint=0")
             self.db.execute("COMMIT")
         finally:
-            self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
             self._depth = 0
             self._touched.clear()
             self.db.execute("PRAGMA foreign_keys=ON")

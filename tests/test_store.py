@@ -206,18 +206,3 @@ def test_keys_of_a_paper_removed_after_its_listings_changed_one_by_one_go(tmp_pa
         assert store.counts()["papers"] == 0
         assert store.db.execute("SELECT COUNT(*) FROM paper_key").fetchone()[0] == 0
         assert store.integrity_problems() == []
-
-
-def test_a_bulk_import_leaves_its_last_checkpoint_to_the_next_commit(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite"
-    with Store(path) as store:
-        with store.grouped_commits(10**6):
-            for i in range(8):
-                store.set_meta(f"big{i}", "x" * 1_000_000)  # 8 MB: over 1,000 pages
-        # committed, but still in the write-ahead log: the database file is small
-        assert store.meta("big7") == "x" * 1_000_000
-        assert path.stat().st_size < 1_000_000
-        assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
-        with store.transaction():  # the next commit copies the log into the file
-            store.set_meta("small", "1")
-        assert path.stat().st_size > 8_000_000
