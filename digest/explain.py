@@ -195,6 +195,7 @@ def tagging_lines(rules: RuleSet, paper: Paper) -> Iterator[str]:
             yield f"    {rank.name}: priority {rank.priority:g}, score {rank.score:g} ({parts})"
     if tuple(paper.tags) != tagging.tags or paper.theme != tagging.theme:
         yield (
-            f"  stored: tags {list(paper.tags)}, theme {paper.theme!r}: from the rules of a "
-            "published week ('digest run --rebuild' re-tags it)"
+            f"  stored: tags {list(paper.tags)}, theme {paper.theme!r}: as its published "
+            "week was sent, under earlier rules or from an earlier version "
+            "('digest run --rebuild' re-tags it)"
         )

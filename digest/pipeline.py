@@ -27,7 +27,7 @@ from digest.output import sweep_temp_files
 from digest.resolve import Resolver, entry_keys
 from digest.rules import RuleSet
 from digest.sources import ReadContext, fetch, read_bytes
-from digest.store import Store
+from digest.store import CommitGroup, Store
 
 if TYPE_CHECKING:
     from digest import delivery
@@ -186,28 +186,72 @@ def ingest(
         workers.Pool(state, jobs if jobs > 1 else 0) as pool,
         store.grouped_commits(COMMIT_ROWS) as group,
     ):
-        since_commit: list[_Job] = []  # done again if a later listing of the group fails
+        since_commit: list[_Job] = []  # stored again if a later listing of the group fails
+        pending = IngestReport()  # what they did: counted once committed
         for prepared in pool.map(_prepare, todo, parallel=size >= PARALLEL_BYTES):
             if progress is not None:
                 progress(prepared.job.item.name)
             try:
-                rows = _store(store, prepared, resolver, rules, report)
+                rows = _store(store, prepared, resolver, rules, pending)
             except Exception as err:  # a bug met by this listing: it alone is left out
                 if store.unusable(err) or group.nested:
                     raise  # the store itself failed, or the caller's transaction is the unit
-                group.rollback()
-                message = f"could not be stored ({type(err).__name__}: {err}); retried next run"
-                report.problems.append(Problem(prepared.job.item.name, None, message))
-                redo = IngestReport()  # counted already: a report of their own
-                for job in since_commit:
-                    _store(store, _prepare(state, job), resolver, rules, redo)
-                # ...but what went wrong this time is news (a file gone meanwhile, say)
-                report.problems.extend(p for p in redo.problems if p not in report.problems)
-                continue
-            since_commit.append(prepared.job)
-            if group.done(rows):
-                since_commit.clear()
+                report.problems.append(_not_stored(prepared.job, err))
+                pending = _store_again(store, group, since_commit, state, resolver, report)
+            else:
+                since_commit.append(prepared.job)
+                if not group.done(rows):
+                    continue
+            _add(report, pending)
+            since_commit, pending = [], IngestReport()
+        _add(report, pending)
     return report
+
+
+def _not_stored(job: _Job, err: Exception) -> Problem:
+    message = f"could not be stored ({type(err).__name__}: {err}); retried next run"
+    return Problem(job.item.name, None, message)
+
+
+def _store_again(
+    store: Store,
+    group: CommitGroup,
+    jobs: list[_Job],
+    state: tuple[ReadContext, bool, RuleSet],
+    resolver: Resolver,
+    report: IngestReport,
+) -> IngestReport:
+    """After a listing failed: roll its commit group back, store again (read, parse,
+    key, here) the group's listings before it, and commit them at once (so a later
+    failure never does them a third time). One that fails now is left out too. Returns
+    what they did."""
+    jobs = list(jobs)
+    while True:
+        group.rollback()
+        again = IngestReport()
+        for job in jobs:
+            try:
+                _store(store, _prepare(state, job), resolver, state[2].fingerprint, again)
+            except Exception as err:
+                if store.unusable(err):
+                    raise
+                report.problems.append(_not_stored(job, err))
+                jobs.remove(job)
+                break
+        else:
+            group.commit()
+            return again
+
+
+def _add(report: IngestReport, part: IngestReport) -> None:
+    """Add the counts and problems of ``part`` to ``report``."""
+    report.listings_new += part.listings_new
+    report.listings_unchanged += part.listings_unchanged
+    report.sightings += part.sightings
+    report.new_papers += part.new_papers
+    report.merged += part.merged
+    report.tagged += part.tagged
+    report.problems.extend(part.problems)
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,6 +223,13 @@ class CommitGroup:
         self._pending += rows
         if self.nested or self._pending < self._rows:
             return False
+        return self.commit()
+
+    def commit(self) -> bool:
+        """Commit the units since the last commit now; False when nested (nothing is
+        committed here)."""
+        if self.nested:
+            return False
         self._store.db.execute("COMMIT")
         self._store.bulk_cache()  # the store grew
         self._store.db.execute("BEGIN IMMEDIATE")
@@ -328,6 +335,8 @@ class Store:
                 self.db.execute("ROLLBACK" if depth == 0 else f"ROLLBACK TO sp{depth}")
                 if depth:
                     self.db.execute(f"RELEASE sp{depth}")
+            if depth == 0:
+                self._touched.clear()  # weeks touched by what was rolled back
             raise
         finally:
             self._depth -= 1
@@ -650,10 +659,11 @@ class Store:
                 (day, iso_week(entry.date), paper_id),
             )
         shown = bool(day >= paper["shown_date"] and text_id != paper["text_id"])
-        if shown and self._published(paper["week"]):
-            # A paper of a published week keeps the tags it was published with (as it
-            # does when the rules change), so its week's page and feed item stay as they
-            # were sent; its rules are marked for --rebuild, which tags it afresh.
+        if shown and paper["rules"] and self._published(paper["week"]):
+            # A tagged paper of a published week keeps the tags it was published with (as
+            # it does when the rules change), so its week's page and feed item stay as
+            # they were sent; its rules are marked for --rebuild, which tags it afresh.
+            # (A paper never tagged is tagged as any other.)
             rules = paper["rules"]
             kept = rules if rules.startswith(KEPT) else KEPT + rules
             self.db.execute(
@@ -1179,11 +1189,11 @@ def _return_freed_memory() -> None:
     process forked later shows it too. glibc only (elsewhere, nothing to do)."""
     if not sys.platform.startswith("linux"):
         return
-    import ctypes  # needed by bulk ingests only
-
     try:
+        import ctypes  # needed by bulk ingests only
+
         trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl, ...)
+    except (ImportError, OSError, AttributeError):  # no ctypes, or not glibc (musl, ...)
         return
     trim(0)
 
