@@ -12,15 +12,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from digest import identity_overrides, mail, rules
+from digest import identity_overrides, rules
 from digest.errors import ConfigError, DigestError, Problem
 from digest.sources import formats
 from digest.weeks import zone
 from digest.yamlsrc import Path as KeyPath
 from digest.yamlsrc import Source, load
 from digest.yamlsrc import describe as _kind
+
+if TYPE_CHECKING:
+    from digest import mail
 
 CONFIG_NAME = "feed.yaml"
 DEFAULT_STORE = "digest.sqlite"
@@ -168,8 +171,12 @@ def parse_config(text: str, root: Path, display: str = CONFIG_NAME) -> FeedConfi
     v.problems.extend(rule_problems)
     overrides, override_problems = identity_overrides.parse(data.get("identity"), source)
     v.problems.extend(override_problems)
-    email, email_problems = mail.parse_email_config(data.get("email"), source)
-    v.problems.extend(email_problems)
+    email: mail.EmailConfig | None = None
+    if data.get("email") is not None:
+        from digest import mail  # feeds without email need no mail headers module
+
+        email, email_problems = mail.parse_email_config(data["email"], source)
+        v.problems.extend(email_problems)
     if v.problems or ruleset is None:
         raise ConfigError(v.problems)
     return FeedConfig(

@@ -26,7 +26,7 @@ from digest.models import Entry, EntryKeys, Listing
 from digest.output import sweep_temp_files
 from digest.resolve import Resolver, entry_keys
 from digest.rules import RuleSet
-from digest.sources import ReadContext, fetch, read_bytes
+from digest.sources import ReadContext, read_bytes
 from digest.store import CommitGroup, Store
 
 if TYPE_CHECKING:
@@ -125,6 +125,8 @@ def gather_sources(
     for src in cfg.sources:
         if src.url is None:
             continue
+        from digest.sources import fetch  # only feeds with URL sources need HTTP (and ssl)
+
         result = fetch.fetch(src.url, cfg.root / CACHE_DIR, today, offline=offline)
         problems.extend(result.problems)
         if result.data is not None:
