@@ -199,7 +199,7 @@ def ingest(
                 if store.unusable(err) or group.nested:
                     raise  # the store itself failed, or the caller's transaction is the unit
                 report.problems.append(_not_stored(prepared.job, err))
-                pending = _store_again(store, group, since_commit, state, resolver, report)
+                pending = _store_again(store, group, since_commit, state, resolver, rules, report)
             else:
                 since_commit.append(prepared.job)
                 if not group.done(rows):
@@ -221,6 +221,7 @@ def _store_again(
     jobs: list[_Job],
     state: tuple[ReadContext, bool, RuleSet],
     resolver: Resolver,
+    rules: str,
     report: IngestReport,
 ) -> IngestReport:
     """After a listing failed: roll its commit group back, store again (read, parse,
@@ -233,7 +234,7 @@ def _store_again(
         again = IngestReport()
         for job in jobs:
             try:
-                _store(store, _prepare(state, job), resolver, state[2].fingerprint, again)
+                _store(store, _prepare(state, job), resolver, rules, again)
             except Exception as err:
                 if store.unusable(err):
                     raise

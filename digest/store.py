@@ -13,6 +13,7 @@ in place, inside a transaction.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import json
 import sqlite3
@@ -389,11 +390,6 @@ class Store:
         )
         least, most = BULK_CACHE_KIB
         self.db.execute(f"PRAGMA cache_size=-{min(most, max(least, pages * size // 6144))}")
-
-    @property
-    def in_transaction(self) -> bool:
-        """True inside a transaction (False too after SQLite rolled one back itself)."""
-        return self.db.in_transaction
 
     @staticmethod
     def unusable(err: BaseException) -> bool:
@@ -1190,10 +1186,8 @@ def _return_freed_memory() -> None:
     if not sys.platform.startswith("linux"):
         return
     try:
-        import ctypes  # needed by bulk ingests only
-
         trim = ctypes.CDLL(None).malloc_trim
-    except (ImportError, OSError, AttributeError):  # no ctypes, or not glibc (musl, ...)
+    except (OSError, AttributeError):  # not glibc (musl, ...)
         return
     trim(0)
 
