@@ -193,19 +193,21 @@ def ingest(
         for prepared in pool.map(_prepare, todo, parallel=size >= PARALLEL_BYTES):
             if progress is not None:
                 progress(prepared.job.item.name)
+            if group.next():  # the listings before are committed
+                _add(report, pending)
+                since_commit, pending = [], IngestReport()
             try:
                 rows = _store(store, prepared, resolver, rules, pending)
             except Exception as err:  # a bug met by this listing: it alone is left out
                 if store.unusable(err) or group.nested:
                     raise  # the store itself failed, or the caller's transaction is the unit
                 report.problems.append(_not_stored(prepared.job, err))
-                pending = _store_again(store, group, since_commit, state, resolver, rules, report)
+                stored = _store_again(store, group, since_commit, state, resolver, rules, report)
+                _add(report, stored)  # committed
+                since_commit, pending = [], IngestReport()
             else:
                 since_commit.append(prepared.job)
-                if not group.done(rows):
-                    continue
-            _add(report, pending)
-            since_commit, pending = [], IngestReport()
+                group.done(rows)
         _add(report, pending)
     return report
 

@@ -149,6 +149,7 @@ def build(
     states = {s.week: s for s in store.week_states()}
     summaries = {w: summary_from_json(w, s.summary) for w, s in states.items() if s.summary != "[]"}
     plan = _Plan(cfg, store, out, today, fresh, done, published, states, summaries)
+    plan.keep_published()  # before counting what changed: most of these keep their pages
     changed = [w for w in plan.candidates if w in states and (fresh or states[w].dirty)]
     parallel = jobs > 1 and bool(changed) and store.count_papers(changed) >= PARALLEL_PAPERS
     with (
@@ -372,6 +373,30 @@ class _Plan:
             for kind in pages[1:]:
                 yield _WeekJob(job.week, job.rows, None, None, job.trend, False, (kind,))
 
+    def keep_published(self) -> None:
+        """Published weeks that changed (a later sighting of one of their papers, a new
+        version) but whose counts did not keep their pages as they are: they are marked
+        so (not dirty, their hash marked stale for --rebuild), and nothing more of them
+        is loaded."""
+        if self.fresh:
+            return
+        names = self.cfg.rules.section_names
+        touched = [
+            w for w in self.candidates
+            if w in self.published and w in self.states and self.states[w].dirty
+        ]  # fmt: skip
+        if not touched:
+            return
+        with self.store.transaction():
+            for week in touched:
+                state = self.states[week]
+                counts = self.store.week_theme_counts(week)
+                summary = summary_to_json(summarize_counts(week, counts, names))
+                if summary == state.summary:
+                    kept = state.hash if state.hash.endswith(STALE) else state.hash + STALE
+                    self.store.set_week_state(week, kept, summary, None)
+                    self.states[week] = WeekState(week, False, kept, summary)
+
     def _week(self, week: str) -> _WeekJob | None:
         cfg, store, names = self.cfg, self.store, self.cfg.rules.section_names
         states, summaries, published = self.states, self.summaries, self.published
@@ -379,15 +404,6 @@ class _Plan:
         new_counts: str | None = None
         want_item = False
         state = states.get(week)
-        if state is not None and state.dirty and not self.fresh and week in published:
-            # A published week changed: if its counts did not, its page stays as it is,
-            # and nothing more needs loading (the hash is marked stale for --rebuild).
-            counts = summary_to_json(summarize_counts(week, store.week_theme_counts(week), names))
-            if counts == state.summary:
-                kept = state.hash if state.hash.endswith(STALE) else state.hash + STALE
-                with store.transaction():
-                    store.set_week_state(week, kept, counts, None)
-                state = states[week] = WeekState(week, False, kept, counts)
         if state is not None and (
             state.dirty or self.fresh or (state.hash.endswith(STALE) and week not in published)
         ):

@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -107,6 +108,9 @@ _Tagged = tuple[str, str, str]
 """Tags (JSON list), theme and rules fingerprint of a text, as the paper and text rows
 keep them."""
 
+AUTOCHECKPOINT = 1000
+"""SQLite's default: a commit that leaves the write-ahead log with at least this many
+pages copies it into the database."""
 CACHE_KIB = 64 * 1024
 """SQLite's page cache (it grows to this only as pages are read)."""
 BULK_CACHE_KIB = (256 * 1024, 512 * 1024)
@@ -218,10 +222,18 @@ class CommitGroup:
         self.nested = nested
         """Inside a caller's transaction: nothing is committed here, nor rolled back."""
 
-    def done(self, rows: int) -> bool:
-        """Count a unit's rows; True when that made the group commit (the units before
-        are then safe: a later failure no longer undoes them)."""
+    def done(self, rows: int) -> None:
+        """Count a unit's rows (the group commits before the next unit once they reach
+        the group's size: see :meth:`next`)."""
         self._pending += rows
+
+    def next(self) -> bool:
+        """Before a unit: commit the units since the last commit if their rows reached
+        the group's size; True when that committed (the units before are then safe: a
+        later failure no longer undoes them). The last units are committed when the
+        group ends, which can leave the copy of the write-ahead log into the database to
+        a thread (see :meth:`Store.grouped_commits`): committing here, after the last
+        unit, would not."""
         if self.nested or self._pending < self._rows:
             return False
         return self.commit()
@@ -266,6 +278,7 @@ class Store:
         self.db.row_factory = sqlite3.Row
         self._depth = 0
         self._touched: set[str] = set()
+        self._checkpointer: threading.Thread | None = None
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -284,7 +297,11 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (once the write-ahead log is copied into the database, if
+        a thread is doing it)."""
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+            self._checkpointer = None
         self.db.close()
 
     # -- schema ---------------------------------------------------------------------------
@@ -327,6 +344,9 @@ class Store:
             yield
             return
         depth = self._depth
+        if depth == 0 and self._checkpointer is not None and not self._checkpointer.is_alive():
+            self._checkpointer = None
+            self.db.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT}")
         self._depth += 1
         self.db.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
         try:
@@ -346,15 +366,19 @@ class Store:
     @contextmanager
     def grouped_commits(self, rows: int) -> Iterator[CommitGroup]:
         """Share commits between units of work: inside, each unit joins one transaction,
-        committed whenever the units since the last commit reach ``rows`` rows (report
-        each unit's rows to :meth:`CommitGroup.done`) and at the end. A crash loses the
+        committed before the next unit once the units since the last commit reach ``rows``
+        rows (call :meth:`CommitGroup.next` before each unit, report its rows to
+        :meth:`CommitGroup.done` after it) and at the end. A crash loses the
         units since the last commit, whole; a unit that fails is undone by
         :meth:`CommitGroup.rollback` and the caller doing again the units since the
         last commit (no savepoint per unit: one costs SQLite a copy of every page the
         unit changes, a sixth of a bulk import's SQL time).
 
         A commit writes every page the transaction dirtied, and rows with random keys
-        (hashes) dirty a page each: grouping lets many units share those writes.
+        (hashes) dirty a page each: grouping lets many units share those writes. The
+        last commit's copy of the write-ahead log into the database (a checkpoint:
+        as long as the commit itself, a second at 100,000 sightings) runs in a thread of
+        its own, over what the caller does next (:meth:`_checkpoint_in_background`).
 
         Foreign keys are not enforced inside: checking them costs a lookup per reference
         (a fifth of a bulk import's SQL time), and the store writes parents before their
@@ -374,7 +398,9 @@ class Store:
                 self.db.execute("ROLLBACK")
             raise
         else:
+            self.db.execute("PRAGMA wal_autocheckpoint=0")
             self.db.execute("COMMIT")
+            self._checkpoint_in_background()
         finally:
             self._depth = 0
             self._touched.clear()
@@ -382,6 +408,19 @@ class Store:
             self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self.db.execute("PRAGMA shrink_memory")
             _return_freed_memory()
+
+    def _checkpoint_in_background(self) -> None:
+        """Copy the write-ahead log into the database in a thread, with a connection of
+        its own (SQLite lets one connection checkpoint while another reads and writes;
+        the thread spends its time in SQLite and the kernel, without the GIL). Until it
+        is done, commits leave the log to it (no automatic checkpoint, which would do
+        the same work again, in the way); :meth:`close` waits for it. If it fails, the
+        checkpoint that closing the store does copies the log instead: nothing is lost
+        either way (the log is part of the store until copied)."""
+        self._checkpointer = threading.Thread(
+            target=_checkpoint, args=(self.path,), name="digest-checkpoint"
+        )
+        self._checkpointer.start()
 
     def bulk_cache(self) -> None:
         """Size the page cache for many writes (see :data:`BULK_CACHE_KIB`)."""
@@ -1176,6 +1215,19 @@ class Store:
             "DELETE FROM sent WHERE week=? AND recipient=? AND status='sending'",
             (week, recipient),
         )
+
+
+def _checkpoint(path: Path) -> None:
+    """A passive checkpoint of the store at ``path`` (it never waits for a lock, and
+    copies whatever the log holds that no reader still needs)."""
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        try:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        pass  # the store's own checkpoint at close copies the log instead
 
 
 def _return_freed_memory() -> None:

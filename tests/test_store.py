@@ -206,3 +206,41 @@ def test_keys_of_a_paper_removed_after_its_listings_changed_one_by_one_go(tmp_pa
         assert store.counts()["papers"] == 0
         assert store.db.execute("SELECT COUNT(*) FROM paper_key").fetchone()[0] == 0
         assert store.integrity_problems() == []
+
+
+def test_an_ingest_copies_its_log_into_the_store_in_a_thread(feed: Path) -> None:
+    cfg = load_config(feed)
+    files, _ = pipeline.source_files(cfg)
+    path = feed / "digest.sqlite"
+    with pipeline.open_store(cfg) as store:
+        pipeline.ingest(cfg, store, files, TODAY)
+        checkpointer = store._checkpointer
+        assert checkpointer is not None and checkpointer.name == "digest-checkpoint"
+        # Until it is done, commits leave the log to it.
+        assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        checkpointer.join()
+        # The database file itself holds every page now (the log was copied into it).
+        pages, size = (
+            store.db.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "page_size")
+        )
+        assert path.stat().st_size == pages * size > 100_000
+        other = sqlite3.connect(path)
+        assert other.execute("SELECT COUNT(*) FROM sighting").fetchone()[0] == 563
+        other.close()
+        with store.transaction():  # the next transaction checkpoints as usual again
+            store.set_meta("probe", "1")
+        assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        assert store._checkpointer is None
+    assert not path.with_name("digest.sqlite-wal").exists()  # closed: the log is gone
+    with Store(path) as store:
+        assert store.counts()["sightings"] == 563 and store.integrity_problems() == []
+
+
+def test_closing_the_store_waits_for_its_checkpoint(feed: Path) -> None:
+    cfg = load_config(feed)
+    files, _ = pipeline.source_files(cfg)
+    with pipeline.open_store(cfg) as store:
+        pipeline.ingest(cfg, store, files, TODAY)
+        checkpointer = store._checkpointer
+    assert checkpointer is not None and not checkpointer.is_alive()
+    assert not (feed / "digest.sqlite-wal").exists()

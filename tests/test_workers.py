@@ -240,6 +240,37 @@ def test_a_listing_that_cannot_be_stored_costs_that_listing_only(
     assert (retried.listings_new, retried.listings_unchanged) == (3, 2)
 
 
+def test_a_full_commit_group_is_committed_before_the_next_listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.store import Store
+
+    feed = _feed(tmp_path)
+    real = Store.add_listing
+    calls: list[str] = []
+
+    def failing(self: Store, name: str, *args: object, **kwargs: object) -> object:
+        calls.append(name[:4])
+        result = real(self, name, *args, **kwargs)  # type: ignore[arg-type]
+        if name.startswith("002_"):
+            raise RuntimeError("store bug")
+        return result
+
+    monkeypatch.setattr(Store, "add_listing", failing)
+    monkeypatch.setattr(pipeline, "COMMIT_ROWS", 1)  # every listing fills a group
+    cfg = load_config(feed)
+    files, _ = pipeline.source_files(cfg)
+    with pipeline.open_store(cfg) as store:
+        report = pipeline.ingest(cfg, store, files, TODAY)
+    # 000_ and 001_ were committed before 002_ was stored: its failure cost them nothing
+    assert calls == ["000_", "001_", "002_", "003_", "004_"]
+    monkeypatch.undo()
+    with pipeline.open_store(cfg) as store:
+        assert {n[:4] for n in store.listing_meta()} == {"000_", "001_", "003_", "004_"}
+        assert report.listings_new == 4 and report.sightings == store.counts()["sightings"]
+        assert store.integrity_problems() == []
+
+
 def test_a_store_that_cannot_work_stops_the_ingest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
