@@ -144,6 +144,11 @@ COMMIT_ROWS = 100_000
 fails is left out, and the listings stored since the last commit are stored again), and
 a cold import of years of listings does not pay one commit per listing."""
 
+BULK_BYTES = 16_000_000
+"""Listings to read from which an ingest is a bulk import (about 9,000 entries): the
+store is written with a rollback journal instead of its write-ahead log (see
+:meth:`~digest.store.Store.grouped_commits`)."""
+
 PARALLEL_BYTES = 4_000_000
 """Listings to read in worker processes when a run has at least this many bytes of
 them (about 2,000 entries): below, starting processes costs more than it saves."""
@@ -186,7 +191,7 @@ def ingest(
     rules = cfg.rules.fingerprint
     with (
         workers.Pool(state, jobs if jobs > 1 else 0) as pool,
-        store.grouped_commits(COMMIT_ROWS) as group,
+        store.grouped_commits(COMMIT_ROWS, bulk=size >= BULK_BYTES) as group,
     ):
         since_commit: list[_Job] = []  # stored again if a later listing of the group fails
         pending = IngestReport()  # what they did: counted once committed

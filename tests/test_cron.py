@@ -143,6 +143,42 @@ def test_ingest_killed_midway_then_rerun(tmp_path: Path, reference: tuple) -> No
     assert export(feed) == reference[1]
 
 
+KILL_AFTER = """
+import os, signal, sys
+from digest import cli, pipeline
+from digest.store import Store
+pipeline.BULK_BYTES = 1  # the example is small: a bulk ingest all the same
+pipeline.COMMIT_ROWS = 100  # a commit before each listing
+real, stored, kill_at = Store.add_listing, [], int(sys.argv[1])
+def add_listing(self, *args, **kwargs):
+    result = real(self, *args, **kwargs)
+    stored.append(args[0])
+    if len(stored) == kill_at:  # inside the listing's transaction, not committed
+        os.kill(os.getpid(), signal.SIGKILL)
+    return result
+Store.add_listing = add_listing
+sys.argv = ["digest", *sys.argv[2:]]
+cli.main()
+"""
+
+
+def test_bulk_ingest_killed_midway_then_rerun(tmp_path: Path, reference: tuple) -> None:
+    feed = copy_feed(tmp_path / "feed")
+    files = sorted(str(p) for p in (feed / "listings").glob("*.txt"))
+    for listings in (2, 1, 3):  # each run stores the listings the one before left
+        proc = subprocess.run(
+            [sys.executable, "-c", KILL_AFTER, str(listings), "ingest", str(feed), *files,
+             "--today", TODAY],
+            capture_output=True,
+        )  # fmt: skip
+        assert proc.returncode == -signal.SIGKILL
+        assert (feed / "digest.sqlite-journal").exists()  # a transaction to roll back
+    digest("run", str(feed), "--today", TODAY)
+    assert snapshot(feed / "site") == reference[0]
+    assert export(feed) == reference[1]
+    assert not (feed / "digest.sqlite-journal").exists()
+
+
 def test_second_concurrent_run_waits_or_exits_4(tmp_path: Path) -> None:
     from filelock import FileLock
 

@@ -26,6 +26,11 @@ def feed(tmp_path: Path) -> Path:
     return target
 
 
+def copy_of(target: Path) -> Path:
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("site", "*.sqlite*"))
+    return target
+
+
 def ingest_all(feed: Path) -> pipeline.IngestReport:
     cfg = load_config(feed)
     files, _ = pipeline.source_files(cfg)
@@ -244,3 +249,57 @@ def test_closing_the_store_waits_for_its_checkpoint(feed: Path) -> None:
         checkpointer = store._checkpointer
     assert checkpointer is not None and not checkpointer.is_alive()
     assert not (feed / "digest.sqlite-wal").exists()
+
+
+def _dump(path: Path) -> list[str]:
+    db = sqlite3.connect(path)
+    try:
+        db.execute("UPDATE listing SET stat=''")  # file status: inode and ctime differ (not kept)
+        return list(db.iterdump())
+    finally:
+        db.close()
+
+
+def test_a_bulk_ingest_writes_with_a_rollback_journal_and_the_same_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logged = ingest_all(copy_of(tmp_path / "logged"))
+    monkeypatch.setattr(pipeline, "BULK_BYTES", 1)
+    monkeypatch.setattr(pipeline, "COMMIT_ROWS", 100)  # several commits, each journaled
+    bulk_feed = copy_of(tmp_path / "bulk")
+    modes: list[str] = []
+    real = Store.add_listing
+
+    def spying(self: Store, *args: object, **kwargs: object) -> object:
+        modes.append(self.db.execute("PRAGMA journal_mode").fetchone()[0])
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "add_listing", spying)
+    bulk = ingest_all(bulk_feed)
+    assert modes == ["delete"] * 5
+    assert (bulk.listings_new, bulk.sightings, bulk.new_papers) == (
+        logged.listings_new, logged.sightings, logged.new_papers,
+    )  # fmt: skip
+    assert _dump(bulk_feed / "digest.sqlite") == _dump(tmp_path / "logged" / "digest.sqlite")
+    assert not (bulk_feed / "digest.sqlite-journal").exists()
+    with Store(bulk_feed / "digest.sqlite") as store:  # back to the write-ahead log
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.integrity_problems() == []
+
+
+def test_a_bulk_ingest_keeps_the_log_while_another_connection_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = copy_of(tmp_path / "feed")
+    ingest_all(feed)  # a store, to be open in a second connection
+    listing = next((feed / "listings").glob("*.txt"))
+    listing.write_text(listing.read_text("utf-8").replace("Mar ", "Apr "), "utf-8")
+    monkeypatch.setattr(pipeline, "BULK_BYTES", 1)
+    reader = sqlite3.connect(feed / "digest.sqlite")
+    assert reader.execute("SELECT COUNT(*) FROM listing").fetchone()[0] == 5
+    report = ingest_all(feed)  # cannot switch journals: written through the log
+    assert report.listings_new == 1 and not report.problems
+    assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    reader.close()
+    with Store(feed / "digest.sqlite") as store:
+        assert store.integrity_problems() == []
