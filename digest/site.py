@@ -390,8 +390,11 @@ class _Plan:
         with self.store.transaction():
             for week in touched:
                 state = self.states[week]
-                counts = self.store.week_theme_counts(week)
-                summary = summary_to_json(summarize_counts(week, counts, names))
+                if state.counted:  # only sightings changed: the counts did not
+                    summary = state.summary
+                else:
+                    counts = self.store.week_theme_counts(week)
+                    summary = summary_to_json(summarize_counts(week, counts, names))
                 if summary == state.summary:
                     kept = state.hash if state.hash.endswith(STALE) else state.hash + STALE
                     self.store.set_week_state(week, kept, summary, None)

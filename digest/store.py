@@ -100,6 +100,10 @@ CREATE TABLE week(
 );
 """
 
+SIGHTINGS_ONLY = 2
+"""``week.dirty`` of a week whose papers only gained sightings since it was rendered (1:
+anything may have changed, 0: clean)."""
+
 KEPT = "kept:"
 """Prefix of the rules fingerprint of a paper of a published week shown in a newer
 version than it was tagged from: it keeps its published tags until ``--rebuild``."""
@@ -182,6 +186,8 @@ class WeekState:
     """Content hash of the week's digest."""
     summary: str
     """Section counts (JSON, see :func:`digest.grouping.summary_to_json`)."""
+    counted: bool = False
+    """Dirty only because its papers were seen again: its counts are :attr:`summary`."""
 
 
 @dataclass(slots=True)
@@ -278,6 +284,8 @@ class Store:
         self.db.row_factory = sqlite3.Row
         self._depth = 0
         self._touched: set[str] = set()
+        self._sighted: set[str] = set()
+        """Weeks whose papers only gained or lost sightings (see :meth:`_touch_sightings`)."""
         self._checkpointer: threading.Thread | None = None
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -362,7 +370,7 @@ class Store:
                 if depth:
                     self.db.execute(f"RELEASE sp{depth}")
             if depth == 0:
-                self._touched.clear()  # weeks touched by what was rolled back
+                self.forget_touched()  # weeks touched by what was rolled back
             raise
         finally:
             self._depth -= 1
@@ -414,7 +422,7 @@ class Store:
                 self._checkpoint_in_background()
         finally:
             self._depth = 0
-            self._touched.clear()
+            self.forget_touched()
             if journal:
                 self._write_ahead_log()
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -644,19 +652,35 @@ class Store:
     def forget_touched(self) -> None:
         """Drop the weeks touched by a unit of work that was rolled back."""
         self._touched.clear()
+        self._sighted.clear()
 
     def _touch(self, *weeks: str) -> None:
         """Remember weeks whose content changed (flushed to the week table)."""
         self._touched.update(weeks)
 
+    def _touch_sightings(self, week: str) -> None:
+        """Remember a week one of whose papers was seen again: its pages change (how many
+        listings showed the paper), its counts (papers per theme) cannot."""
+        self._sighted.add(week)
+
     def _flush_touched(self) -> None:
-        if not self._touched:
-            return
-        self.db.executemany(
-            "INSERT INTO week(week, dirty) VALUES(?, 1) ON CONFLICT(week) DO UPDATE SET dirty=1",
-            [(w,) for w in sorted(self._touched)],
-        )
-        self._touched.clear()
+        """Mark the touched weeks dirty in the week table: ``dirty`` 1 (anything may have
+        changed), or 2 (:data:`SIGHTINGS_ONLY`) when only sightings did since the week
+        was last rendered."""
+        if self._touched:
+            self.db.executemany(
+                "INSERT INTO week(week, dirty) VALUES(?, 1) "
+                "ON CONFLICT(week) DO UPDATE SET dirty=1",
+                [(w,) for w in sorted(self._touched)],
+            )
+        sighted = self._sighted - self._touched
+        if sighted:
+            self.db.executemany(
+                "INSERT INTO week(week, dirty) VALUES(?, 2) ON CONFLICT(week) "
+                "DO UPDATE SET dirty=CASE dirty WHEN 1 THEN 1 ELSE 2 END",
+                [(w,) for w in sorted(sighted)],
+            )
+        self.forget_touched()
 
     def _text_id(self, title: str, abstract: str, digest: str, tagged: _Tagged | None) -> int:
         cur = self.db.execute(
@@ -736,9 +760,9 @@ class Store:
             "SELECT first_seen, shown_date, text_id, week, rules FROM paper WHERE id=?",
             (paper_id,),
         ).fetchone()
-        self._touch(paper["week"])  # its provenance ("seen in N listings") changed
+        self._touch_sightings(paper["week"])  # its provenance ("seen in N listings") changed
         if day < paper["first_seen"]:
-            self._touch(iso_week(entry.date))
+            self._touch(paper["week"], iso_week(entry.date))  # it moves to an earlier week
             self.db.execute(
                 "UPDATE paper SET first_seen=?, week=? WHERE id=?",
                 (day, iso_week(entry.date), paper_id),
@@ -759,6 +783,7 @@ class Store:
         elif shown:
             # The newest version is the one shown: its tags, or none until tagged (rules
             # is indexed: it is set only when it changes).
+            self._touch(paper["week"])  # its theme may change
             if tagged is not None:
                 self.db.execute(
                     "UPDATE paper SET text_id=?, shown_date=?, tags=?, theme=?, rules=? WHERE id=?",
@@ -931,7 +956,10 @@ class Store:
         """The state of every week that has had papers, oldest first. Cheap: one row
         per week, whatever the number of papers."""
         rows = self.db.execute("SELECT week, dirty, hash, summary FROM week ORDER BY week")
-        return [WeekState(str(r[0]), bool(r[1]), str(r[2]), str(r[3])) for r in rows]
+        return [
+            WeekState(str(r[0]), bool(r[1]), str(r[2]), str(r[3]), r[1] == SIGHTINGS_ONLY)
+            for r in rows
+        ]
 
     def week_item(self, week: str) -> str:
         """A week's stored feed item (JSON; '' when none), read only for the weeks a feed
@@ -983,13 +1011,13 @@ class Store:
     def paper_versions(self, ids: Sequence[str]) -> dict[str, str]:
         """Paper id -> its version: a string that changes whenever anything stored on the
         paper itself does (its text, dates, week, tags, theme, links or authors; not its
-        sightings). Reads no text and no sighting."""
+        sightings). Reads no text and no sighting: a text is known by its id (a text row
+        is never changed, nor removed, so its id stands for its content)."""
         out: dict[str, str] = {}
         for chunk in _chunks(list(ids), 500):
             rows = self.db.execute(
-                "SELECT p.id, t.hash, p.first_seen, p.shown_date, p.week, p.source_id, p.url, "
-                "p.authors, p.tags, p.theme FROM paper p JOIN text t ON t.id = p.text_id "
-                f"WHERE p.id IN ({','.join('?' * len(chunk))})",
+                "SELECT id, text_id, first_seen, shown_date, week, source_id, url, authors, "
+                f"tags, theme FROM paper WHERE id IN ({','.join('?' * len(chunk))})",
                 tuple(chunk),
             )
             out.update((str(r[0]), json.dumps(list(r[1:]), ensure_ascii=False)) for r in rows)

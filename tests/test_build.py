@@ -86,6 +86,46 @@ def test_parallel_build_writes_the_bytes_of_a_serial_one(
         assert rows(split_later.cfg.store, sql) == rows(serial_later.cfg.store, sql)
 
 
+def test_a_published_week_seen_again_is_not_recounted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.store import Store
+
+    first = run_feed(copy_example(tmp_path / "feed"))
+    page = first.site / "2026-W11.html"
+    before = page.read_bytes()
+    counted: list[str] = []
+    real = Store.week_theme_counts
+
+    def spy(self: Store, week: str) -> list[tuple[str, int]]:
+        counted.append(week)
+        return real(self, week)
+
+    monkeypatch.setattr(Store, "week_theme_counts", spy)
+
+    def dirty(week: str) -> int:
+        return rows(first.cfg.store, f"SELECT dirty FROM week WHERE week='{week}'")[0][0]
+
+    def ingest(name: str, text: str) -> None:
+        (first.root / "listings" / name).write_text(text, encoding="utf-8")
+        with pipeline.open_store(first.cfg) as store:
+            pipeline.ingest(first.cfg, store, [first.root / "listings" / name], TODAY)
+
+    # A later sighting of a paper of the published week 2026-W11: its counts cannot change.
+    title = "Block Transformer: Global-to-Local Language Modeling for Fast Inference"
+    source = next((first.root / "listings").glob("000_*.txt")).read_text().split("\n\n")
+    ingest("late.txt", f"Mar 12\n\n{title}\n\n{source[source.index(title) + 1]}\n")
+    assert dirty("2026-W11") == 2
+    run_feed(first.root)
+    assert counted == [] and page.read_bytes() == before and dirty("2026-W11") == 0
+    # A new paper first seen in that week: recounted (and its page redone).
+    ingest("late2.txt", "Mar 13\n\nA Brand New Paper on Sparse Attention\n\nWe study it.\n")
+    assert dirty("2026-W11") == 1
+    run_feed(first.root)
+    assert counted == ["2026-W11"]
+    assert "A Brand New Paper on Sparse Attention" in page.read_text("utf-8")
+
+
 # --- feed documents from kept entries -------------------------------------------------------
 
 UTC = dt.UTC
