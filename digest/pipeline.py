@@ -145,7 +145,8 @@ fails is left out, and the listings stored since the last commit are stored agai
 a cold import of years of listings does not pay one commit per listing."""
 
 BULK_BYTES = 16_000_000
-"""Listings to read from which an ingest is a bulk import (about 9,000 entries): the
+"""New listings (names not ingested before) from which an ingest is a bulk import (about
+9,000 entries): the
 store is written with a rollback journal instead of its write-ahead log (see
 :meth:`~digest.store.Store.grouped_commits`)."""
 
@@ -189,18 +190,17 @@ def ingest(
         return report
     state = (ctx, resolver.fuzzy, cfg.rules)
     rules = cfg.rules.fingerprint
+    new = sum(job.size for job in todo if not job.known)  # not merely touched or changed
     with (
         workers.Pool(state, jobs if jobs > 1 else 0) as pool,
-        store.grouped_commits(COMMIT_ROWS, bulk=size >= BULK_BYTES) as group,
+        store.grouped_commits(COMMIT_ROWS, bulk=new >= BULK_BYTES) as group,
     ):
         since_commit: list[_Job] = []  # stored again if a later listing of the group fails
         pending = IngestReport()  # what they did: counted once committed
-        for prepared in pool.map(_prepare, todo, parallel=size >= PARALLEL_BYTES):
+        prepared_all = pool.map(_prepare, todo, parallel=size >= PARALLEL_BYTES)
+        for i, prepared in enumerate(prepared_all):
             if progress is not None:
                 progress(prepared.job.item.name)
-            if group.next():  # the listings before are committed
-                _add(report, pending)
-                since_commit, pending = [], IngestReport()
             try:
                 rows = _store(store, prepared, resolver, rules, pending)
             except Exception as err:  # a bug met by this listing: it alone is left out
@@ -212,7 +212,10 @@ def ingest(
                 since_commit, pending = [], IngestReport()
             else:
                 since_commit.append(prepared.job)
-                group.done(rows)
+                if not group.done(rows, last=i == len(todo) - 1):
+                    continue
+                _add(report, pending)  # committed
+                since_commit, pending = [], IngestReport()
         _add(report, pending)
     return report
 
@@ -411,6 +414,8 @@ def tag(cfg: FeedConfig, store: Store, *, rebuild: bool = False, jobs: int = 1) 
     batches = store.untagged(rules.fingerprint, frozen, only_new=not changed, limit=1000)
     first = list(islice(batches, PARALLEL_TAGGING // 1000))
     parallel = len(first) * 1000 >= PARALLEL_TAGGING
+    if parallel and jobs > 1:
+        store.wait_for_checkpoint()  # no thread of SQLite's running when workers fork
     with workers.Pool(rules, jobs if jobs > 1 else 0) as pool:
         for results in pool.map(_tag_batch, chain(first, batches), parallel=parallel):
             count += store.set_tags(results, rules.fingerprint)

@@ -152,6 +152,8 @@ def build(
     plan.keep_published()  # before counting what changed: most of these keep their pages
     changed = [w for w in plan.candidates if w in states and (fresh or states[w].dirty)]
     parallel = jobs > 1 and bool(changed) and store.count_papers(changed) >= PARALLEL_PAPERS
+    if parallel:
+        store.wait_for_checkpoint()  # no thread of SQLite's running when workers fork
     with (
         workers.Pool(_RenderState(env, cfg, links, uid), jobs if parallel else 0) as pool,
         _Files(writer) as files,

@@ -101,8 +101,10 @@ CREATE TABLE week(
 """
 
 SIGHTINGS_ONLY = 2
-"""``week.dirty`` of a week whose papers only gained sightings since it was rendered (1:
-anything may have changed, 0: clean)."""
+"""``week.dirty`` of a week whose papers were only seen again since it was rendered (new
+sightings; a new version that keeps its published tags; a link or authors filled in):
+its papers and their themes, hence its counts, are as they were (1: anything may have
+changed, 0: clean)."""
 
 KEPT = "kept:"
 """Prefix of the rules fingerprint of a paper of a published week shown in a newer
@@ -112,6 +114,8 @@ _Tagged = tuple[str, str, str]
 """Tags (JSON list), theme and rules fingerprint of a text, as the paper and text rows
 keep them."""
 
+BUSY_MS = 30_000
+"""How long a statement waits for another connection's lock before it fails."""
 AUTOCHECKPOINT = 1000
 """SQLite's default: a commit that leaves the write-ahead log with at least this many
 pages copies it into the database."""
@@ -228,19 +232,14 @@ class CommitGroup:
         self.nested = nested
         """Inside a caller's transaction: nothing is committed here, nor rolled back."""
 
-    def done(self, rows: int) -> None:
-        """Count a unit's rows (the group commits before the next unit once they reach
-        the group's size: see :meth:`next`)."""
+    def done(self, rows: int, *, last: bool = False) -> bool:
+        """Count a unit's rows; True when that made the group commit (the units before
+        are then safe: a later failure no longer undoes them). After the ``last`` unit
+        nothing is committed here: the group's end commits it, and can leave the copy
+        of the write-ahead log into the database to a thread (see
+        :meth:`Store.grouped_commits`)."""
         self._pending += rows
-
-    def next(self) -> bool:
-        """Before a unit: commit the units since the last commit if their rows reached
-        the group's size; True when that committed (the units before are then safe: a
-        later failure no longer undoes them). The last units are committed when the
-        group ends, which can leave the copy of the write-ahead log into the database to
-        a thread (see :meth:`Store.grouped_commits`): committing here, after the last
-        unit, would not."""
-        if self.nested or self._pending < self._rows:
+        if self.nested or last or self._pending < self._rows:
             return False
         return self.commit()
 
@@ -278,17 +277,17 @@ class Store:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_MS / 1000)
         except (OSError, sqlite3.Error) as err:
             raise StoreError(f"cannot open the store {path}: {err}") from None
         self.db.row_factory = sqlite3.Row
         self._depth = 0
         self._touched: set[str] = set()
         self._sighted: set[str] = set()
-        """Weeks whose papers only gained or lost sightings (see :meth:`_touch_sightings`)."""
+        """Weeks whose papers were only seen again (see :meth:`_touch_sightings`)."""
         self._checkpointer: threading.Thread | None = None
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self._set_write_ahead_log()
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self.db.execute("PRAGMA temp_store=MEMORY")
@@ -298,9 +297,8 @@ class Store:
             self.db.close()
             if isinstance(err, sqlite3.OperationalError) and "locked" in str(err):
                 raise StoreError(
-                    f"{path} is locked by another process (a large import writes it without "
-                    "its write-ahead log, and readers wait for it)",
-                    hint="try again when the import is done",
+                    f"{path} stayed locked by another process for {BUSY_MS // 1000} s",
+                    hint="try again when the other digest command is done",
                 ) from None
             raise StoreError(f"{path} is not a usable digest store: {err}") from None
 
@@ -379,9 +377,8 @@ class Store:
     @contextmanager
     def grouped_commits(self, rows: int, *, bulk: bool = False) -> Iterator[CommitGroup]:
         """Share commits between units of work: inside, each unit joins one transaction,
-        committed before the next unit once the units since the last commit reach ``rows``
-        rows (call :meth:`CommitGroup.next` before each unit, report its rows to
-        :meth:`CommitGroup.done` after it) and at the end. A crash loses the
+        committed whenever the units since the last commit reach ``rows`` rows (report
+        each unit's rows to :meth:`CommitGroup.done`) and at the end. A crash loses the
         units since the last commit, whole; a unit that fails is undone by
         :meth:`CommitGroup.rollback` and the caller doing again the units since the
         last commit (no savepoint per unit: one costs SQLite a copy of every page the
@@ -403,18 +400,20 @@ class Store:
         if self._depth:  # inside a transaction already: it is the group
             yield CommitGroup(self, rows, nested=True)
             return
-        self.db.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
-        self.bulk_cache()
-        journal = bulk and self._rollback_journal()
-        self.db.execute("BEGIN IMMEDIATE")
-        self._depth = 1
+        self.wait_for_checkpoint()  # one of an earlier group
+        journal = False
         try:
-            yield CommitGroup(self, rows)
-        except BaseException:
-            if self.db.in_transaction:  # SQLite may have rolled back already (disk full)
-                self.db.execute("ROLLBACK")
-            raise
-        else:
+            self.db.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
+            self.bulk_cache()
+            journal = bulk and self._rollback_journal()
+            self.db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield CommitGroup(self, rows)
+            except BaseException:
+                if self.db.in_transaction:  # SQLite may have rolled back already (disk full)
+                    self.db.execute("ROLLBACK")
+                raise
             if not journal:
                 self.db.execute("PRAGMA wal_autocheckpoint=0")
             self.db.execute("COMMIT")
@@ -425,6 +424,8 @@ class Store:
             self.forget_touched()
             if journal:
                 self._write_ahead_log()
+            elif self._checkpointer is None:  # the commit failed: no thread does it
+                self.db.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT}")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self.db.execute("PRAGMA shrink_memory")
@@ -441,7 +442,9 @@ class Store:
         and no copy of those it adds: a first import, which mostly adds, writes each page
         once. A crash rolls the journal back at the next open, as the log would be. The
         cost: while the import commits, or spills a transaction larger than its page
-        cache, other processes cannot read the store (they wait, up to 30 s)."""
+        cache to the database file, other processes cannot read the store (they wait,
+        up to :data:`BUSY_MS`); they open it without switching it to the log meanwhile
+        (:meth:`_set_write_ahead_log`)."""
         self.wait_for_checkpoint()
         try:
             mode = self.db.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
@@ -455,10 +458,24 @@ class Store:
     def _write_ahead_log(self) -> None:
         """Back to the write-ahead log (how every open starts, see :meth:`__init__`)."""
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            self._set_write_ahead_log()
         except sqlite3.OperationalError:
             pass  # a store that just failed (disk full, ...): the next open sets it again
+
+    def _set_write_ahead_log(self) -> None:
+        """Switch to the write-ahead log without waiting: while another process imports
+        with a rollback journal (:meth:`_rollback_journal`), the switch waits for its
+        lock, and the store can be read as it is (the importer, or the next open, puts
+        the log back)."""
+        self.db.execute("PRAGMA busy_timeout=0")
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) and "busy" not in str(err):
+                raise
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
 
     def wait_for_checkpoint(self) -> None:
         """Wait for the checkpoint thread, if one is running."""
@@ -472,7 +489,8 @@ class Store:
         its own (SQLite lets one connection checkpoint while another reads and writes;
         the thread spends its time in SQLite and the kernel, without the GIL). Until it
         is done, commits leave the log to it (no automatic checkpoint, which would do
-        the same work again, in the way); :meth:`close` waits for it. If it fails, the
+        the same work again, in the way); :meth:`close` waits for it, and so do callers
+        about to fork worker processes (:meth:`wait_for_checkpoint`). If it fails, the
         checkpoint that closing the store does copies the log instead: nothing is lost
         either way (the log is part of the store until copied)."""
         self._checkpointer = threading.Thread(

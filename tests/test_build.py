@@ -117,6 +117,19 @@ def test_a_published_week_seen_again_is_not_recounted(
     ingest("late.txt", f"Mar 12\n\n{title}\n\n{source[source.index(title) + 1]}\n")
     assert dirty("2026-W11") == 2
     run_feed(first.root)
+    pools: list[int] = []
+    pool = workers.Pool
+
+    def counted_pool(state: Any, n: int) -> workers.Pool[Any]:
+        pools.append(n)
+        return pool(state, n)
+
+    with monkeypatch.context() as patched:  # many papers to render would mean workers
+        patched.setattr(site, "PARALLEL_PAPERS", 1)
+        patched.setattr(workers, "Pool", counted_pool)
+        with pipeline.open_store(first.cfg) as store:
+            site.build(first.cfg, store, first.site, TODAY, jobs=2)
+    assert pools == [0]  # W11 keeps its page: nothing to render, no worker started
     assert counted == [] and page.read_bytes() == before and dirty("2026-W11") == 0
     # A new paper first seen in that week: recounted (and its page redone).
     ingest("late2.txt", "Mar 13\n\nA Brand New Paper on Sparse Attention\n\nWe study it.\n")

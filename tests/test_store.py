@@ -241,14 +241,50 @@ def test_an_ingest_copies_its_log_into_the_store_in_a_thread(feed: Path) -> None
         assert store.counts()["sightings"] == 563 and store.integrity_problems() == []
 
 
-def test_closing_the_store_waits_for_its_checkpoint(feed: Path) -> None:
+def test_closing_the_store_waits_for_its_checkpoint(
+    feed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from digest import store as store_module
+
+    done: list[Path] = []
+    real = store_module._checkpoint
+
+    def slow(path: Path) -> None:
+        time.sleep(0.5)
+        real(path)
+        done.append(path)
+
+    monkeypatch.setattr(store_module, "_checkpoint", slow)
     cfg = load_config(feed)
     files, _ = pipeline.source_files(cfg)
     with pipeline.open_store(cfg) as store:
         pipeline.ingest(cfg, store, files, TODAY)
-        checkpointer = store._checkpointer
-    assert checkpointer is not None and not checkpointer.is_alive()
+        assert done == []  # still at it
+    assert done == [feed / "digest.sqlite"]
     assert not (feed / "digest.sqlite-wal").exists()
+
+
+def test_a_store_being_imported_with_a_rollback_journal_opens_at_once(feed: Path) -> None:
+    import time
+
+    ingest_all(feed)
+    path = feed / "digest.sqlite"
+    writer = sqlite3.connect(path, isolation_level=None)
+    assert writer.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO meta(key, value) VALUES('probe', '1')")
+    start = time.monotonic()
+    with Store(path) as store:  # cannot switch to the log now: reads as it is
+        assert store.counts()["sightings"] == 563
+        assert store.meta("probe") == ""  # not committed: not seen
+    assert time.monotonic() - start < 10  # it did not wait out the busy timeout
+    writer.execute("COMMIT")
+    writer.close()
+    with Store(path) as store:  # the next open puts the log back
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.meta("probe") == "1"
 
 
 def _dump(path: Path) -> list[str]:
@@ -293,11 +329,21 @@ def test_a_bulk_ingest_keeps_the_log_while_another_connection_reads(
     feed = copy_of(tmp_path / "feed")
     ingest_all(feed)  # a store, to be open in a second connection
     listing = next((feed / "listings").glob("*.txt"))
-    listing.write_text(listing.read_text("utf-8").replace("Mar ", "Apr "), "utf-8")
+    late = listing.read_text("utf-8").replace("Mar ", "Apr ")
+    (feed / "listings" / "late.txt").write_text(late, "utf-8")  # a new listing
     monkeypatch.setattr(pipeline, "BULK_BYTES", 1)
+    tried: list[bool] = []
+    real = Store._rollback_journal
+
+    def spy(self: Store) -> bool:
+        tried.append(real(self))
+        return tried[-1]
+
+    monkeypatch.setattr(Store, "_rollback_journal", spy)
     reader = sqlite3.connect(feed / "digest.sqlite")
     assert reader.execute("SELECT COUNT(*) FROM listing").fetchone()[0] == 5
     report = ingest_all(feed)  # cannot switch journals: written through the log
+    assert tried == [False]
     assert report.listings_new == 1 and not report.problems
     assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     reader.close()
