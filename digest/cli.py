@@ -9,6 +9,7 @@ traceback. The clock is read here and nowhere else (``--today`` overrides).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import sys
 import time
@@ -428,6 +429,16 @@ def send(
     finish(report.problems, strict=False)
 
 
+GC_THRESHOLDS = (10_000, 10, 10)
+"""The cyclic garbage collector's thresholds for a command (Python's are 700, 10, 10):
+digest allocates millions of short-lived tuples (rows, entries) and makes few cycles,
+so a collection every 700 allocations costs 2-3% of a large run and frees nothing."""
+
+
 def main() -> None:
     """Entry point of the ``digest`` console script."""
+    # What start-up created lives as long as the process: out of the collector's scans
+    # (worker processes inherit both settings).
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     cli(prog_name="digest")
