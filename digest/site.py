@@ -658,12 +658,11 @@ def feed_documents(
             out.append(_document(link, meta, items, before))
         for slug, theme_links in links.themes.items():
             name = links.theme_names[slug]
-            ids = store.newest_ids(name, cfg.output.theme_feed_items)
-            versions = store.paper_versions(ids)
+            versions = store.newest_versions(name, cfg.output.theme_feed_items)
             papers = _PaperLoader(cfg, env, store, uid, name)
             sources = [
-                ItemSource(f"{uid}:paper:{i}", name + "\x1f" + versions[i], partial(papers.item, i))
-                for i in ids
+                ItemSource(f"{uid}:paper:{i}", name + "\x1f" + version, partial(papers.item, i))
+                for i, version in versions.items()
             ]
             items = _Items(store, now, sources, papers.load)
             description = f"New papers on {name}, one item per paper."

@@ -31,7 +31,7 @@ from digest.models import Entry, EntryKeys, Paper, Sighting
 from digest.normalize import stable_hash, text_hash, title_key
 from digest.weeks import iso_week
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -158,6 +158,10 @@ MIGRATIONS: dict[int, str] = {
     5: """ALTER TABLE text ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE text ADD COLUMN theme TEXT NOT NULL DEFAULT '';
     ALTER TABLE text ADD COLUMN rules TEXT NOT NULL DEFAULT ''""",
+    # -- a theme's newest papers in index order, ties by id included (no sort, and no
+    #    lookup by id: see newest_versions) --
+    6: """DROP INDEX paper_theme;
+    CREATE INDEX paper_theme ON paper(theme, first_seen, id)""",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
@@ -996,13 +1000,19 @@ class Store:
             (week, content_hash, summary, item, item),
         )
 
-    def newest_ids(self, theme: str, limit: int) -> list[str]:
-        """Ids of the ``limit`` most recently first-seen papers of a theme."""
+    def newest_versions(self, theme: str, limit: int) -> dict[str, str]:
+        """The ``limit`` most recently first-seen papers of a theme (newest first, ties by
+        id), each id with its version: a string that changes whenever anything stored on
+        the paper itself does (its text, dates, week, tags, theme, links or authors; not
+        its sightings). Reads the theme's index and those papers' rows, no text and no
+        sighting: a text is known by its id (a text row is never changed, nor removed,
+        so its id stands for its content)."""
         rows = self.db.execute(
-            "SELECT id FROM paper WHERE theme=? ORDER BY first_seen DESC, id DESC LIMIT ?",
+            "SELECT id, text_id, first_seen, shown_date, week, source_id, url, authors, tags, "
+            "theme FROM paper WHERE theme=? ORDER BY first_seen DESC, id DESC LIMIT ?",
             (theme, limit),
         )
-        return [str(r[0]) for r in rows]
+        return {str(r[0]): json.dumps(list(r[1:]), ensure_ascii=False) for r in rows}
 
     def count_papers(self, weeks: Sequence[str]) -> int:
         """Papers first seen in the given weeks (from the week index: no paper is read)."""
@@ -1024,21 +1034,6 @@ class Store:
                 tuple(chunk),
             )
             out.update((str(r[0]), str(r[1])) for r in rows)
-        return out
-
-    def paper_versions(self, ids: Sequence[str]) -> dict[str, str]:
-        """Paper id -> its version: a string that changes whenever anything stored on the
-        paper itself does (its text, dates, week, tags, theme, links or authors; not its
-        sightings). Reads no text and no sighting: a text is known by its id (a text row
-        is never changed, nor removed, so its id stands for its content)."""
-        out: dict[str, str] = {}
-        for chunk in _chunks(list(ids), 500):
-            rows = self.db.execute(
-                "SELECT id, text_id, first_seen, shown_date, week, source_id, url, authors, "
-                f"tags, theme FROM paper WHERE id IN ({','.join('?' * len(chunk))})",
-                tuple(chunk),
-            )
-            out.update((str(r[0]), json.dumps(list(r[1:]), ensure_ascii=False)) for r in rows)
         return out
 
     def _published(self, week: str) -> bool:
