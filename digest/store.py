@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import json
+import os
 import sqlite3
 import sys
 import threading
@@ -1310,15 +1311,40 @@ class Store:
 
 def _checkpoint(path: Path) -> None:
     """A passive checkpoint of the store at ``path`` (it never waits for a lock, and
-    copies whatever the log holds that no reader still needs)."""
+    copies whatever the log holds that no reader still needs), then the pages it copied
+    flushed to disk (:func:`_flush`)."""
     try:
-        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_MS / 1000)
         try:
             db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            _flush(path)
         finally:
             db.close()
     except sqlite3.Error:
         pass  # the store's own checkpoint at close copies the log instead
+
+
+def _flush(path: Path) -> None:
+    """fsync the file at ``path`` through a descriptor this process holds already (Linux).
+
+    SQLite syncs the database only after a checkpoint that copied the whole log, which
+    a checkpoint running while the store is written never does: the flush of every page
+    it copied would fall to the next checkpoint, the one at close, on the run's critical
+    path (0.1 s for a 500-entry listing into a million-entry store). Opening the file
+    anew to sync it is not an option: closing that descriptor would drop the locks
+    SQLite holds on the file (POSIX locks belong to the process, not the descriptor)."""
+    target = path.resolve()
+    try:
+        held = list(Path("/proc/self/fd").iterdir())
+    except OSError:  # not Linux: the checkpoint at close flushes them
+        return
+    for fd in held:
+        try:
+            if fd.readlink() == target:
+                os.fsync(int(fd.name))
+                return
+        except OSError:
+            continue  # closed meanwhile, or not a file
 
 
 def _return_freed_memory() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -349,3 +351,38 @@ def test_a_bulk_ingest_keeps_the_log_while_another_connection_reads(
     reader.close()
     with Store(feed / "digest.sqlite") as store:
         assert store.integrity_problems() == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")
+def test_the_checkpoint_thread_flushes_the_store_through_a_descriptor_it_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from digest import store as store_module
+
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        store.set_meta("probe", "1")
+    synced: list[Path] = []
+    real = os.fsync
+    monkeypatch.setattr(
+        os, "fsync", lambda fd: synced.append(Path(f"/proc/self/fd/{fd}").readlink()) or real(fd)
+    )
+    store_module._flush(path)
+    assert synced == []  # no descriptor of it held: nothing opened to sync it
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=DELETE")  # its locks are on the file itself
+    writer.execute("BEGIN IMMEDIATE")  # a lock on the file, held by this process
+    store_module._flush(path)
+    assert synced == [path.resolve()]
+    # Another process still finds the file locked (closing a descriptor of the file
+    # would have dropped every lock this process holds on it).
+    code = (
+        "import sqlite3, sys; db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0)\n"
+        "try: db.execute('BEGIN IMMEDIATE')\nexcept sqlite3.OperationalError as e: print(e)"
+    )
+    other = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    assert other.stdout.strip() == "database is locked"
+    writer.execute("COMMIT")
+    writer.close()
