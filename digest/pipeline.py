@@ -146,9 +146,8 @@ a cold import of years of listings does not pay one commit per listing."""
 
 BULK_BYTES = 16_000_000
 """New listings (names not ingested before) from which an ingest is a bulk import (about
-9,000 entries): the
-store is written with a rollback journal instead of its write-ahead log (see
-:meth:`~digest.store.Store.grouped_commits`)."""
+9,000 entries): the store is written with a rollback journal instead of its write-ahead
+log (see :meth:`~digest.store.Store.grouped_commits`)."""
 
 PARALLEL_BYTES = 4_000_000
 """Listings to read in worker processes when a run has at least this many bytes of

@@ -20,6 +20,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -117,6 +118,8 @@ keep them."""
 
 BUSY_MS = 30_000
 """How long a statement waits for another connection's lock before it fails."""
+COMMIT_PATIENCE = 600
+"""How long a bulk import's commit waits for the store's readers (see :meth:`Store.commit`)."""
 AUTOCHECKPOINT = 1000
 """SQLite's default: a commit that leaves the write-ahead log with at least this many
 pages copies it into the database."""
@@ -253,7 +256,7 @@ class CommitGroup:
         committed here)."""
         if self.nested:
             return False
-        self._store.db.execute("COMMIT")
+        self._store.commit()
         self._store.bulk_cache()  # the store grew
         self._store.db.execute("BEGIN IMMEDIATE")
         self._pending = 0
@@ -300,7 +303,7 @@ class Store:
             self._migrate()
         except sqlite3.DatabaseError as err:
             self.db.close()
-            if isinstance(err, sqlite3.OperationalError) and "locked" in str(err):
+            if isinstance(err, sqlite3.OperationalError) and _busy(err):
                 raise StoreError(
                     f"{path} stayed locked by another process for {BUSY_MS // 1000} s",
                     hint="try again when the other digest command is done",
@@ -421,7 +424,7 @@ class Store:
                 raise
             if not journal:
                 self.db.execute("PRAGMA wal_autocheckpoint=0")
-            self.db.execute("COMMIT")
+            self.commit()
             if not journal:
                 self._checkpoint_in_background()
         finally:
@@ -451,36 +454,59 @@ class Store:
         up to :data:`BUSY_MS`); they open it without switching it to the log meanwhile
         (:meth:`_set_write_ahead_log`)."""
         self.wait_for_checkpoint()
-        try:
-            mode = self.db.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
-        except sqlite3.OperationalError:  # locked by another connection
-            return False
-        if str(mode).lower() != "delete":
-            return False
+        if self._journal_mode("delete", wait=False) != "delete":
+            return False  # another connection has the store open
         self.db.execute("PRAGMA synchronous=FULL")  # what a rollback journal needs to be safe
         return True
 
     def _write_ahead_log(self) -> None:
-        """Back to the write-ahead log (how every open starts, see :meth:`__init__`)."""
+        """Back to the write-ahead log (how every open starts, see :meth:`__init__`). If
+        a reader keeps it from switching, the rollback journal stays, synced as it needs,
+        until the next open."""
         try:
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self._set_write_ahead_log()
+            if self._journal_mode("wal", wait=True) == "wal":
+                self.db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.OperationalError:
             pass  # a store that just failed (disk full, ...): the next open sets it again
 
     def _set_write_ahead_log(self) -> None:
-        """Switch to the write-ahead log without waiting: while another process imports
-        with a rollback journal (:meth:`_rollback_journal`), the switch waits for its
-        lock, and the store can be read as it is (the importer, or the next open, puts
-        the log back)."""
-        self.db.execute("PRAGMA busy_timeout=0")
+        """At open: switch to the write-ahead log without waiting. While another process
+        imports with a rollback journal (:meth:`_rollback_journal`), the switch would
+        wait for its lock: the store is read as it is instead (the importer, or the next
+        open, puts the log back)."""
+        self._journal_mode("wal", wait=False)
+
+    def _journal_mode(self, mode: str, *, wait: bool) -> str:
+        """Switch to journal ``mode``; returns the mode the store is in after (the old
+        one when another connection's lock kept it from switching: at once, or after
+        :data:`BUSY_MS` if ``wait``)."""
+        if not wait:
+            self.db.execute("PRAGMA busy_timeout=0")
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
+            got = self.db.execute(f"PRAGMA journal_mode={mode}").fetchone()[0]
         except sqlite3.OperationalError as err:
-            if "locked" not in str(err) and "busy" not in str(err):
+            if not _busy(err):
                 raise
+            got = self.db.execute("PRAGMA journal_mode").fetchone()[0]
         finally:
-            self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            if not wait:
+                self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+        return str(got).lower()
+
+    def commit(self) -> None:
+        """COMMIT the open transaction. With a rollback journal, a commit needs every
+        reader of the store gone (a reader that started before the commit may keep it
+        busy longer than :data:`BUSY_MS`, a slow ``digest export``, say): SQLite keeps
+        new readers out meanwhile and leaves the transaction open, so it is tried again,
+        for up to :data:`COMMIT_PATIENCE` seconds."""
+        deadline = time.monotonic() + COMMIT_PATIENCE
+        while True:
+            try:
+                self.db.execute("COMMIT")
+                return
+            except sqlite3.OperationalError as err:
+                if not _busy(err) or not self.db.in_transaction or time.monotonic() > deadline:
+                    raise
 
     def wait_for_checkpoint(self) -> None:
         """Wait for the checkpoint thread, if one is running."""
@@ -498,10 +524,9 @@ class Store:
         about to fork worker processes (:meth:`wait_for_checkpoint`). If it fails, the
         checkpoint that closing the store does copies the log instead: nothing is lost
         either way (the log is part of the store until copied)."""
-        self._checkpointer = threading.Thread(
-            target=_checkpoint, args=(self.path,), name="digest-checkpoint"
-        )
-        self._checkpointer.start()
+        thread = threading.Thread(target=_checkpoint, args=(self.path,), name="digest-checkpoint")
+        thread.start()
+        self._checkpointer = thread
 
     def bulk_cache(self) -> None:
         """Size the page cache for many writes (see :data:`BULK_CACHE_KIB`)."""
@@ -1312,39 +1337,60 @@ class Store:
 def _checkpoint(path: Path) -> None:
     """A passive checkpoint of the store at ``path`` (it never waits for a lock, and
     copies whatever the log holds that no reader still needs), then the pages it copied
-    flushed to disk (:func:`_flush`)."""
+    flushed to disk through the connection's own descriptor (:func:`_flush`)."""
     try:
+        before = _descriptors(path)
         db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_MS / 1000)
         try:
             db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            _flush(path)
+            _flush(_descriptors(path) - before)
         finally:
             db.close()
     except sqlite3.Error:
         pass  # the store's own checkpoint at close copies the log instead
 
 
-def _flush(path: Path) -> None:
-    """fsync the file at ``path`` through a descriptor this process holds already (Linux).
+def _descriptors(path: Path) -> set[int]:
+    """The file descriptors of this process open on ``path`` (Linux; elsewhere none)."""
+    target = path.resolve()
+    try:
+        held = list(Path("/proc/self/fd").iterdir())
+    except OSError:  # not Linux
+        return set()
+    found = set()
+    for fd in held:
+        try:
+            if fd.readlink() == target:
+                found.add(int(fd.name))
+        except OSError:
+            continue  # closed meanwhile, or not a file
+    return found
+
+
+def _flush(descriptors: set[int]) -> None:
+    """fsync a file through one of the ``descriptors`` this process holds on it.
 
     SQLite syncs the database only after a checkpoint that copied the whole log, which
     a checkpoint running while the store is written never does: the flush of every page
     it copied would fall to the next checkpoint, the one at close, on the run's critical
-    path (0.1 s for a 500-entry listing into a million-entry store). Opening the file
-    anew to sync it is not an option: closing that descriptor would drop the locks
-    SQLite holds on the file (POSIX locks belong to the process, not the descriptor)."""
-    target = path.resolve()
-    try:
-        held = list(Path("/proc/self/fd").iterdir())
-    except OSError:  # not Linux: the checkpoint at close flushes them
-        return
-    for fd in held:
+    path (0.1 s for a 500-entry listing into a million-entry store). It is flushed
+    through the checkpoint connection's own descriptor: opening the file anew would not
+    do (closing that descriptor would drop the locks SQLite holds on the file: POSIX
+    locks belong to the process), and a write error it reports is reported again to
+    the store's own connection (the kernel tells each open file), whose checkpoint at
+    close then fails as it should. Without a descriptor (not Linux), nothing to do:
+    that checkpoint flushes the pages."""
+    for fd in sorted(descriptors):
         try:
-            if fd.readlink() == target:
-                os.fsync(int(fd.name))
-                return
+            os.fsync(fd)
+            return
         except OSError:
-            continue  # closed meanwhile, or not a file
+            continue  # closed meanwhile; a write error, see above
+
+
+def _busy(err: sqlite3.OperationalError) -> bool:
+    """True when ``err`` says another connection's lock is in the way."""
+    return getattr(err, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _return_freed_memory() -> None:

@@ -183,7 +183,17 @@ def test_migrations_from_version_2_move_blocking_keys_out_of_paper_key(feed: Pat
         rows = store.db.execute("SELECT key, paper_id FROM block_key")
         assert sorted(tuple(r) for r in rows) == expected
         kinds = {r[0] for r in store.db.execute("SELECT DISTINCT kind FROM paper_key")}
+        migrated = _schema(store.db)
     assert kinds == {"title"}
+    with Store(feed / "fresh.sqlite") as fresh:  # the same schema as a new store's
+        assert migrated == _schema(fresh.db)
+
+
+def _schema(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Name and SQL of every table and index, whitespace aside (ALTER TABLE keeps the
+    columns it adds on one line)."""
+    rows = db.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+    return [(str(r[0]), " ".join(str(r[1]).replace(",", ", ").split())) for r in rows]
 
 
 def test_keys_of_a_paper_removed_after_its_listings_changed_one_by_one_go(tmp_path: Path) -> None:
@@ -215,17 +225,27 @@ def test_keys_of_a_paper_removed_after_its_listings_changed_one_by_one_go(tmp_pa
         assert store.integrity_problems() == []
 
 
-def test_an_ingest_copies_its_log_into_the_store_in_a_thread(feed: Path) -> None:
+def test_an_ingest_copies_its_log_into_the_store_in_a_thread(
+    feed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = load_config(feed)
     files, _ = pipeline.source_files(cfg)
     path = feed / "digest.sqlite"
+    from digest import store as store_module
+
+    flushed: list[set[int]] = []
+    real_flush = store_module._flush
+    monkeypatch.setattr(store_module, "_flush", lambda fds: flushed.append(fds) or real_flush(fds))
     with pipeline.open_store(cfg) as store:
+        held = store_module._descriptors(path)
         pipeline.ingest(cfg, store, files, TODAY)
         checkpointer = store._checkpointer
         assert checkpointer is not None and checkpointer.name == "digest-checkpoint"
         # Until it is done, commits leave the log to it.
         assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
         checkpointer.join()
+        if Path("/proc/self/fd").is_dir():  # flushed through the thread's own descriptor
+            assert len(flushed) == 1 and len(flushed[0]) == 1 and not flushed[0] & held
         # The database file itself holds every page now (the log was copied into it).
         pages, size = (
             store.db.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "page_size")
@@ -246,25 +266,27 @@ def test_an_ingest_copies_its_log_into_the_store_in_a_thread(feed: Path) -> None
 def test_closing_the_store_waits_for_its_checkpoint(
     feed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import time
+    import threading
 
     from digest import store as store_module
 
     done: list[Path] = []
+    release = threading.Event()
     real = store_module._checkpoint
 
-    def slow(path: Path) -> None:
-        time.sleep(0.5)
+    def held(path: Path) -> None:
+        release.wait()
         real(path)
         done.append(path)
 
-    monkeypatch.setattr(store_module, "_checkpoint", slow)
+    monkeypatch.setattr(store_module, "_checkpoint", held)
     cfg = load_config(feed)
     files, _ = pipeline.source_files(cfg)
     with pipeline.open_store(cfg) as store:
         pipeline.ingest(cfg, store, files, TODAY)
-        assert done == []  # still at it
-    assert done == [feed / "digest.sqlite"]
+        assert done == []  # held
+        threading.Timer(0.3, release.set).start()
+    assert done == [feed / "digest.sqlite"]  # close waited for it
     assert not (feed / "digest.sqlite-wal").exists()
 
 
@@ -351,10 +373,14 @@ def test_a_bulk_ingest_keeps_the_log_while_another_connection_reads(
     reader.close()
     with Store(feed / "digest.sqlite") as store:
         assert store.integrity_problems() == []
+    # A listing already ingested that changed is no new listing: no bulk import.
+    listing.write_text(listing.read_text("utf-8").replace("Mar ", "May "), "utf-8")
+    assert ingest_all(feed).listings_new == 1
+    assert tried == [False]
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")
-def test_the_checkpoint_thread_flushes_the_store_through_a_descriptor_it_holds(
+def test_the_store_is_flushed_through_a_descriptor_held_already(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import os
@@ -369,12 +395,13 @@ def test_the_checkpoint_thread_flushes_the_store_through_a_descriptor_it_holds(
     monkeypatch.setattr(
         os, "fsync", lambda fd: synced.append(Path(f"/proc/self/fd/{fd}").readlink()) or real(fd)
     )
-    store_module._flush(path)
+    assert store_module._descriptors(path) == set()
+    store_module._flush(store_module._descriptors(path))
     assert synced == []  # no descriptor of it held: nothing opened to sync it
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("PRAGMA journal_mode=DELETE")  # its locks are on the file itself
     writer.execute("BEGIN IMMEDIATE")  # a lock on the file, held by this process
-    store_module._flush(path)
+    store_module._flush(store_module._descriptors(path))
     assert synced == [path.resolve()]
     # Another process still finds the file locked (closing a descriptor of the file
     # would have dropped every lock this process holds on it).
@@ -386,3 +413,34 @@ def test_the_checkpoint_thread_flushes_the_store_through_a_descriptor_it_holds(
     assert other.stdout.strip() == "database is locked"
     writer.execute("COMMIT")
     writer.close()
+
+
+def test_a_bulk_import_commits_once_a_slow_reader_is_done(
+    feed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from digest import store as store_module
+
+    monkeypatch.setattr(pipeline, "BULK_BYTES", 1)
+    monkeypatch.setattr(store_module, "BUSY_MS", 200)  # a reader outlasts the busy timeout
+    path = feed / "digest.sqlite"
+    readers: list[sqlite3.Connection] = []
+    real = Store.add_listing
+
+    def add_listing(self: Store, *args: object, **kwargs: object) -> object:
+        if not readers:  # the import writes with its journal: a reader starts, for 1 s
+            assert self.db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+            reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            reader.execute("BEGIN")
+            reader.execute("SELECT COUNT(*) FROM listing").fetchone()  # holds a shared lock
+            readers.append(reader)
+            threading.Timer(1.0, reader.execute, ("COMMIT",)).start()
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "add_listing", add_listing)
+    report = ingest_all(feed)
+    assert report.listings_new == 5 and not report.problems
+    readers[0].close()
+    with Store(path) as store:
+        assert store.counts()["sightings"] == 563
