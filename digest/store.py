@@ -33,7 +33,7 @@ from digest.models import Entry, EntryKeys, Paper, Sighting
 from digest.normalize import stable_hash, text_hash, title_key
 from digest.weeks import iso_week
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -162,9 +162,14 @@ MIGRATIONS: dict[int, str] = {
     5: """ALTER TABLE text ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE text ADD COLUMN theme TEXT NOT NULL DEFAULT '';
     ALTER TABLE text ADD COLUMN rules TEXT NOT NULL DEFAULT ''""",
+    # -- version 6 dropped paper_key_paper, and was withdrawn (a paper's keys from listings
+    #    replaced earlier went stale without it): stores that took it get it back at 7;
+    #    for the others, nothing to do --
+    6: "CREATE INDEX IF NOT EXISTS paper_key_paper ON paper_key(paper_id)",
     # -- a theme's newest papers in index order, ties by id included (no sort, and no
     #    lookup by id: see newest_versions) --
-    6: """DROP INDEX paper_theme;
+    7: """CREATE INDEX IF NOT EXISTS paper_key_paper ON paper_key(paper_id);
+    DROP INDEX paper_theme;
     CREATE INDEX paper_theme ON paper(theme, first_seen, id)""",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
@@ -364,8 +369,7 @@ class Store:
             return
         depth = self._depth
         if depth == 0 and self._checkpointer is not None and not self._checkpointer.is_alive():
-            self._checkpointer = None
-            self.db.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT}")
+            self.wait_for_checkpoint()  # done: automatic checkpoints again
         self._depth += 1
         self.db.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
         try:

@@ -444,3 +444,22 @@ def test_a_bulk_import_commits_once_a_slow_reader_is_done(
     readers[0].close()
     with Store(path) as store:
         assert store.counts()["sightings"] == 563
+
+
+def test_a_store_of_the_withdrawn_version_6_gets_its_index_by_paper_back(feed: Path) -> None:
+    # Version 6 once dropped paper_key_paper (withdrawn); such a store must end up with
+    # the schema of a new one.
+    ingest_all(feed)
+    db = sqlite3.connect(feed / "digest.sqlite")
+    db.executescript(
+        "DROP INDEX paper_key_paper; DROP INDEX paper_theme;"
+        "CREATE INDEX paper_theme ON paper(theme, first_seen);"
+        "UPDATE meta SET value='6' WHERE key='schema_version';"
+    )
+    db.close()
+    with Store(feed / "digest.sqlite") as store:
+        assert store.version == SCHEMA_VERSION
+        migrated = _schema(store.db)
+        assert store.integrity_problems() == []
+    with Store(feed / "fresh.sqlite") as fresh:
+        assert migrated == _schema(fresh.db)
