@@ -170,14 +170,16 @@ def test_migrations_from_version_2_move_blocking_keys_out_of_paper_key(feed: Pat
     db = sqlite3.connect(feed / "digest.sqlite")
     expected = sorted(db.execute("SELECT key, paper_id FROM block_key"))
     assert expected
+    db.close()
     # Turn the store back into a version 2 one: blocking keys in paper_key.
-    db.executescript(
+    _make_older(
+        feed,
+        2,
         "INSERT INTO paper_key(kind, key, paper_id) SELECT 'block', key, paper_id FROM block_key;"
         "DROP TABLE block_key; DROP INDEX paper_week; CREATE INDEX paper_week ON paper(week);"
         "ALTER TABLE text DROP COLUMN tags; ALTER TABLE text DROP COLUMN theme;"
-        "ALTER TABLE text DROP COLUMN rules; UPDATE meta SET value='2' WHERE key='schema_version';"
+        "ALTER TABLE text DROP COLUMN rules;",
     )
-    db.close()
     with Store(feed / "digest.sqlite") as store:
         assert store.version == SCHEMA_VERSION
         rows = store.db.execute("SELECT key, paper_id FROM block_key")
@@ -187,6 +189,13 @@ def test_migrations_from_version_2_move_blocking_keys_out_of_paper_key(feed: Pat
     assert kinds == {"title"}
     with Store(feed / "fresh.sqlite") as fresh:  # the same schema as a new store's
         assert migrated == _schema(fresh.db)
+
+
+def _make_older(feed: Path, version: int, script: str) -> None:
+    """Run ``script`` on the feed's store, then record it as of schema ``version``."""
+    db = sqlite3.connect(feed / "digest.sqlite")
+    db.executescript(f"{script} UPDATE meta SET value='{version}' WHERE key='schema_version';")
+    db.close()
 
 
 def _schema(db: sqlite3.Connection) -> list[tuple[str, str]]:
@@ -450,13 +459,12 @@ def test_a_store_of_the_withdrawn_version_6_gets_its_index_by_paper_back(feed: P
     # Version 6 once dropped paper_key_paper (withdrawn); such a store must end up with
     # the schema of a new one.
     ingest_all(feed)
-    db = sqlite3.connect(feed / "digest.sqlite")
-    db.executescript(
+    _make_older(
+        feed,
+        6,
         "DROP INDEX paper_key_paper; DROP INDEX paper_theme;"
-        "CREATE INDEX paper_theme ON paper(theme, first_seen);"
-        "UPDATE meta SET value='6' WHERE key='schema_version';"
+        "CREATE INDEX paper_theme ON paper(theme, first_seen);",
     )
-    db.close()
     with Store(feed / "digest.sqlite") as store:
         assert store.version == SCHEMA_VERSION
         migrated = _schema(store.db)
