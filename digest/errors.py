@@ -75,3 +75,8 @@ class StoreError(DigestError):
 
 class MailError(DigestError):
     """Building or delivering an email failed."""
+
+
+class OutputError(DigestError):
+    """The output folder cannot be used (it holds the feed's own files) or written (read
+    only, full disk); names the path."""

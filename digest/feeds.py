@@ -20,16 +20,23 @@ the new ones: the bytes are those of :func:`rss` and :func:`atom`.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib.metadata import version
 
 from feedgen.feed import FeedGenerator
 
+from digest.outtext import clean
+
 RSS_TYPE = "application/rss+xml"
 ATOM_TYPE = "application/atom+xml"
 
-WRITER = f"feedgen {version('feedgen')}, lxml {version('lxml')}"
+ENTRY_FORMAT = 2
+"""Version of how this module makes an entry of an item (2: RSS description HTML-escaped,
+text cleaned): entries kept from documents written by an older one are not reused."""
+
+WRITER = f"digest entries {ENTRY_FORMAT}, feedgen {version('feedgen')}, lxml {version('lxml')}"
 """What serializes the documents: entries kept from a document written by another
 version are not reused."""
 
@@ -74,6 +81,9 @@ class FeedItem:
 
 
 def _generator(meta: FeedMeta, items: Sequence[FeedItem], *, atom: bool) -> FeedGenerator:
+    # Every string passes through clean() here, whatever made it (papers, feed.yaml, items
+    # kept in the store by earlier builds): lxml refuses text that XML cannot hold.
+    meta = _clean_meta(meta)
     fg = FeedGenerator()
     fg.id(meta.id)
     fg.title(meta.title)
@@ -90,20 +100,37 @@ def _generator(meta: FeedMeta, items: Sequence[FeedItem], *, atom: bool) -> Feed
     fg.lastBuildDate(newest)
     for item in items:
         fe = fg.add_entry(order="append")
-        fe.id(item.id)
-        fe.guid(item.id, permalink=False)
-        fe.title(item.title)
-        fe.link(href=item.link, rel="alternate")
+        fe.id(clean(item.id))
+        fe.guid(clean(item.id), permalink=False)
+        fe.title(clean(item.title))
+        fe.link(href=clean(item.link), rel="alternate")
         fe.published(item.published)
         fe.updated(item.updated)
         if item.summary:
-            fe.description(item.summary)
-            fe.summary(item.summary)
-        fe.content(item.content_html, type="html")
+            summary = clean(item.summary)
+            fe.summary(summary)  # Atom: type text, escaped once by the XML writer
+            # RSS readers take <description> as HTML: the plain text is HTML-escaped
+            # first (then once more by the XML writer), so "<b>" reads as "<b>".
+            # Set after summary(), which would otherwise copy itself into it.
+            fe.description(html.escape(summary, quote=False))
+        fe.content(clean(item.content_html), type="html")
         if item.categories:
             # One call for all: each call re-derives the RSS categories of all before it.
-            fe.category([{"term": category} for category in item.categories])
+            fe.category([{"term": clean(category)} for category in item.categories])
     return fg
+
+
+def _clean_meta(meta: FeedMeta) -> FeedMeta:
+    return replace(
+        meta,
+        title=clean(meta.title),
+        description=clean(meta.description),
+        id=clean(meta.id),
+        site_url=clean(meta.site_url),
+        self_url=clean(meta.self_url),
+        language=clean(meta.language),
+        author=clean(meta.author),
+    )
 
 
 def rss(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:

@@ -15,6 +15,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from digest.errors import OutputError
+
 
 @dataclass(slots=True)
 class Writer:
@@ -40,13 +42,24 @@ class Writer:
                 return False
         except OSError:
             pass
-        atomic_write(target, raw)
+        try:
+            atomic_write(target, raw)
+        except OSError as err:
+            raise _output_error("cannot write", target, err) from None
         self.written.append(relpath)
         return True
 
 
-TEMP_GLOB = ".*.tmp"
-"""Names of :func:`atomic_write`'s temporary files (left behind only by a killed run)."""
+TEMP_PREFIX = ".digest-tmp-"
+"""How the names of :func:`atomic_write`'s temporary files begin: no other program's
+and no user's file is named so, hence the sweep deletes nothing but these."""
+
+TEMP_GLOB = TEMP_PREFIX + "*.tmp"
+"""Names of :func:`atomic_write`'s temporary files (left behind only by a killed run).
+
+Temporary files of earlier versions (``.NAME.RANDOM.tmp``) are not swept: nothing in
+such a name proves that this tool made it (``.partial-download.tmp`` has that shape),
+and a hidden file left over costs nothing, while deleting a user's file loses data."""
 
 
 def sweep_temp_files(root: Path) -> int:
@@ -55,15 +68,32 @@ def sweep_temp_files(root: Path) -> int:
         return 0
     count = 0
     for stale in root.rglob(TEMP_GLOB):
-        stale.unlink(missing_ok=True)
+        if not stale.is_file() or stale.is_symlink():
+            continue
+        try:
+            stale.unlink(missing_ok=True)
+        except OSError as err:
+            raise _output_error("cannot remove the temporary file", stale, err) from None
         count += 1
     return count
+
+
+def _output_error(what: str, path: Path, err: OSError) -> OutputError:
+    """A user-facing error for an OS error on ``path`` (read-only folder, full disk, ...)."""
+    reason = err.strerror or str(err)
+    return OutputError(
+        f"{what} {path}: {reason}",
+        hint="free some space or make the output folder writable (output.dir or --out); "
+        "the next run writes what is missing",
+    )
 
 
 def atomic_write(target: Path, data: bytes) -> None:
     """Replace ``target`` with ``data`` in one rename (readers see old or new, never half)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f"{TEMP_PREFIX}{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -448,15 +448,16 @@ def run(
 ) -> RunReport:
     """What cron runs: ingest the configured sources, tag, build every output. ``jobs``
     is how many processes a large run may keep busy (see :mod:`digest.workers`)."""
+    out = out or cfg.output.dir
+    site.check_output_dir(cfg, out, store_path)  # before anything is read or swept
     inputs, problems = gather_sources(cfg, today, offline=offline)
     with open_store(cfg, store_path) as store:
         if rebuild:
             store.unpublish()
         report = ingest(cfg, store, inputs, today, progress=progress, jobs=jobs)
         tagged = report.tagged + tag(cfg, store, rebuild=rebuild, jobs=jobs)
-        out = out or cfg.output.dir
         sweep_temp_files(out)  # left by a run killed while writing
-        built = site.build(cfg, store, out, today, jobs=jobs)
+        built = site.build(cfg, store, out, today, jobs=jobs, rebuild=rebuild)
         # -- email: last, so a failed send never stops the site from being written --
         emailed = None
         if cfg.email is not None and cfg.email.enabled:

@@ -152,12 +152,13 @@ def linkify(text: str) -> Markup:
     return Markup("".join(parts))
 
 
-_SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\{}|^]+$", re.IGNORECASE)
+_SAFE_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f-\x9f<>\"'`\\{}|^]+$", re.IGNORECASE)
 
 
 def safe_url(url: str | None) -> str:
     """``url`` when it is an http(s) URL without characters that could break out of an
-    attribute or a Markdown autolink; otherwise the empty string."""
+    attribute or a Markdown autolink, nor any control character (CR, LF, ESC, ...);
+    otherwise the empty string."""
     return url if url and _SAFE_URL.match(url) else ""
 
 

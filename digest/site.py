@@ -37,6 +37,7 @@ from typing import Any
 
 from digest import __version__, feeds, render, workers
 from digest.config import FeedConfig
+from digest.errors import OutputError
 from digest.grouping import (
     Trends,
     group_week,
@@ -48,6 +49,7 @@ from digest.grouping import (
 )
 from digest.models import Paper, Sighting, WeekDigest, WeekSummary
 from digest.output import Writer
+from digest.outtext import clean_paper
 from digest.store import PaperRows, Store, WeekState
 from digest.weeks import iso_week, midnight, week_bounds
 
@@ -114,7 +116,13 @@ processes: below, starting them costs more than it saves."""
 
 
 def build(
-    cfg: FeedConfig, store: Store, out: Path, today: dt.date, *, jobs: int = 1
+    cfg: FeedConfig,
+    store: Store,
+    out: Path,
+    today: dt.date,
+    *,
+    jobs: int = 1,
+    rebuild: bool = False,
 ) -> BuildReport:
     """Bring every output in ``out`` up to date with the store, rendering only what changed.
 
@@ -126,14 +134,20 @@ def build(
     output folder gets every file. With ``jobs`` > 1 and several weeks to render,
     worker processes render the pages while this process reads the store and
     writes the files (same bytes, in the same order).
+
+    With ``rebuild``, nothing of what ``out`` holds is trusted: every file is made
+    again from the store and written where its bytes differ, so the folder ends byte
+    for byte as a build into an empty folder would leave it (pages edited or damaged
+    by hand are repaired).
     """
+    check_output_dir(cfg, out, store.path)
     writer = Writer(out)
     env = render.environment(cfg.templates)
     links = site_links(cfg)
     names = cfg.rules.section_names
     fingerprint = render_fingerprint(cfg)
     manifest = _read_manifest(out)
-    fresh = manifest.get("render") != fingerprint
+    fresh = rebuild or manifest.get("render") != fingerprint
     done: dict[str, Any] = {} if fresh else dict(manifest.get("weeks", {}))
 
     # 1-2. Week by week, oldest first, holding few weeks' papers at a time: bring the
@@ -203,11 +217,14 @@ def build(
             writer.write(doc.href, doc.data)
             built[doc.href] = doc.manifest()
 
-    # 4. A week is published once it has ended; its tags are frozen from then on.
-    store.mark_published([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
+    # 4. The manifest, last of the files: until it is written, the next build trusts
+    # nothing this one wrote (a failed write leaves the one before, or none).
     if writer.written or fresh or done != rendered or built != recorded:
         record = {"render": fingerprint, "weeks": rendered, "feeds": built}
         writer.write(MANIFEST, json.dumps(record, indent=1))
+    # 5. A week is published once it has ended; its tags are frozen from then on. After
+    # every file is written: a build that failed publishes nothing it did not write.
+    store.mark_published([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
     return BuildReport(
         weeks=weeks,
         written=[w for w in writer.written if w != MANIFEST],
@@ -482,11 +499,44 @@ class _Plan:
 
 def _digest(week: str, rows: PaperRows, cfg: FeedConfig) -> WeekDigest:
     """A week's digest, from its papers' rows."""
-    return group_week(week, Store.papers_from_rows(rows), cfg.rules.section_names)
+    papers = [clean_paper(p) for p in Store.papers_from_rows(rows)]
+    return group_week(week, papers, cfg.rules.section_names)
 
 
 _LATER = "?"
 """Stands for a week's hash until its job has made it."""
+
+
+def check_output_dir(cfg: FeedConfig, out: Path, store: Path | None = None) -> None:
+    """Refuse an output folder that holds the feed's own files: ``/``, the feed folder,
+    or a folder equal to or holding the store (``store``, default the configured one),
+    the feed folder or a source's folder. Pages are written there and temporary files
+    swept, so a mistaken ``--out`` must stop the run before anything is touched."""
+    where = out.resolve()
+    if where == Path(where.anchor):
+        raise OutputError(f"the output folder {out} is the root of the file system")
+    held = {"the feed folder": cfg.root, "the store": store or cfg.store}
+    for source in cfg.sources:
+        if source.path is not None:
+            held[f"the source {source.path}"] = _glob_base(cfg.root / source.path)
+    for what, path in held.items():
+        path = path.resolve()
+        if where == path or where in path.parents:
+            verb = "is" if where == path else "holds"
+            raise OutputError(
+                f"the output folder {out} {verb} {what} ({path})",
+                hint="write the outputs to a folder of their own (output.dir or --out)",
+            )
+
+
+def _glob_base(pattern: Path) -> Path:
+    """The folder a glob pattern starts from (its longest part without wildcards)."""
+    base = Path(pattern.anchor)
+    for part in pattern.parts[len(base.parts) :]:
+        if any(char in part for char in "*?["):
+            break
+        base /= part
+    return base
 
 
 def week_files(cfg: FeedConfig, week: str) -> list[str]:
@@ -497,11 +547,17 @@ def week_files(cfg: FeedConfig, week: str) -> list[str]:
     ]
 
 
+OUTPUT_FORMAT = 2
+"""Version of how pages are made from the store beyond what the templates say (2: text
+passes through :func:`~digest.outtext.clean_paper`): a new one renders every page again."""
+
+
 def render_fingerprint(cfg: FeedConfig) -> str:
     """Changes whenever anything that shapes the rendered files does: the templates
     (defaults and overrides), the presentation settings and the theme list."""
     parts = [
         __version__,
+        str(OUTPUT_FORMAT),
         cfg.title,
         cfg.description,
         cfg.base_url,
@@ -744,12 +800,13 @@ class _PaperLoader:
     def load(self, item_ids: Sequence[str]) -> None:
         """Load the papers of these items (ids ``UID:paper:ID``) before they are made."""
         ids = [i.rsplit(":", 1)[1] for i in item_ids]
-        self._papers.update((p.id, p) for p in self.store.papers(ids=ids))
+        self._papers.update((p.id, clean_paper(p)) for p in self.store.papers(ids=ids))
 
     def item(self, paper_id: str) -> _Draft:
         """The item of one paper (loaded by :meth:`load`)."""
         if paper_id not in self._papers:
-            self._papers.update((p.id, p) for p in self.store.papers(ids=[paper_id]))
+            found = self.store.papers(ids=[paper_id])
+            self._papers.update((p.id, clean_paper(p)) for p in found)
         return _paper_item(self.cfg, self.env, self.uid, self._papers[paper_id], self.theme)
 
 
