@@ -140,6 +140,13 @@ def send(
                     failures.extend(f"{r}: not tried" for r in _after(recipients, rcpt))
                     break
                 continue
+            except BaseException:
+                # Anything else (a bug, an interrupt): the ledger still tells the truth.
+                # Before the message went out it was certainly not delivered; after, it
+                # may have been, and the 'sending' row says so.
+                if not transport.handed_over:
+                    store.clear_sending(report.week, addr)
+                raise
             store.mark_sent(report.week, addr, today)
             report.sent.append(rcpt)
     if failures:
@@ -187,6 +194,9 @@ class Transport:
         self._password = password
         self.sleep = sleep
         self.conn: smtplib.SMTP | None = None
+        self.handed_over = False
+        """Whether the last :meth:`send` began giving the message to the server (from
+        then on a failure may leave it delivered)."""
 
     def __enter__(self) -> Transport:
         return self
@@ -207,6 +217,7 @@ class Transport:
         """Deliver ``msg`` to one recipient, retrying temporary failures with backoff."""
         last, unreachable = "", False
         for attempt in range(self.cfg.retries + 1):
+            self.handed_over = False  # an attempt refused before was certainly not delivered
             if attempt:
                 self.sleep(self.cfg.backoff * 2 ** (attempt - 1))
             unreachable = True
@@ -217,12 +228,18 @@ class Transport:
                 continue
             except (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError) as err:
                 raise SendFailure(f"{self._where()}: {err}", fatal=True) from None
+            except (ValueError, OverflowError) as err:  # a timeout no socket takes (NaN, inf)
+                raise SendFailure(
+                    f"cannot connect to {self._where()} with timeout {self.cfg.timeout!r}: {err}",
+                    fatal=True,
+                ) from None
             except OSError as err:  # refused, unreachable, timed out: nothing was sent
                 self._drop()
                 last = f"cannot reach {self._where()}: {err}"
                 continue
             unreachable = False
             try:
+                self.handed_over = True
                 conn.send_message(msg, sender, [recipient])
                 return
             except smtplib.SMTPRecipientsRefused as err:

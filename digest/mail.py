@@ -17,7 +17,7 @@ import hashlib
 import quopri
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -28,6 +28,7 @@ import css_inline
 from digest import render
 from digest.errors import MailError, Problem
 from digest.models import Paper, WeekDigest
+from digest.outtext import clean_paper
 from digest.yamlsrc import Path as KeyPath
 from digest.yamlsrc import Source
 from digest.yamlsrc import describe as _kind
@@ -375,22 +376,85 @@ def _largest(ok: Callable[[int], bool], high: int) -> int:
     return low
 
 
+TITLE_CHARS = 300
+"""Most characters of a title an email shows (the rest is on the week page): one huge
+title must not leave no room for any paper."""
+AUTHORS_CHARS = 300
+"""Most characters of the author list an email shows (then ``et al.``)."""
+ABSTRACT_CHARS = 3000
+"""Most characters of an abstract an email shows (real abstracts are shorter)."""
+
+
 def _sections(digest: WeekDigest, full: int, listed: int) -> list[EmailSection]:
     out, seen = [], 0
     for section in digest.sections:
         shown = EmailSection(section.name, len(section.papers), [], [])
         for paper in section.papers:
             if seen < full:
-                shown.full.append(paper)
+                shown.full.append(shown_paper(paper))
             elif seen < listed:
-                shown.titles.append(paper)
+                shown.titles.append(shown_paper(paper))
             seen += 1
         out.append(shown)
     return out
 
 
-def _counts(digest: WeekDigest, full: int, listed: int) -> dict[str, int]:
-    return {"shown_full": full, "listed": listed, "omitted": digest.count - listed}
+def shown_paper(paper: Paper) -> Paper:
+    """``paper`` as the email shows it: its text fit for output
+    (:func:`~digest.outtext.clean_paper`: no link that is no URL), and its title,
+    authors and abstract cut to :data:`TITLE_CHARS`, :data:`AUTHORS_CHARS` and
+    :data:`ABSTRACT_CHARS`."""
+    paper = clean_paper(paper)
+    authors = paper.authors
+    if sum(len(a) + 2 for a in authors) > AUTHORS_CHARS:
+        kept: list[str] = []
+        room = AUTHORS_CHARS
+        for author in authors:
+            room -= len(author) + 2
+            if room < 0:
+                break
+            kept.append(author)
+        authors = (*kept, "et al.") if kept else (_clip(authors[0], AUTHORS_CHARS), "et al.")
+    title, abstract = _clip(paper.title, TITLE_CHARS), _clip(paper.abstract, ABSTRACT_CHARS)
+    if title is paper.title and abstract is paper.abstract and authors is paper.authors:
+        return paper
+    return replace(paper, title=title, abstract=abstract, authors=authors)
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text``, or its first ``limit`` characters (ending with an ellipsis)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def shown_note(count: int, full: int, listed: int) -> str:
+    """The sentence that says how much of a week of ``count`` papers the email shows
+    (``full`` in full, up to ``listed`` by title); empty when it shows all of it."""
+    if full >= count:
+        return ""
+    titles, omitted = listed - full, count - listed
+    parts = []
+    if full:
+        parts.append(f"the first {render.plural(full, 'paper')} in full")
+    if titles:
+        parts.append(f"{render.plural(titles, 'more paper' if full else 'paper')} by title")
+    if not parts:
+        verb = "is" if count == 1 else "are"
+        shown = render.plural(count, "paper")
+        return f"This email shows no paper in full or by title: {shown} {verb} only on the web."
+    note = "This email shows " + " and ".join(parts)
+    if omitted:
+        verb = "is" if omitted == 1 else "are"
+        note += f"; {render.plural(omitted, 'more paper')} {verb} only on the web"
+    return note + "."
+
+
+def _counts(digest: WeekDigest, full: int, listed: int) -> dict[str, Any]:
+    return {
+        "shown_full": full,
+        "listed": listed,
+        "omitted": digest.count - listed,
+        "note": shown_note(digest.count, full, listed),
+    }
 
 
 def message_bytes(msg: EmailMessage, *, mbox: bool = False) -> bytes:
