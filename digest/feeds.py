@@ -102,7 +102,7 @@ def _generator(meta: FeedMeta, items: Sequence[FeedItem], *, atom: bool) -> Feed
         fe = fg.add_entry(order="append")
         fe.id(clean(item.id))
         fe.guid(clean(item.id), permalink=False)
-        fe.title(clean(item.title))
+        fe.title(clean(item.title) or "(no title)")  # feedgen, and RSS, require one
         fe.link(href=clean(item.link), rel="alternate")
         fe.published(item.published)
         fe.updated(item.updated)

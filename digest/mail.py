@@ -434,7 +434,8 @@ def shown_note(count: int, full: int, listed: int) -> str:
     titles, omitted = listed - full, count - listed
     parts = []
     if full:
-        parts.append(f"the first {render.plural(full, 'paper')} in full")
+        first = "the first paper" if full == 1 else f"the first {full} papers"
+        parts.append(f"{first} in full")
     if titles:
         parts.append(f"{render.plural(titles, 'more paper' if full else 'paper')} by title")
     if not parts:

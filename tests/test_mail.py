@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -340,6 +340,41 @@ def test_a_run_killed_midway_is_never_sent_twice(
     assert len(handler.received) == 2
     assert send(root, force=True, to=["ann@example.org"]).sent == ["ann@example.org"]
     assert status(root, "ann@example.org") == "sent"
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1.0])
+def test_an_odd_timeout_never_leaves_a_recipient_sending(
+    smtp: Callable[..., tuple[Handler, int]], tmp_path: Path, env: None, timeout: float
+) -> None:
+    handler, port = smtp()
+    root = make_feed(tmp_path, port)
+    cfg = load_config(root)
+    assert cfg.email is not None
+    odd = replace(cfg, email=replace(cfg.email, smtp=replace(cfg.email.smtp, timeout=timeout)))
+    with pipeline.open_store(cfg) as store, pytest.raises(MailError, match=r"127\.0\.0\.1"):
+        delivery.send(odd, store, TODAY, sleep=lambda _: None)
+    assert status(root, "ann@example.org") is None and status(root, "bob@example.org") is None
+    assert len(send(root).sent) == 2 and len(handler.received) == 2
+
+
+def test_any_failure_before_the_message_is_handed_over_clears_the_claim(
+    smtp: Callable[..., tuple[Handler, int]],
+    tmp_path: Path,
+    env: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handler, port = smtp()
+    root = make_feed(tmp_path, port)
+
+    def broken(self: delivery.Transport) -> None:
+        raise RuntimeError("a bug while connecting")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(delivery.Transport, "_connection", broken)
+        with pytest.raises(RuntimeError):
+            send(root)
+    assert status(root, "ann@example.org") is None
+    assert len(send(root).sent) == 2 and len(handler.received) == 2
 
 
 def test_cron_run_sends_once_when_enabled(
