@@ -28,25 +28,33 @@ from digest.render import safe_url
 
 REPLACEMENT = "\ufffd"
 
-_NONCHARACTERS = "".join(
-    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+_FORBIDDEN_BMP = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
 )
-_FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS + "]"
+_FORBIDDEN_ASTRAL = re.compile(
+    "["
+    + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(1, 17))
+    + "]"
 )
 
 
 def clean(text: str) -> str:
     """``text`` with every forbidden character (see the module docstring) replaced by
-    U+FFFD; the same object when there is none (the usual case: one scan)."""
-    if _FORBIDDEN.search(text) is None:
+    U+FFFD; the same object when there is none."""
+    # str.isprintable() is false for every forbidden character (controls are Cc,
+    # surrogates Cs, noncharacters Cn) and runs in C, many times faster than a regex
+    # with these ranges: the usual text is done in one such scan.
+    if text.isprintable():
         return text
-    return _FORBIDDEN.sub(REPLACEMENT, text)
+    out = _FORBIDDEN_BMP.sub(REPLACEMENT, text)
+    if out and max(out) > "\uffff":  # only then can an astral noncharacter be there
+        out = _FORBIDDEN_ASTRAL.sub(REPLACEMENT, out)
+    return text if out == text else out
 
 
 def is_clean(text: str) -> bool:
     """True when ``text`` holds no forbidden character."""
-    return _FORBIDDEN.search(text) is None
+    return clean(text) is text
 
 
 def clean_url(url: str | None) -> str | None:
@@ -63,7 +71,7 @@ def clean_paper(paper: Paper) -> Paper:
     texts = [paper.title, paper.abstract, paper.source_id or "", *paper.authors, *paper.tags]
     texts.extend(s.listing for s in sightings)
     url = clean_url(paper.url)
-    if url == paper.url and is_clean("\n".join(texts)):
+    if url == paper.url and all(map(is_clean, texts)):
         return paper
     return replace(
         paper,
