@@ -22,7 +22,7 @@ import lxml.html
 import pytest
 from click.testing import CliRunner
 from conftest import TODAY, FeedMaker, paper
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -176,6 +176,40 @@ def test_clean_paper_leaves_nothing_forbidden(text: str, url: str) -> None:
     assert shown.url is None or outtext.is_clean(shown.url)
     assert outtext.clean("a\ud800b") == "a\ufffdb"  # a lone surrogate
     assert outtext.clean("tab\tLF\nCR\r") == "tab\tLF\nCR\r"
+
+
+_STORED = st.text(st.characters(codec=None, exclude_categories=("Cs",)), max_size=30)
+"""Any text SQLite can hold (a lone surrogate cannot be bound; clean() replaces it all the
+same, see above)."""
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(title=_STORED, abstract=_STORED, author=_STORED, url=_STORED, listing=_STORED)
+def test_whatever_the_store_holds_every_output_is_valid(
+    make_feed: Callable[..., FeedMaker],
+    tmp_path_factory: pytest.TempPathFactory,
+    title: str,
+    abstract: str,
+    author: str,
+    url: str,
+    listing: str,
+) -> None:
+    feed = make_feed().listing("a.jsonl", [paper("Diffusion one", "2026-11-10")])
+    built = feed.run()
+    con = sqlite3.connect(built.cfg.store)
+    with con:
+        con.execute("UPDATE text SET title = ?, abstract = ?", (f"Diffusion {title}", abstract))
+        con.execute(
+            "UPDATE paper SET url = ?, authors = ?",
+            ("https://example.org/" + url, json.dumps([author])),
+        )
+        con.execute("UPDATE listing SET name = ?", (listing or "x",))
+    con.close()
+    out = tmp_path_factory.mktemp("out")
+    pipeline.run(built.cfg, TODAY, out, rebuild=True)
+    assert_outputs_valid(out)
 
 
 # --- 2. RSS description is HTML-escaped text -------------------------------------------
