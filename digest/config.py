@@ -9,6 +9,7 @@ Nothing is written while loading.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from digest.weeks import zone
 from digest.yamlsrc import Path as KeyPath
 from digest.yamlsrc import Source, load
 from digest.yamlsrc import describe as _kind
+from digest.yamlsrc import shown as _shown
 
 if TYPE_CHECKING:
     from digest import mail
@@ -49,6 +51,11 @@ TOP_KEYS = {
 }
 OUTPUT_KEYS = {"dir", "formats", "feed_items", "theme_feed_items", "empty_weeks"}
 SOURCE_KEYS = {"path", "url", "format"}
+FEED_ITEMS = (1, 1_000)
+"""Range of ``output.feed_items``: weekly issues in rss.xml/atom.xml (20 years of weeks)."""
+THEME_FEED_ITEMS = (1, 10_000)
+"""Range of ``output.theme_feed_items``: a theme feed past 10,000 papers is megabytes that
+every feed reader downloads on every poll."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +146,9 @@ def parse_config(text: str, root: Path, display: str = CONFIG_NAME) -> FeedConfi
     v = _Validator(source)
     for key in data:
         if key not in TOP_KEYS:
-            v.bad_key((key,), f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
+            close = difflib.get_close_matches(key, TOP_KEYS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            v.bad_key((key,), f"unknown key ({hint}known: {', '.join(sorted(TOP_KEYS))})")
 
     title = v.string(data, ("title",), "Reading digest")
     base_url = v.string(data, ("base_url",), "http://localhost:8000/")
@@ -220,10 +229,12 @@ class _Validator:
             return default
         return value
 
-    def integer(self, data: dict[str, Any], path: KeyPath, default: int, low: int = 1) -> int:
+    def integer(
+        self, data: dict[str, Any], path: KeyPath, default: int, low: int, high: int
+    ) -> int:
         value = data.get(str(path[-1]), default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            self.bad(path, f"expected a whole number >= {low}, got {_kind(value)}")
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.bad(path, f"expected a whole number from {low} to {high:,}, got {_shown(value)}")
             return default
         return value
 
@@ -279,7 +290,7 @@ def _output(raw: Any, root: Path, v: _Validator) -> OutputConfig:
     return OutputConfig(
         dir=root / v.string(raw, ("output", "dir"), DEFAULT_OUTPUT),
         formats=tuple(kinds),
-        feed_items=v.integer(raw, ("output", "feed_items"), 12),
-        theme_feed_items=v.integer(raw, ("output", "theme_feed_items"), 200),
+        feed_items=v.integer(raw, ("output", "feed_items"), 12, *FEED_ITEMS),
+        theme_feed_items=v.integer(raw, ("output", "theme_feed_items"), 200, *THEME_FEED_ITEMS),
         empty_weeks=empty,
     )
