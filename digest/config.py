@@ -51,6 +51,8 @@ TOP_KEYS = {
 }
 OUTPUT_KEYS = {"dir", "formats", "feed_items", "theme_feed_items", "empty_weeks"}
 SOURCE_KEYS = {"path", "url", "format"}
+MAX_CONFIG_BYTES = 10_000_000
+"""A feed.yaml with a thousand tags is ~100 kB; past 10 MB it is not a config."""
 FEED_ITEMS = (1, 1_000)
 """Range of ``output.feed_items``: weekly issues in rss.xml/atom.xml (20 years of weeks)."""
 THEME_FEED_ITEMS = (1, 10_000)
@@ -122,15 +124,27 @@ def load_config(root: Path) -> FeedConfig:
     """Read and validate ``root/feed.yaml``; raise ConfigError with every problem."""
     file = root / CONFIG_NAME
     if not root.is_dir():
-        raise DigestError(f"feed folder {root} does not exist")
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise DigestError(f"feed folder {root} {what}")
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        with file.open("rb") as stream:
+            raw = stream.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
             [Problem(str(file), None, "no feed.yaml here (create one with 'digest init')")]
         ) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError([Problem(str(file), None, f"cannot read: {err}")]) from None
+    except OSError as err:
+        raise ConfigError([Problem(str(file), None, f"cannot read: {err.strerror}")]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        limit = f"{MAX_CONFIG_BYTES // 1_000_000} MB"
+        raise ConfigError([Problem(str(file), None, f"larger than {limit}: not a feed.yaml")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        byte = raw[err.start : err.start + 1].hex()
+        message = f"not UTF-8 text (byte 0x{byte}); save feed.yaml as UTF-8"
+        raise ConfigError([Problem(str(file), line, message)]) from None
     return parse_config(text, root, display=str(file))
 
 

@@ -96,6 +96,10 @@ def load(text: str, file: str) -> tuple[Any, Source, list[Problem]]:
         mark = err.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         return None, source, [Problem(file, line, f"invalid YAML: {err.problem}", col)]
+    except yaml.reader.ReaderError as err:
+        line = text[: err.position].count("\n") + 1
+        message = f"invalid YAML: character U+{err.character:04X} is not allowed"
+        return None, source, [Problem(file, line, message)]
     except yaml.YAMLError as err:
         return None, source, [Problem(file, None, f"invalid YAML: {err}")]
     except RecursionError:
