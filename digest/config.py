@@ -166,7 +166,7 @@ def parse_config(text: str, root: Path, display: str = CONFIG_NAME) -> FeedConfi
 
     title = v.string(data, ("title",), "Reading digest")
     base_url = v.string(data, ("base_url",), "http://localhost:8000/")
-    if not re.match(r"^https?://[^\s/]+", base_url):
+    if not re.match(r"^https?://[^\s/]+\S*$", base_url):
         v.bad(("base_url",), f"expected an absolute http(s) URL, got {base_url!r}")
     if not base_url.endswith("/"):
         base_url += "/"

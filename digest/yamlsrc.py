@@ -8,6 +8,7 @@ to the line and column where it was written, so config problems can say
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,8 @@ PLAIN_TAGS = {TAG + name for name in ("str", "int", "float", "bool", "null", "ti
 """Scalar tags feed.yaml may use (written or implied): everything else, ``!!python/...``,
 ``!!binary``, ``!!set`` or a local ``!tag``, is refused with its line."""
 MERGE_TAG = TAG + "merge"
+_UNUSABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+"""Characters a YAML escape can write that XML, HTML and mail headers cannot carry."""
 ALIAS_LIMIT = 100_000
 """Values an alias may produce, all aliases together. A real feed.yaml reusing a term
 list across tags stays in the thousands; a "billion laughs" file asks for 10**9."""
@@ -192,11 +195,19 @@ class _Builder:
 
     def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as err:
             # A timestamp like 2025-02-30 or an integer of 5,000 digits.
             self.problem(node, path, f"cannot read {node.value[:40]!r}: {err}")
             return None
+        if isinstance(value, str) and (bad := _UNUSABLE.search(value)):
+            # Written as an escape ("\x1b", "\ud800"): no page, feed or header can hold it.
+            code = f"U+{ord(bad.group()):04X}"
+            self.problem(
+                node, path, f"the text holds the character {code}, which no output can hold"
+            )
+            return None
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}

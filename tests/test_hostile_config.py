@@ -77,6 +77,10 @@ def check(runner: CliRunner, tmp_path: Path, text: str | bytes) -> str:
         ("a: " + "[" * 200 + "]" * 200 + "\n", "nested"),
         ("title: a\n\x00\n", "feed.yaml:2: invalid YAML: character U+0000"),
         ("titel: T\n", "1:1: titel: unknown key (did you mean 'title'?"),
+        ('title: "a\\x1b[31m"\n', "1:8: title: the text holds the character U+001B"),
+        ('author: "\\ud800"\n', "invalid Unicode character escape"),
+        ('tags: {"\\uffff": [x]}\n', "1:8: tags: the text holds the character U+FFFF"),
+        ('base_url: "https://x.org/a b"\n', "base_url: expected an absolute http(s) URL"),
     ],
 )
 def test_feed_yaml_constructs_become_located_problems(
