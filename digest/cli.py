@@ -225,9 +225,8 @@ def finish(problems: Sequence[Problem], strict: bool) -> None:
     sys.exit(EXIT_OK)
 
 
-feed_dir = click.argument(
-    "feed_dir", type=click.Path(file_okay=False, path_type=Path), metavar="FEED_DIR"
-)
+# Whether FEED_DIR is a folder is load_config's to say: click would print the name raw.
+feed_dir = click.argument("feed_dir", type=click.Path(path_type=Path), metavar="FEED_DIR")
 today_option = click.option(
     "--today", metavar="YYYY-MM-DD", help="The run's date (default: today in the feed's zone)."
 )

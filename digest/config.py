@@ -124,7 +124,7 @@ def load_config(root: Path) -> FeedConfig:
     """Read and validate ``root/feed.yaml``; raise ConfigError with every problem."""
     file = root / CONFIG_NAME
     if not root.is_dir():
-        what = "is not a folder" if root.exists() else "does not exist"
+        what = "is a file, not a folder" if root.exists() else "does not exist"
         raise DigestError(f"feed folder {root} {what}")
     try:
         with file.open("rb") as stream:

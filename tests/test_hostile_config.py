@@ -312,12 +312,12 @@ def test_feed_dir_variants(runner: CliRunner, tmp_path: Path) -> None:
     a_file.write_text("x")
     err = clean(runner.invoke(cli, ["run", str(tmp_path / "missing")]), 1)
     assert "does not exist" in err
-    err = clean(runner.invoke(cli, ["export", str(a_file)]), 2)
-    assert "is a file" in err
-    from digest.config import load_config
-
-    with pytest.raises(Exception, match="is not a folder"):
-        load_config(a_file)
+    err = clean(runner.invoke(cli, ["export", str(a_file)]), 1)
+    assert f"feed folder {a_file} is a file, not a folder" in err
+    evil = tmp_path / "x\x1b[2J"
+    evil.write_text("x")
+    err = clean(runner.invoke(cli, ["check", str(evil)]), 1)
+    assert "x\\x1b[2J is not a folder" in err and "\x1b" not in err
 
 
 @pytest.mark.parametrize(
