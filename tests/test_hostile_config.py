@@ -317,7 +317,7 @@ def test_feed_dir_variants(runner: CliRunner, tmp_path: Path) -> None:
     evil = tmp_path / "x\x1b[2J"
     evil.write_text("x")
     err = clean(runner.invoke(cli, ["check", str(evil)]), 1)
-    assert "x\\x1b[2J is not a folder" in err and "\x1b" not in err
+    assert "x\\x1b[2J is a file, not a folder" in err and "\x1b" not in err
 
 
 @pytest.mark.parametrize(
