@@ -434,6 +434,11 @@ def check(feed_dir: Path) -> None:
             click.echo(printable(line))
 
 
+MAX_REFERENCE = 2_000
+"""Longest ``explain`` REFERENCE: past SQLite's LIKE pattern limit (50,000 bytes) the
+store would fail, and no title is near this long."""
+
+
 @cli.command()
 @feed_dir
 @click.argument("reference")
@@ -441,6 +446,9 @@ def check(feed_dir: Path) -> None:
 def explain(feed_dir: Path, reference: str) -> None:
     """Show why a paper (given by title, id or arXiv id) looks as it does: its sightings,
     the merges that formed it, and how it was tagged."""
+    if len(reference) > MAX_REFERENCE:
+        message = f"expected a title, paper id or arXiv id (at most {MAX_REFERENCE} characters)"
+        raise click.BadParameter(message, param_hint="REFERENCE")
     cfg = load_config(feed_dir)
     with pipeline.open_store(cfg) as store:
         found = store.find(reference)

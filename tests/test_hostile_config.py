@@ -297,6 +297,7 @@ def test_headers_are_checked_as_built(monkeypatch: pytest.MonkeyPatch) -> None:
         (["send", "--week", "9999-W52", "--dry-run"], "expected a week in the years 1900-2999"),
         (["send", "--week", "2025-w1\x1b[31m", "--dry-run"], "got '2025-w1\\x1b[31m'"),
         (["export", "--format", "csv"], "'csv' is not 'jsonl'"),
+        (["explain", "x" * 100_000], "at most 2000 characters"),
     ],
 )
 def test_bad_command_line_values_are_usage_errors(
