@@ -38,6 +38,7 @@ from digest.errors import (
     printable,
 )
 from digest.locking import feed_lock
+from digest.sources import formats
 from digest.weeks import WEEK, is_week, zone
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -294,6 +295,7 @@ def init(directory: Path, force: bool) -> None:
 @click.option(
     "--format",
     "fmt",
+    type=click.Choice(["auto", *formats()]),
     default="auto",
     show_default=True,
     help="Listing format (default: detect from content).",

@@ -298,6 +298,7 @@ def test_headers_are_checked_as_built(monkeypatch: pytest.MonkeyPatch) -> None:
         (["send", "--week", "2025-w1\x1b[31m", "--dry-run"], "got '2025-w1\\x1b[31m'"),
         (["export", "--format", "csv"], "'csv' is not 'jsonl'"),
         (["explain", "x" * 100_000], "at most 2000 characters"),
+        (["ingest", "--format", "pdf", "x.txt"], "'pdf' is not one of 'auto', 'arxiv-rss'"),
     ],
 )
 def test_bad_command_line_values_are_usage_errors(
