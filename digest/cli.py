@@ -291,7 +291,8 @@ def init(directory: Path, force: bool) -> None:
 
 @cli.command()
 @feed_dir
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+# No click checks on paths that may come from a glob: click would print a name raw.
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--format",
     "fmt",
@@ -338,7 +339,7 @@ def ingest(
 @feed_dir
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Output folder (default: output.dir of feed.yaml).",
 )
 @today_option

@@ -345,6 +345,17 @@ def test_a_feed_yaml_that_is_too_large(runner: CliRunner, tmp_path: Path) -> Non
 # -- 5. the last net: the environment, and what reaches the terminal -------------------------
 
 
+def test_path_arguments_are_reported_escaped(runner: CliRunner, feed: Path) -> None:
+    evil = feed / "listings" / "x\x1b[2J.txt"
+    evil.mkdir()
+    args = ["ingest", str(feed), str(evil), "-j", "1", *TODAY]
+    err = clean(runner.invoke(cli, args), 3)
+    assert "x\\x1b[2J.txt: no such file" in err and "\x1b" not in err
+    args = ["run", str(feed), "--out", str(feed / "feed.yaml"), "-j", "1", *TODAY]
+    err = clean(runner.invoke(cli, args), 1)
+    assert "feed.yaml" in err and "(during 'digest run')" in err
+
+
 def test_a_real_os_error_names_its_path(runner: CliRunner, feed: Path) -> None:
     out = feed / "feed.yaml" / "site"  # a folder under a file: ENOTDIR
     err = clean(runner.invoke(cli, ["run", str(feed), "--out", str(out), "-j", "1", *TODAY]), 1)
