@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import math
+import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,9 +27,19 @@ import click
 from digest import __version__, pipeline, scaffold, workers
 from digest import explain as inspection
 from digest.config import FeedConfig, load_config
-from digest.errors import EXIT_FAILURE, EXIT_OK, EXIT_WARNINGS, DigestError, Problem
+from digest.errors import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_WARNINGS,
+    ConfigError,
+    DigestError,
+    Problem,
+    environment_error,
+    printable,
+)
 from digest.locking import feed_lock
-from digest.weeks import zone
+from digest.sources import formats
+from digest.weeks import WEEK, is_week, zone
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,7 +62,7 @@ class Reporter:
                 message=problem.message,
             )
         else:
-            click.echo(f"digest: {level}: {problem}", err=True)
+            click.echo(f"digest: {level}: {printable(str(problem))}", err=True)
 
     def summary(self, message: str, **fields: Any) -> None:
         """The one line a run ends with (hidden by --quiet)."""
@@ -58,17 +71,29 @@ class Reporter:
         if self.fmt == "json":
             self._json(level="info", message=message, **fields)
         else:
-            click.echo(f"digest: {message}", err=True)
+            click.echo(f"digest: {printable(message)}", err=True)
 
-    def error(self, message: str) -> None:
-        """A fatal error (always shown)."""
+    def error(self, message: str, details: Sequence[str] = ()) -> None:
+        """A fatal error (always shown), with ``details`` on lines of their own."""
         if self.fmt == "json":
-            self._json(level="error", message=message)
+            self._json(level="error", message="\n".join([message, *details]))
         else:
-            click.echo(f"digest: error: {message}", err=True)
+            click.echo(f"digest: error: {printable(message)}", err=True)
+            for line in details:
+                click.echo(f"  {printable(line)}", err=True)
+
+    def hint(self, message: str) -> None:
+        """What to do about the error just reported (always shown)."""
+        if self.fmt == "json":
+            self._json(level="hint", message=message)
+        else:
+            click.echo(f"digest: hint: {printable(message)}", err=True)
 
     def _json(self, **fields: Any) -> None:
-        click.echo(json.dumps(fields, ensure_ascii=False, default=str), err=True)
+        # JSON escapes control characters itself; a lone surrogate (a non-UTF-8 file
+        # name) is written as its \\udcXX escape instead of failing to encode.
+        line = json.dumps(fields, ensure_ascii=False, default=str)
+        click.echo(line.encode("utf-8", "backslashreplace"), err=True)
 
 
 def _reporter() -> Reporter:
@@ -78,20 +103,40 @@ def _reporter() -> Reporter:
 
 
 def handle_errors(func: F) -> F:
-    """Turn DigestError into a message and its exit code."""
+    """Turn DigestError, and an OSError or SQLite failure of the environment (full or
+    read-only disk, permissions, damaged store), into a message and its exit code.
+    Anything else escaping is a bug in digest and keeps its traceback."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except DigestError as err:
-            reporter = _reporter()
-            reporter.error(str(err))
-            if err.hint:
-                click.echo(f"digest: hint: {err.hint}", err=True)
-            sys.exit(err.exit_code)
+            _fail(err)
+        except BrokenPipeError:
+            # The reader of stdout went away (`digest export | head`): nothing to say
+            # to it; keep the interpreter's final flush from failing again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_FAILURE)
+        except (OSError, sqlite3.Error) as err:
+            ctx = click.get_current_context()
+            known = environment_error(err, f"'digest {ctx.info_name}'")
+            if known is None:
+                raise
+            _fail(known)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _fail(err: DigestError) -> None:
+    reporter = _reporter()
+    if isinstance(err, ConfigError):
+        reporter.error(str(err).partition(":\n")[0] + ":", [str(p) for p in err.problems])
+    else:
+        reporter.error(str(err))
+    if err.hint:
+        reporter.hint(err.hint)
+    sys.exit(err.exit_code)
 
 
 @contextmanager
@@ -106,7 +151,9 @@ def _progress() -> Iterator[pipeline.Progress | None]:
     def show(name: str) -> None:
         nonlocal count
         count += 1
-        click.echo(f"\r\x1b[Kdigest: reading listing {count}: {name[:60]}", nl=False, err=True)
+        click.echo(
+            f"\r\x1b[Kdigest: reading listing {count}: {printable(name[:60])}", nl=False, err=True
+        )
 
     try:
         yield show
@@ -115,17 +162,58 @@ def _progress() -> Iterator[pipeline.Progress | None]:
             click.echo("\r\x1b[K", nl=False, err=True)
 
 
+YEARS = (1900, 2999)
+"""Years ``--today`` and ``--week`` may name (as feed.yaml's ``year``): a week's
+neighbours and a year's inference never leave what dates and feeds can express."""
+
+
 def parse_today(value: str | None, cfg: FeedConfig | None = None) -> dt.date:
     """``--today`` as a date; unset = today in the feed's time zone."""
     if value:
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise click.BadParameter(
-                f"expected YYYY-MM-DD, got {value!r}", param_hint="--today"
+                f"expected YYYY-MM-DD, got {printable(repr(value))}", param_hint="--today"
             ) from None
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            raise click.BadParameter(
+                f"expected a date in the years {YEARS[0]}-{YEARS[1]}, got {value}",
+                param_hint="--today",
+            )
+        return day
     tz = zone(cfg.timezone if cfg else "UTC") or dt.UTC
     return dt.datetime.now(tz).date()
+
+
+def parse_week(value: str | None) -> str | None:
+    """``--week`` checked: an ISO week that exists (2026-W53 does, 2025-W53 does not)."""
+    if value is None:
+        return None
+    shown = printable(repr(value))
+    hint = "--week"
+    if not WEEK.match(value):
+        raise click.BadParameter(
+            f"expected an ISO week like 2026-W18, got {shown}", param_hint=hint
+        )
+    if not YEARS[0] <= int(value[:4]) <= YEARS[1]:
+        message = f"expected a week in the years {YEARS[0]}-{YEARS[1]}, got {shown}"
+        raise click.BadParameter(message, param_hint=hint)
+    if not is_week(value):
+        raise click.BadParameter(f"the year {value[:4]} has no week {value[6:]}", param_hint=hint)
+    return value
+
+
+class Seconds(click.FloatRange):
+    """A finite number of seconds from 0 to ``max`` (click's FloatRange lets NaN through)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"expected a finite number of seconds, got {value!r}", param, ctx)
+        return seconds
 
 
 def finish(problems: Sequence[Problem], strict: bool) -> None:
@@ -138,27 +226,30 @@ def finish(problems: Sequence[Problem], strict: bool) -> None:
     sys.exit(EXIT_OK)
 
 
-feed_dir = click.argument(
-    "feed_dir", type=click.Path(file_okay=False, path_type=Path), metavar="FEED_DIR"
-)
+# Whether FEED_DIR is a folder is load_config's to say: click would print the name raw.
+feed_dir = click.argument("feed_dir", type=click.Path(path_type=Path), metavar="FEED_DIR")
 today_option = click.option(
     "--today", metavar="YYYY-MM-DD", help="The run's date (default: today in the feed's zone)."
 )
 strict_option = click.option(
     "--strict", is_flag=True, help="Treat input warnings as errors (exit 1 instead of 3)."
 )
+LOCK_TIMEOUT_MAX = 86_400.0
+"""A day: a cron run waiting longer would overlap the next day's run."""
+JOBS_MAX = 256
+"""Processes for --jobs: past the machine's cores more only costs memory."""
 lock_option = click.option(
     "--lock-timeout",
-    type=click.FloatRange(min=0),
+    type=Seconds(min=0, max=LOCK_TIMEOUT_MAX),
     default=60.0,
     show_default=True,
-    help="Seconds to wait for another run on the same feed to finish.",
+    help="Seconds to wait for another run on the same feed to finish (at most a day).",
 )
 
 jobs_option = click.option(
     "--jobs",
     "-j",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=JOBS_MAX),
     default=0,
     help="Processes for a large run's parsing, tagging and rendering "
     "(default 0: one per available CPU; 1: none besides this one).",
@@ -200,10 +291,12 @@ def init(directory: Path, force: bool) -> None:
 
 @cli.command()
 @feed_dir
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+# No click checks on paths that may come from a glob: click would print a name raw.
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--format",
     "fmt",
+    type=click.Choice(["auto", *formats()]),
     default="auto",
     show_default=True,
     help="Listing format (default: detect from content).",
@@ -246,7 +339,7 @@ def ingest(
 @feed_dir
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Output folder (default: output.dir of feed.yaml).",
 )
 @today_option
@@ -320,7 +413,9 @@ def export(feed_dir: Path, fmt: str) -> None:
     cfg = load_config(feed_dir)
     with pipeline.open_store(cfg) as store:
         for paper in store.iter_papers():
-            click.echo(json.dumps(inspection.export_record(paper), ensure_ascii=False))
+            line = json.dumps(inspection.export_record(paper), ensure_ascii=False)
+            # A lone surrogate kept from an input becomes its JSON escape (\\udcXX).
+            click.echo(line.encode("utf-8", "backslashreplace"))
 
 
 @cli.command()
@@ -330,16 +425,21 @@ def check(feed_dir: Path) -> None:
     """Validate feed.yaml and print what the store holds and how the rules fare."""
     cfg = load_config(feed_dir)
     files, problems = pipeline.source_files(cfg)
-    click.echo(f"configuration: {cfg.file} is valid")
+    click.echo(f"configuration: {printable(str(cfg.file))} is valid")
     click.echo(f"sources: {len(files)} files")
     for problem in problems:
-        click.echo(f"  notice: {problem}")
+        click.echo(f"  notice: {printable(str(problem))}")
     if not cfg.store.exists():
         click.echo("store: empty (no run yet)")
         return
     with pipeline.open_store(cfg) as store:
         for line in inspection.check_lines(cfg, store):
-            click.echo(line)
+            click.echo(printable(line))
+
+
+MAX_REFERENCE = 2_000
+"""Longest ``explain`` REFERENCE: past SQLite's LIKE pattern limit (50,000 bytes) the
+store would fail, and no title is near this long."""
 
 
 @cli.command()
@@ -349,6 +449,9 @@ def check(feed_dir: Path) -> None:
 def explain(feed_dir: Path, reference: str) -> None:
     """Show why a paper (given by title, id or arXiv id) looks as it does: its sightings,
     the merges that formed it, and how it was tagged."""
+    if len(reference) > MAX_REFERENCE:
+        message = f"expected a title, paper id or arXiv id (at most {MAX_REFERENCE} characters)"
+        raise click.BadParameter(message, param_hint="REFERENCE")
     cfg = load_config(feed_dir)
     with pipeline.open_store(cfg) as store:
         found = store.find(reference)
@@ -358,9 +461,9 @@ def explain(feed_dir: Path, reference: str) -> None:
             if i:
                 click.echo("")
             for line in inspection.explain_lines(cfg, store, paper_id):
-                click.echo(line)
+                click.echo(printable(line))
         if len(found) > 5:
-            click.echo(f"... and {len(found) - 5} more papers match {reference!r}")
+            click.echo(f"... and {len(found) - 5} more papers match {printable(repr(reference))}")
 
 
 # -- email ----------------------------------------------------------------------------------
@@ -395,6 +498,7 @@ def send(
     """Email one week's digest (plain text + HTML), at most once per recipient."""
     from digest import delivery, mail  # only here and when a run sends: slow to import
 
+    week = parse_week(week)
     cfg = load_config(feed_dir)
     day = parse_today(today, cfg)
     # The Date header: the real time, unless --today pins the run (then its midnight).

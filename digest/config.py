@@ -9,6 +9,7 @@ Nothing is written while loading.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from digest.weeks import zone
 from digest.yamlsrc import Path as KeyPath
 from digest.yamlsrc import Source, load
 from digest.yamlsrc import describe as _kind
+from digest.yamlsrc import shown as _shown
 
 if TYPE_CHECKING:
     from digest import mail
@@ -49,6 +51,13 @@ TOP_KEYS = {
 }
 OUTPUT_KEYS = {"dir", "formats", "feed_items", "theme_feed_items", "empty_weeks"}
 SOURCE_KEYS = {"path", "url", "format"}
+MAX_CONFIG_BYTES = 10_000_000
+"""A feed.yaml with a thousand tags is ~100 kB; past 10 MB it is not a config."""
+FEED_ITEMS = (1, 1_000)
+"""Range of ``output.feed_items``: weekly issues in rss.xml/atom.xml (20 years of weeks)."""
+THEME_FEED_ITEMS = (1, 10_000)
+"""Range of ``output.theme_feed_items``: a theme feed past 10,000 papers is megabytes that
+every feed reader downloads on every poll."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +124,27 @@ def load_config(root: Path) -> FeedConfig:
     """Read and validate ``root/feed.yaml``; raise ConfigError with every problem."""
     file = root / CONFIG_NAME
     if not root.is_dir():
-        raise DigestError(f"feed folder {root} does not exist")
+        what = "is a file, not a folder" if root.exists() else "does not exist"
+        raise DigestError(f"feed folder {root} {what}")
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        with file.open("rb") as stream:
+            raw = stream.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
             [Problem(str(file), None, "no feed.yaml here (create one with 'digest init')")]
         ) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError([Problem(str(file), None, f"cannot read: {err}")]) from None
+    except OSError as err:
+        raise ConfigError([Problem(str(file), None, f"cannot read: {err.strerror}")]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        limit = f"{MAX_CONFIG_BYTES // 1_000_000} MB"
+        raise ConfigError([Problem(str(file), None, f"larger than {limit}: not a feed.yaml")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        byte = raw[err.start : err.start + 1].hex()
+        message = f"not UTF-8 text (byte 0x{byte}); save feed.yaml as UTF-8"
+        raise ConfigError([Problem(str(file), line, message)]) from None
     return parse_config(text, root, display=str(file))
 
 
@@ -139,11 +160,13 @@ def parse_config(text: str, root: Path, display: str = CONFIG_NAME) -> FeedConfi
     v = _Validator(source)
     for key in data:
         if key not in TOP_KEYS:
-            v.bad_key((key,), f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
+            close = difflib.get_close_matches(key, TOP_KEYS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            v.bad_key((key,), f"unknown key ({hint}known: {', '.join(sorted(TOP_KEYS))})")
 
     title = v.string(data, ("title",), "Reading digest")
     base_url = v.string(data, ("base_url",), "http://localhost:8000/")
-    if not re.match(r"^https?://[^\s/]+", base_url):
+    if not re.match(r"^https?://[^\s/]+\S*$", base_url):
         v.bad(("base_url",), f"expected an absolute http(s) URL, got {base_url!r}")
     if not base_url.endswith("/"):
         base_url += "/"
@@ -220,10 +243,12 @@ class _Validator:
             return default
         return value
 
-    def integer(self, data: dict[str, Any], path: KeyPath, default: int, low: int = 1) -> int:
+    def integer(
+        self, data: dict[str, Any], path: KeyPath, default: int, low: int, high: int
+    ) -> int:
         value = data.get(str(path[-1]), default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            self.bad(path, f"expected a whole number >= {low}, got {_kind(value)}")
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.bad(path, f"expected a whole number from {low} to {high:,}, got {_shown(value)}")
             return default
         return value
 
@@ -279,7 +304,7 @@ def _output(raw: Any, root: Path, v: _Validator) -> OutputConfig:
     return OutputConfig(
         dir=root / v.string(raw, ("output", "dir"), DEFAULT_OUTPUT),
         formats=tuple(kinds),
-        feed_items=v.integer(raw, ("output", "feed_items"), 12),
-        theme_feed_items=v.integer(raw, ("output", "theme_feed_items"), 200),
+        feed_items=v.integer(raw, ("output", "feed_items"), 12, *FEED_ITEMS),
+        theme_feed_items=v.integer(raw, ("output", "theme_feed_items"), 200, *THEME_FEED_ITEMS),
         empty_weeks=empty,
     )

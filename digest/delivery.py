@@ -93,8 +93,8 @@ def send(
         raise MailError("feed.yaml has no 'email' section", hint="see the README, section Email")
     recipients = list(to or email.to)
     for addr in recipients:
-        if mail.parse_address(addr) is None:
-            raise MailError(f"not one valid email address: {mail.one_line(addr)!r}")
+        if (why := mail.address_problem(addr)) is not None:
+            raise MailError(f"not one valid email address ({why}): {mail.one_line(addr)!r}")
     if not recipients:
         raise MailError("no recipients", hint="list them in email.to or give --to")
     if week is not None and not is_week(week):

@@ -7,6 +7,10 @@ traceback; anything else escaping is a bug.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +20,25 @@ EXIT_FAILURE = 1  # a user mistake or an input that could not be used at all
 EXIT_USAGE = 2  # click's own code for a bad command line
 EXIT_WARNINGS = 3  # success, but some input was skipped or only partly read
 EXIT_LOCKED = 4  # another run holds the feed's lock
+
+
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"  # a byte of a non-UTF-8 file name (surrogateescape)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal, on one line: control characters (ESC, CR, LF,
+    ...), Unicode line breaks, bidi overrides and lone surrogates become ``\\x1b``-style
+    escapes. Every message printer applies it to what it prints."""
+    return _UNPRINTABLE.sub(_escape, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +103,53 @@ class MailError(DigestError):
 class OutputError(DigestError):
     """The output folder cannot be used (it holds the feed's own files) or written (read
     only, full disk); names the path."""
+
+
+class EnvironmentProblem(DigestError):
+    """The disk, a permission or the store file failed under a run (not the input's fault
+    nor digest's): a full disk, a read-only folder, a damaged or unwritable store."""
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "free some space on that disk, then run again",
+    errno.EDQUOT: "the disk quota is used up: free some space, then run again",
+    errno.EROFS: "that file system is read-only: choose another folder or remount it",
+    errno.EACCES: "check that the user running digest may read and write there",
+    errno.EPERM: "check that the user running digest may read and write there",
+}
+_OS_VERBS = {
+    errno.ENOSPC: "write",
+    errno.EDQUOT: "write",
+    errno.EROFS: "write",
+    errno.ENOENT: "find",
+}
+
+
+def environment_error(err: Exception, action: str) -> EnvironmentProblem | None:
+    """The message for an OSError or SQLite error that escaped ``action`` (``'digest run'``);
+    None when ``err`` is a bug in digest, whose traceback must stay visible.
+
+    The boundary: an OSError comes from the world (disk, permissions, network), and so
+    do SQLite's OperationalError (disk full, I/O error, read-only or locked file) and
+    plain DatabaseError (a damaged file). IntegrityError, ProgrammingError, DataError
+    and InterfaceError mean digest's own SQL is wrong, so they are left to surface."""
+    if isinstance(err, OSError):
+        code = err.errno or 0
+        where = " -> ".join(
+            os.fsdecode(name) if isinstance(name, bytes) else str(name)
+            for name in (err.filename, err.filename2)
+            if name is not None
+        )
+        reason = err.strerror or str(err) or type(err).__name__
+        verb = _OS_VERBS.get(code, "use")
+        text = f"cannot {verb} {where}: {reason}" if where else reason
+        text += f" (during {action})"
+        return EnvironmentProblem(text, hint=_OS_HINTS.get(code))
+    bugs = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.DataError)
+    if isinstance(err, sqlite3.DatabaseError) and not isinstance(err, bugs):
+        return EnvironmentProblem(
+            f"the store failed: {err} (during {action})",
+            hint="if the disk is full or read-only, fix that and run again; "
+            "if the store file is damaged, restore it from a backup",
+        )
+    return None

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from digest.outtext import clean_paper
 from digest.yamlsrc import Path as KeyPath
 from digest.yamlsrc import Source
 from digest.yamlsrc import describe as _kind
+from digest.yamlsrc import shown as _shown
 
 if TYPE_CHECKING:  # config imports this module to validate the email section
     from digest.config import FeedConfig
@@ -47,6 +49,15 @@ SMTP_KEYS = {
     "retries",
     "backoff",
 }
+HTML_BYTES = (10_000, 10_000_000)
+"""Range of ``max_html_bytes``: below 10 kB no paper fits; many servers refuse
+messages past 10-25 MB."""
+SMTP_TIMEOUT = (1, 600)
+"""Seconds for connecting and each reply (RFC 5321 suggests 5 to 10 minutes at most)."""
+SMTP_BACKOFF = (0, 300)
+SMTP_RETRIES = (0, 8)
+"""With the largest backoff, 8 doubling retries wait under a day in all: a daily cron
+run never overlaps the next one because of mail."""
 SECURITY_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
@@ -58,6 +69,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LIST_ID = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _URI = re.compile(r"^(https://[!-~]+|mailto:[!-~]+)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_UNSAFE = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +113,75 @@ class EmailConfig:
 
 
 def parse_address(text: str) -> tuple[str, str] | None:
-    """``Name <a@b.org>`` -> (display name, addr-spec); None unless exactly one valid address."""
-    if _CONTROL.search(text):
-        return None
-    header = policy.default.header_factory("To", text)
-    addresses: tuple[Any, ...] = getattr(header, "addresses", ())
+    """``Name <a@b.org>`` -> (display name, addr-spec with an ASCII domain); None unless
+    exactly one valid address (:func:`address_problem` says why)."""
+    parsed = _parse_address(text)
+    return parsed if isinstance(parsed, tuple) else None
+
+
+def address_problem(text: str) -> str | None:
+    """Why ``text`` is not one address digest will send to or from; None when it is."""
+    parsed = _parse_address(text)
+    return parsed if isinstance(parsed, str) else None
+
+
+def header_address(text: str) -> str:
+    """A valid address as a header value: the domain IDNA-encoded (``xn--``), the display
+    name left for the header policy to RFC 2047-encode. MailError when not valid."""
+    parsed = _parse_address(text)
+    if isinstance(parsed, str):
+        raise MailError(f"not one valid email address ({parsed}): {one_line(text)!r}")
+    name, addr = parsed
+    local, _, domain = addr.rpartition("@")
+    return str(Address(display_name=name, username=local, domain=domain))
+
+
+def _parse_address(text: str) -> tuple[str, str] | str:
+    """(display name, addr-spec) or the reason there is none."""
+    if _UNSAFE.search(text):
+        return "it contains a control character or line break"
+    try:
+        header = policy.default.header_factory("To", text)
+        addresses: tuple[Address, ...] = getattr(header, "addresses", ())
+    except (ValueError, LookupError, TypeError):
+        # The parser refuses, among others, a CR or LF hidden in an RFC 2047 word.
+        return "it hides a control character or line break (in an encoded word?)"
+    if len(addresses) == 1 and not addresses[0].username.isascii():
+        # Such an address needs SMTPUTF8 from every server on the way, and digest sends
+        # plain ASCII envelopes: refusing it now beats a bounce later.
+        return "a non-ASCII name before the '@' needs SMTPUTF8, which digest does not use"
     if header.defects or len(addresses) != 1 or not addresses[0].domain:
-        return None
-    return addresses[0].display_name, addresses[0].addr_spec
+        return "expected exactly one address like 'Name <name@example.org>'"
+    found = addresses[0]
+    if any(_UNSAFE.search(part) for part in (found.display_name, found.username, found.domain)):
+        return "it hides a control character or line break (in an encoded word?)"
+    try:
+        domain = ascii_domain(found.domain)
+    except ValueError as err:
+        return str(err)
+    return found.display_name, f"{found.username}@{domain}"
+
+
+IDNA_DEVIATIONS = frozenset("\u00df\u03c2\u200c\u200d")
+"""Characters IDNA 2003 (the stdlib codec) maps away and IDNA 2008 keeps: ß, final
+sigma, ZWNJ, ZWJ. ``straße.de`` is ``strasse.de`` to the codec but a domain of its own
+under IDNA 2008, so such a domain is refused instead of silently mailing another one."""
+
+
+def ascii_domain(domain: str) -> str:
+    """``exämple.org`` -> ``xn--exmple-cua.org`` (IDNA, stdlib codec); an ASCII domain as
+    it is. ValueError saying why for a name that is not a domain or is refused."""
+    if domain.isascii():
+        return domain
+    if IDNA_DEVIATIONS.intersection(domain):
+        raise ValueError(
+            f"the domain {domain!r} holds a character IDNA versions disagree on "
+            "(ß, ς, ZWJ, ZWNJ); write it in its xn-- form"
+        )
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"{domain!r} is not a valid international domain name") from None
 
 
 def parse_email_config(raw: Any, source: Source) -> tuple[EmailConfig | None, list[Problem]]:
@@ -132,11 +205,14 @@ def parse_email_config(raw: Any, source: Source) -> tuple[EmailConfig | None, li
         bad(("email", "enabled"), f"expected true or false, got {_kind(enabled)}")
         enabled = False
     sender = raw.get("from")
-    if not isinstance(sender, str) or parse_address(sender) is None:
+    if not isinstance(sender, str):
         bad(
             ("email", "from"),
             f"expected one address like 'Digest <d@example.org>', got {_kind(sender)}",
         )
+        sender = ""
+    elif (why := address_problem(sender)) is not None:
+        bad(("email", "from"), f"not one valid email address ({why})")
         sender = ""
     to = raw.get("to", [])
     to = [to] if isinstance(to, str) else to
@@ -144,8 +220,11 @@ def parse_email_config(raw: Any, source: Source) -> tuple[EmailConfig | None, li
         bad(("email", "to"), f"expected a list of addresses, got {_kind(to)}")
         to = []
     for i, item in enumerate(to):
-        if not isinstance(item, str) or parse_address(item) is None:
-            bad(("email", "to", i), f"expected one email address, got {_kind(item)}")
+        where = ("email", "to", i) if isinstance(raw.get("to"), list) else ("email", "to")
+        if not isinstance(item, str):
+            bad(where, f"expected one email address, got {_kind(item)}")
+        elif (why := address_problem(item)) is not None:
+            bad(where, f"not one valid email address ({why})")
     if enabled and not to:
         bad(("email", "to"), "list at least one recipient when 'enabled' is true")
     list_id = raw.get("list_id")
@@ -168,8 +247,12 @@ def parse_email_config(raw: Any, source: Source) -> tuple[EmailConfig | None, li
             )
             bad(where, f"expected an https: or mailto: URI without spaces, got {_kind(uri)}")
     budget = raw.get("max_html_bytes", 100_000)
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 10_000:
-        bad(("email", "max_html_bytes"), f"expected a whole number >= 10000, got {_kind(budget)}")
+    low, high = HTML_BYTES
+    if isinstance(budget, bool) or not isinstance(budget, int) or not low <= budget <= high:
+        bad(
+            ("email", "max_html_bytes"),
+            f"expected a whole number from {low} to {high:,}, got {_shown(budget)}",
+        )
         budget = 100_000
     smtp = _smtp(raw.get("smtp", {}), source, problems)
     if problems:
@@ -231,10 +314,18 @@ def _smtp(raw: Any, source: Source, problems: list[Problem]) -> SmtpConfig:
     if username and security == "none" and host not in LOCAL_HOSTS:
         bad("security", "'none' would send the password in clear text; use starttls or tls")
     numbers: dict[str, float] = {}
-    for key, default, low in (("timeout", 30.0, 1.0), ("backoff", 5.0, 0.0), ("retries", 3, 0)):
+    for key, default, (low, high) in (
+        ("timeout", 30.0, SMTP_TIMEOUT),
+        ("backoff", 5.0, SMTP_BACKOFF),
+        ("retries", 3, SMTP_RETRIES),
+    ):
         value = raw.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
-            bad(key, f"expected a number >= {low:g}, got {_kind(value)}")
+        whole = key == "retries"
+        kinds = int if whole else int | float
+        # NaN fails both comparisons, so .nan and .inf are refused with 10**50.
+        if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+            kind = "a whole number" if whole else "a number of seconds"
+            bad(key, f"expected {kind} from {low:g} to {high:g}, got {_shown(value)}")
             value = default
         numbers[key] = value
     return SmtpConfig(
@@ -324,8 +415,8 @@ def compose(
 
     msg = EmailMessage(policy=POLICY)
     msg["Subject"] = title
-    msg["From"] = email.sender
-    msg["To"] = recipient
+    msg["From"] = header_address(email.sender)
+    msg["To"] = header_address(recipient)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(uid, digest.week, recipient, email.sender)
     msg["List-Id"] = f"{one_line(feed.title)} <{email.list_id}>"
@@ -334,12 +425,26 @@ def compose(
         # RFC 8058 one-click unsubscribe: only meaningful with an https URI.
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Auto-Submitted"] = "auto-generated"
+    _check_headers(msg)
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
     # A fixed boundary keeps the output reproducible; "=_" never occurs in a
     # quoted-printable body, so it cannot collide with the content.
     msg.set_boundary("=_" + str(msg["Message-ID"]).strip("<>").split("@")[0])
     return msg
+
+
+def _check_headers(msg: EmailMessage) -> None:
+    """The headers as built: each folds to lines of its own (no injected header), and
+    From and To hold exactly one address each. A failure is a bug, refused before sending."""
+    for name, value in msg.items():
+        folded = POLICY.fold(name, value)
+        lines = folded.removesuffix("\n").split("\n")
+        if any(not line[:1].isspace() for line in lines[1:]) or "\r" in folded:
+            raise MailError(f"refusing to send: the {name} header would hold a line break")
+    for name in ("From", "To"):
+        if len(getattr(msg[name], "addresses", ())) != 1:
+            raise MailError(f"refusing to send: the {name} header is not one address")
 
 
 def inline_css(html: str) -> str:

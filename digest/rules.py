@@ -44,6 +44,7 @@ from digest.matcher import FIELDS, Matcher, Term, fold, make_term
 from digest.normalize import stable_hash
 from digest.yamlsrc import Path, Source
 from digest.yamlsrc import describe as _kind
+from digest.yamlsrc import shown as _shown
 
 TAG_KEYS = {"any", "all", "none", "field", "weight", "min_score"}
 THEME_KEYS = {"name", "tags", "priority"}
@@ -515,6 +516,15 @@ def _excerpt(term: Term, text: str, context: int = 24) -> str:
 # -- reading feed.yaml -----------------------------------------------------------------
 
 
+WEIGHT = (0.0, 1_000.0)
+"""Range of a tag's or a term's ``weight`` (above 0): scores stay exact in a float."""
+MIN_SCORE = (0.0, 1_000_000.0)
+"""Range of a tag's ``min_score``."""
+PRIORITY = (-1_000_000.0, 1_000_000.0)
+"""Range of a theme's ``priority``. Every number must be finite: NaN compares false with
+everything, so it would make theme ranking depend on list order silently."""
+
+
 def parse_rules(data: dict[str, Any], source: Source) -> tuple[RuleSet | None, list[Problem]]:
     """Validate and compile the rule sections of a config; every problem is reported."""
     parser = _Parser(source)
@@ -575,8 +585,8 @@ class _Parser:
             return None
         self.unknown_keys(spec, TAG_KEYS, path)
         fields = self.field_of(spec, path, FIELDS)
-        weight = self.number(spec, "weight", 1.0, path, low=0.0, strict=True)
-        min_score = self.number(spec, "min_score", 0.0, path, low=0.0)
+        weight = self.number(spec, "weight", 1.0, path, WEIGHT, strict=True)
+        min_score = self.number(spec, "min_score", 0.0, path, MIN_SCORE)
         lists: dict[str, list[Term]] = {}
         where: dict[str, Path] = {}
         # Spelling variants with one meaning ('long context', 'long-context') are
@@ -628,7 +638,7 @@ class _Parser:
             if not isinstance(case, bool):
                 self.bad((*path, "case"), f"expected true or false, got {_kind(case)}")
                 case = False
-            weight = self.number(item, "weight", 1.0, path, low=0.0, strict=True)
+            weight = self.number(item, "weight", 1.0, path, WEIGHT, strict=True)
             if negative and "weight" in item:
                 self.bad((*path, "weight"), "a 'none' term has no weight (it only excludes)")
             display = _spelled(body, fields, case, regex)
@@ -706,7 +716,7 @@ class _Parser:
                     self.bad((*path, "tags", j), f"unknown tag {tag!r}{hint}")
                 elif members.index(tag) != j:
                     self.bad((*path, "tags", j), f"tag {tag!r} is listed twice")
-            priority = self.number(spec, "priority", 0.0, path)
+            priority = self.number(spec, "priority", 0.0, path, PRIORITY)
             out.append(ThemeRule(name, tuple(dict.fromkeys(str(t) for t in members)), priority))
         return out
 
@@ -730,16 +740,18 @@ class _Parser:
 
     def number(
         self, spec: dict[str, Any], key: str, default: float, path: Path,
-        low: float | None = None, strict: bool = False,
+        bounds: tuple[float, float], strict: bool = False,
     ) -> float:  # fmt: skip
+        """A finite number within ``bounds`` (``strict``: above the lower bound)."""
         value = spec.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.bad((*path, key), f"expected a number, got {_kind(value)}")
             return default
-        if low is not None and (value <= low if strict else value < low):
-            self.bad(
-                (*path, key), f"expected a number {'>' if strict else '>='} {low:g}, got {value}"
-            )
+        low, high = bounds
+        if not (low < value if strict else low <= value) or not value <= high:
+            # NaN fails every comparison, so it lands here too, as do .inf and 10**50.
+            relation = f"above {low:g}" if strict else f"from {low:g}"
+            self.bad((*path, key), f"expected a number {relation} to {high:g}, got {_shown(value)}")
             return default
         return float(value)
 

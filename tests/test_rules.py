@@ -292,7 +292,7 @@ def test_every_rule_problem_is_reported_with_its_position() -> None:
         "feed.yaml:4:72: tags.llm.any[5]: expected a term (text or a mapping), got a number",
         "feed.yaml:4:75: tags.llm.any[6]: the regular expression matches an empty text",
         "feed.yaml:5:5: tags.llm.sometimes: unknown key",
-        "feed.yaml:6:13: tags.llm.weight: expected a number > 0, got -1",
+        "feed.yaml:6:13: tags.llm.weight: expected a number above 0 to 1000, got -1",
         "feed.yaml:7:3: tags.LLM: tag name collides with 'llm'",
         "feed.yaml:8:14: tags.LLM.any[1]: the same term as any[0]",
         "feed.yaml:9:12: tags.LLM.field: expected title, abstract or both, got the text",
