@@ -204,7 +204,8 @@ def test_an_emptied_listing_removes_no_paper_and_no_key(feed: Path) -> None:
     with pipeline.open_store(cfg) as store:
         pipeline.ingest(cfg, store, [path], TODAY)
         assert store.counts() == {"listings": 5, "sightings": 563, "papers": 453}
-        assert sorted(map(tuple, store.db.execute("SELECT kind, key, paper_id FROM paper_key"))) == before
+        keys = sorted(map(tuple, store.db.execute("SELECT kind, key, paper_id FROM paper_key")))
+        assert keys == before
         assert sorted(map(tuple, store.db.execute("SELECT key, paper_id FROM block_key"))) == blocks
         assert store.integrity_problems() == []
 

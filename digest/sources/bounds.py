@@ -59,7 +59,9 @@ def bound(listing: Listing) -> Listing:
     """Hold ``listing``'s entries to the limits (in place; returns it)."""
     name = listing.name
     if listing.date is not None and not in_range(listing.date):
-        listing.problems.append(Problem(name, None, _date_message(listing.date, "listing date")))
+        if all(e.date != listing.date for e in listing.entries):  # else an entry's, told below
+            problem = Problem(name, None, _date_message(listing.date, "listing date"))
+            listing.problems.append(problem)
         listing.date = None
     kept: list[Entry] = []
     renumber = False
