@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from digest.errors import StoreError
+from digest.errors import StoreDamagedError, StoreError
 from digest.models import Entry, EntryKeys, Paper, Sighting
 from digest.normalize import stable_hash, text_hash, title_key
 from digest.weeks import iso_week
@@ -326,6 +326,9 @@ class Store:
             self.db.execute("PRAGMA temp_store=MEMORY")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+        except StoreError:
+            self.db.close()
+            raise
         except sqlite3.DatabaseError as err:
             self.db.close()
             if isinstance(err, sqlite3.OperationalError) and _busy(err):
@@ -333,13 +336,24 @@ class Store:
                     f"{path} stayed locked by another process for {BUSY_MS // 1000} s",
                     hint="try again when the other digest command is done",
                 ) from None
-            raise StoreError(f"{path} is not a usable digest store: {err}") from None
+            raise store_error(path, err) or StoreDamagedError(
+                f"{path} is not a usable digest store: {err}"
+            ) from None
 
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, err: BaseException | None, tb: object) -> None:
+        """Close; a store failing under the work of the ``with`` block (damaged pages,
+        a full disk) is told as a :class:`StoreError` naming the file, not a traceback."""
+        failure = store_error(self.path, err) if err is not None else None
+        try:
+            self.close()
+        except sqlite3.Error:
+            if failure is None:
+                raise
+        if failure is not None:
+            raise failure from err
 
     def close(self) -> None:
         """Close the connection (once the write-ahead log is copied into the database, if
@@ -359,7 +373,12 @@ class Store:
         if row is None:
             return 0
         got = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        return int(got[0]) if got else 0
+        try:
+            return int(got[0]) if got else 0
+        except (TypeError, ValueError):
+            raise StoreDamagedError(
+                f"{self.path} is damaged: its schema version is {got[0]!r}, not a number"
+            ) from None
 
     def _migrate(self) -> None:
         current = self.version
@@ -1409,6 +1428,36 @@ def _flush(descriptors: set[int]) -> None:
             return
         except OSError:
             continue  # closed meanwhile; a write error, see above
+
+
+def store_error(path: Path, err: BaseException) -> StoreError | None:
+    """The :class:`StoreError` that tells a user what ``err``, raised by SQLite while
+    working on the store at ``path``, means and what to do; None for anything else
+    (a bug, or no SQLite error at all)."""
+    if isinstance(err, StoreError):
+        return err
+    if not isinstance(err, sqlite3.DatabaseError):
+        return None
+    code = getattr(err, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return StoreDamagedError(f"{path} is not a usable digest store: it is damaged ({err})")
+    if primary == sqlite3.SQLITE_FULL:
+        return StoreError(
+            f"{path}: the disk is full ({err}); the listing being stored was rolled back",
+            hint="free disk space where the store is and run again: nothing stored is lost",
+        )
+    if primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
+        return StoreError(
+            f"cannot read or write the store {path} ({err})",
+            hint="check the disk and the file's permissions, then run again",
+        )
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StoreError(
+            f"{path} stayed locked by another process for {BUSY_MS // 1000} s",
+            hint="try again when the other digest command is done",
+        )
+    return None
 
 
 def _busy(err: sqlite3.OperationalError) -> bool:

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 import re
+import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -274,3 +275,95 @@ def test_problems_are_summarised_after_twenty_per_file(make_feed: Callable[..., 
     assert len(mine) == pipeline.PROBLEMS_PER_FILE + 1
     assert mine[-1].message == "... and 481 more problems in this file"
     assert report.sightings == 1
+
+
+# -- 8. a damaged store -------------------------------------------------------------------
+
+
+def _built_store(make_feed: Callable[..., Any]) -> tuple[Path, Path]:
+    feed = make_feed().listing(
+        "a.jsonl",
+        [{"title": f"Diffusion {i}", "abstract": "d", "date": "2026-11-20"} for i in range(300)],
+    )
+    built = feed.run()
+    for extra in ("-wal", "-shm"):
+        Path(f"{built.cfg.store}{extra}").unlink(missing_ok=True)
+    return feed.root, built.cfg.store
+
+
+def _run_cli(root: Path) -> Any:
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    return CliRunner().invoke(cli, ["run", str(root), "--today", "2026-11-25"])
+
+
+def _damage_pages(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big") or 65536
+    for offset in range(page, len(data), 7):  # every page but the first, bytes flipped
+        data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _damage_later_pages(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big") or 65536
+    for offset in range(len(data) // page // 2 * page, len(data), 5):  # the second half
+        data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _header_flipped(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    for i in range(16):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _version_not_a_number(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value='seven' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize(
+    "damage", [_header_flipped, _damage_pages, _damage_later_pages, _version_not_a_number]
+)
+def test_a_damaged_store_is_one_clear_message_naming_it_never_a_traceback(
+    make_feed: Callable[..., Any], damage: Callable[[Path], None]
+) -> None:
+    root, store = _built_store(make_feed)
+    damage(store)
+    result = _run_cli(root)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+    assert str(store) in result.output and "damaged" in result.output
+    assert "restore the store from a backup, or move it away" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_full_disk_under_the_store_is_one_clear_message(
+    make_feed: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, store = _built_store(make_feed)
+    record = {"title": "Quantization", "abstract": "q " * 3000, "date": "2026-11-21"}
+    (root / "listings" / "b.jsonl").write_text(
+        "".join(json.dumps({**record, "title": f"Q {i}"}) + "\n" for i in range(200))
+    )
+    original = Store._set_write_ahead_log
+
+    def full_disk(self: Store) -> None:  # SQLite's own SQLITE_FULL: no page may be added
+        original(self)
+        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+        self.db.execute(f"PRAGMA max_page_count={pages}")
+
+    monkeypatch.setattr(Store, "_set_write_ahead_log", full_disk)
+    result = _run_cli(root)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert str(store) in result.output and "disk is full" in result.output
+    monkeypatch.undo()
+    assert _run_cli(root).exit_code == 0  # space again: the next run works
