@@ -367,3 +367,33 @@ def test_a_full_disk_under_the_store_is_one_clear_message(
     assert str(store) in result.output and "disk is full" in result.output
     monkeypatch.undo()
     assert _run_cli(root).exit_code == 0  # space again: the next run works
+
+
+# -- 3 (XML). characters XML forbids cost only their item -----------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sources"
+
+
+def test_characters_xml_forbids_in_one_rss_item_cost_no_other_item() -> None:
+    clean = read_bytes((FIXTURES / "arxiv_rss_cs_lg.xml").read_bytes(), "r.xml", CTX)
+    text = (FIXTURES / "arxiv_rss_cs_lg.xml").read_text(encoding="utf-8")
+    first = clean.entries[0].title
+    hostile = text.replace(first, first + " &#1;&#xD800;&#xFFFE;\x01\x1b[31m", 1)
+    listing = read_bytes(hostile.encode(), "r.xml", CTX)
+    assert len(listing.entries) == len(clean.entries)
+    assert listing.entries[0].title.startswith(first)
+    assert every_string_is_utf8(listing)
+    (problem,) = [p for p in listing.problems if "XML forbids" in p.message]
+    assert problem.line == text[: text.index(first)].count("\n") + 1  # the title's line
+    assert problem.message.startswith("5 characters")
+
+
+def test_an_atom_entry_of_year_9999_costs_only_itself() -> None:
+    text = (FIXTURES / "arxiv_api_query.xml").read_text(encoding="utf-8")
+    clean = read_bytes(text.encode(), "a.xml", CTX)
+    published = re.search(r"<published>([^<]+)</published>", text)
+    assert published is not None
+    hostile = text.replace(published[0], "<published>9999-12-31T23:59:59Z</published>", 1)
+    listing = read_bytes(hostile.encode(), "a.xml", CTX)
+    assert len(listing.entries) == len(clean.entries) - 1
+    assert any("outside 1900-9000" in p.message for p in listing.problems)
