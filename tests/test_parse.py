@@ -170,3 +170,19 @@ def test_well_formed_listings_round_trip(pairs: list[tuple[str, str]]) -> None:
     assert [(e.title, e.abstract) for e in listing.entries] == [
         (" ".join(t.split()), a) for t, a in pairs
     ]
+
+
+def test_an_impossible_date_line_is_reported_and_no_entry_takes_it() -> None:
+    # Issue 15: this report survived mutation; "Feb 30" is a date line that no year has.
+    text = b"new\n\nFeb 30\n\nMar 11\n\nA title\n\nAn abstract.\n"
+    listing = read_bytes(text, "i.txt", CTX)
+    assert [(p.line, p.message) for p in listing.problems] == [(3, "impossible date 'Feb 30'")]
+    assert [(e.title, e.date) for e in listing.entries] == [("A title", dt.date(2026, 3, 11))]
+
+
+def test_stray_text_before_the_date_line_is_reported_at_its_own_line() -> None:
+    text = b"new\n\nsubscribe\n\n\nStray words here\n\nMar 11\n\nA title\n\nAn abstract.\n"
+    listing = read_bytes(text, "s.txt", CTX)
+    assert [p.line for p in listing.problems] == [6]
+    assert "unexpected text before the date line" in listing.problems[0].message
+    assert len(listing.entries) == 1
