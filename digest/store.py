@@ -32,6 +32,7 @@ from typing import Any
 from digest.errors import StoreDamagedError, StoreError
 from digest.models import Entry, EntryKeys, Paper, Sighting
 from digest.normalize import stable_hash, text_hash, title_key
+from digest.sources.bounds import DATE_MAX, DATE_MIN
 from digest.weeks import iso_week
 
 SCHEMA_VERSION = 8
@@ -193,6 +194,14 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE listing_v8 RENAME TO listing""",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
+
+REPAIRS: dict[int, str] = {
+    # -- sightings dated outside the years every output can express were stored before
+    #    the readers refused them; every later run failed on them (ISO week arithmetic) --
+    8: "_drop_unshowable_sightings",
+}
+"""Version -> the :class:`Store` method that migrating to it runs after its SQL, in the
+same transaction, for what SQL alone cannot do (ISO weeks). Append, never edit."""
 
 
 @dataclass(slots=True)
@@ -401,6 +410,8 @@ class Store:
                         continue
                     for statement in _statements(MIGRATIONS[version]):
                         self.db.execute(statement)
+                    if version in REPAIRS:
+                        getattr(self, REPAIRS[version])()
                     if self.db.execute("PRAGMA foreign_key_check(sighting)").fetchone():
                         raise sqlite3.DatabaseError(f"migration {version}: broken references")
                     self.set_meta("schema_version", str(version))
@@ -732,6 +743,47 @@ class Store:
                 result.sightings += 1
             self._flush_touched()
         return result
+
+    def _drop_unshowable_sightings(self) -> None:
+        """Remove sightings dated outside :data:`~digest.sources.bounds.DATE_MIN` ..
+        :data:`~digest.sources.bounds.DATE_MAX` (no week, page or feed could ever show
+        them: every run failed), and the papers and weeks they alone made; a paper seen
+        on other days too moves to its earliest remaining one. Readers now refuse such
+        dates with a message naming file and line."""
+        low, high = DATE_MIN.isoformat(), DATE_MAX.isoformat()
+        where = "date < ? OR date > ? OR length(date) != 10"
+        papers = [
+            str(r[0])
+            for r in self.db.execute(
+                f"SELECT DISTINCT paper_id FROM sighting WHERE {where}", (low, high)
+            )
+        ]
+        if not papers:
+            return
+        self.db.execute(f"DELETE FROM sighting WHERE {where}", (low, high))
+        gone = []
+        for paper_id in papers:
+            rows = self.db.execute(
+                "SELECT s.text_id, s.date FROM sighting s JOIN listing l ON l.id = s.listing_id"
+                " WHERE s.paper_id=? ORDER BY s.date, l.id, s.position",
+                (paper_id,),
+            ).fetchall()
+            if not rows:
+                gone.append((paper_id,))
+                continue
+            first = dt.date.fromisoformat(rows[0]["date"])
+            self.db.execute(
+                "UPDATE paper SET first_seen=?, week=?, text_id=?, shown_date=? WHERE id=?",
+                (rows[0]["date"], iso_week(first), rows[-1]["text_id"], rows[-1]["date"], paper_id),
+            )
+            self._touch(iso_week(first))
+        # Blocking keys of a removed paper may stay: they point to no paper, which the
+        # near-duplicate lookup skips.
+        self.db.executemany("DELETE FROM paper_key WHERE paper_id=?", gone)
+        self.db.executemany("DELETE FROM paper WHERE id=?", gone)
+        self.db.execute("DELETE FROM week WHERE week < '1900' OR week >= '9001'")
+        self.db.execute("DELETE FROM sent WHERE week < '1900' OR week >= '9001'")
+        self._flush_touched()
 
     def forget_touched(self) -> None:
         """Drop the weeks touched by a unit of work that was rolled back."""

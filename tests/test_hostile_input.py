@@ -397,3 +397,39 @@ def test_an_atom_entry_of_year_9999_costs_only_itself() -> None:
     listing = read_bytes(hostile.encode(), "a.xml", CTX)
     assert len(listing.entries) == len(clean.entries) - 1
     assert any("outside 1900-9000" in p.message for p in listing.problems)
+
+
+def test_a_store_holding_dates_of_year_one_from_before_works_again(
+    make_feed: Callable[..., Any],
+) -> None:
+    # Stores written before the readers refused such dates held them, and every later
+    # run failed (OverflowError in week arithmetic). Migrating to version 8 drops them.
+    from digest.models import Entry
+    from digest.resolve import Resolver
+
+    feed = make_feed().listing(
+        "ok.jsonl", [{"title": "Diffusion now", "abstract": "d", "date": "2026-11-20"}]
+    )
+    built = feed.run()
+    day = dt.date(2026, 11, 18)
+    entries = [
+        Entry("Year one only", "a", "old.jsonl", dt.date(1, 1, 1), 0),
+        Entry("Diffusion seen twice", "d", "old.jsonl", dt.date(1, 1, 1), 1),
+        Entry("Diffusion seen twice", "d", "old.jsonl", day, 2),
+        Entry("Far future", "a", "old.jsonl", dt.date(9999, 12, 31), 3),
+    ]
+    with Store(built.cfg.store) as store:
+        store.add_listing("old.jsonl", "sha", "jsonl", None, entries, 0, Resolver())
+    db = sqlite3.connect(built.cfg.store)
+    db.execute("UPDATE meta SET value='7' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+    with Store(built.cfg.store) as store:
+        papers = {p.title: (p.first_seen, p.week) for p in store.iter_papers()}
+        assert store.integrity_problems() == []
+    assert papers == {
+        "Diffusion now": (dt.date(2026, 11, 20), "2026-W47"),
+        "Diffusion seen twice": (day, "2026-W47"),
+    }
+    again = feed.run()  # builds every output again
+    assert again.report.ingest.listings_unchanged == 1
