@@ -32,6 +32,7 @@ from typing import Any
 from digest.errors import StoreDamagedError, StoreError
 from digest.models import Entry, EntryKeys, Paper, Sighting
 from digest.normalize import stable_hash, text_hash, title_key
+from digest.sources import shown_name
 from digest.sources.bounds import DATE_MAX, DATE_MIN
 from digest.weeks import iso_week
 
@@ -198,7 +199,7 @@ MIGRATIONS: dict[int, str] = {
 REPAIRS: dict[int, str] = {
     # -- sightings dated outside the years every output can express were stored before
     #    the readers refused them; every later run failed on them (ISO week arithmetic) --
-    8: "_drop_unshowable_sightings",
+    8: "_repair_for_version_8",
 }
 """Version -> the :class:`Store` method that migrating to it runs after its SQL, in the
 same transaction, for what SQL alone cannot do (ISO weeks). Append, never edit."""
@@ -743,6 +744,18 @@ class Store:
                 result.sightings += 1
             self._flush_touched()
         return result
+
+    def _repair_for_version_8(self) -> None:
+        """What the readers of version 8 refuse or show otherwise, in stores written
+        before: sightings dated outside the outputs' range, and listing names with
+        characters that do not print (now escaped, so the file is known again)."""
+        self._drop_unshowable_sightings()
+        renamed = [
+            (shown_name(str(r[0])), str(r[0]))
+            for r in self.db.execute("SELECT DISTINCT name FROM listing")
+            if shown_name(str(r[0])) != r[0]
+        ]
+        self.db.executemany("UPDATE listing SET name=? WHERE name=?", renamed)
 
     def _drop_unshowable_sightings(self) -> None:
         """Remove sightings dated outside :data:`~digest.sources.bounds.DATE_MIN` ..

@@ -421,15 +421,19 @@ def test_a_store_holding_dates_of_year_one_from_before_works_again(
     with Store(built.cfg.store) as store:
         store.add_listing("old.jsonl", "sha", "jsonl", None, entries, 0, Resolver())
     db = sqlite3.connect(built.cfg.store)
+    db.execute("UPDATE listing SET name='ok\x1b[1m.jsonl' WHERE name='ok.jsonl'")
     db.execute("UPDATE meta SET value='7' WHERE key='schema_version'")
     db.commit()
     db.close()
     with Store(built.cfg.store) as store:
         papers = {p.title: (p.first_seen, p.week) for p in store.iter_papers()}
         assert store.integrity_problems() == []
+        assert store.listing_hash("ok\\x1b[1m.jsonl") is not None  # escaped, as readers do
     assert papers == {
         "Diffusion now": (dt.date(2026, 11, 20), "2026-W47"),
         "Diffusion seen twice": (day, "2026-W47"),
     }
+    ok = feed.root / "listings" / "ok.jsonl"
+    ok.rename(ok.with_name("ok\x1b[1m.jsonl"))  # the name a store of version 7 kept raw
     again = feed.run()  # builds every output again
-    assert again.report.ingest.listings_unchanged == 1
+    assert (again.report.ingest.listings_new, again.report.ingest.sightings) == (0, 0)
