@@ -64,16 +64,26 @@ def bound(listing: Listing) -> Listing:
             listing.problems.append(problem)
         listing.date = None
     kept: list[Entry] = []
-    renumber = False
     for entry in listing.entries:
-        if not in_range(entry.date):
+        if not DATE_MIN <= entry.date <= DATE_MAX:
             msg = _date_message(entry.date, f"entry {_preview(entry.title)}") + " (skipped)"
             listing.problems.append(Problem(name, entry.line or None, msg))
-            renumber = True
             continue
-        changes, problems = _checked(entry)
-        listing.problems.extend(problems)
-        if renumber or entry.position != len(kept):
+        title, abstract, url, sid = entry.title, entry.abstract, entry.url, entry.source_id
+        if (  # the common case, cheaply: nothing to change
+            len(title) <= TITLE_MAX
+            and len(abstract) <= ABSTRACT_MAX
+            and (title.isascii() or _encodable(title))
+            and (abstract.isascii() or _encodable(abstract))
+            and (url is None or url.isascii() or _encodable(url))
+            and (sid is None or sid.isascii())
+            and (entry.announce is None or entry.announce.isascii())
+        ) and (not entry.authors or _plain_authors(entry.authors)):
+            changes: dict[str, object] = {}
+        else:
+            changes, problems = _checked(entry)
+            listing.problems.extend(problems)
+        if entry.position != len(kept):
             changes["position"] = len(kept)
         kept.append(dataclasses.replace(entry, **changes) if changes else entry)  # type: ignore[arg-type]
     listing.entries = kept
@@ -125,6 +135,15 @@ def _checked(entry: Entry) -> tuple[dict[str, object], list[Problem]]:
         if capped != entry.authors:
             changes["authors"] = capped
     return changes, problems
+
+
+def _plain_authors(authors: tuple[str, ...]) -> bool:
+    """True when ``authors`` are within the caps and all Unicode text."""
+    return (
+        len(authors) <= AUTHORS_MAX
+        and sum(map(len, authors)) <= AUTHORS_CHARS
+        and all(a.isascii() or _encodable(a) for a in authors)
+    )
 
 
 def truncate(text: str, cap: int) -> str:
