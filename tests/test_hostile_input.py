@@ -437,3 +437,74 @@ def test_a_store_holding_dates_of_year_one_from_before_works_again(
     ok.rename(ok.with_name("ok\x1b[1m.jsonl"))  # the name a store of version 7 kept raw
     again = feed.run()  # builds every output again
     assert (again.report.ingest.listings_new, again.report.ingest.sightings) == (0, 0)
+
+
+# -- the whole ingest: any listing, a real store, append-only ----------------------------
+
+hostile_records = st.lists(
+    st.fixed_dictionaries(
+        {
+            "title": any_text,
+            "abstract": any_text,
+            "date": st.one_of(st.dates(), st.dates(dt.date(2024, 1, 1), dt.date(2026, 11, 25))),
+        },
+        optional={"url": any_text, "id": any_text, "authors": st.lists(any_text, max_size=3)},
+    ),
+    max_size=8,
+)
+
+
+def _listing_bytes(fmt: str, records: list[dict[str, Any]]) -> bytes:
+    rows = [{**r, "date": r["date"].isoformat()} for r in records]
+    if fmt == "jsonl":
+        return jsonl(*rows)
+    if fmt == "json":
+        return json.dumps([{"publishedAt": r["date"], "paper": r} for r in rows]).encode()
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["title", "abstract", "date"])
+    for r in rows:  # CSV is bytes on disk: no lone surrogate or NUL can be in its text
+        writer.writerow(re.sub("[\ud800-\udfff\x00]", "", r[k]) for k in ("title", "abstract"))
+        out.seek(out.tell() - 2)  # the date goes on the same row
+        out.write(f",{r['date']}\r\n")
+    return out.getvalue().encode()
+
+
+def _valid(fmt: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def title(r: dict[str, Any]) -> str:
+        text = r["title"] if fmt != "csv" else re.sub("[\ud800-\udfff\x00]", "", r["title"])
+        return clean_text(text)
+
+    return [r for r in records if title(r) and bounds.in_range(r["date"])]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile_records, hostile_records, st.sampled_from(["jsonl", "json", "csv"]))
+def test_any_listing_ingests_and_every_valid_record_survives_every_change(
+    first: list[dict[str, Any]], added: list[dict[str, Any]], fmt: str
+) -> None:
+    added = [{**r, "title": f"New {i} {r['title']}"} for i, r in enumerate(added)]
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "listings").mkdir()
+        (root / "feed.yaml").write_text("title: T\nsources:\n  - path: listings/*\n")
+        cfg = load_config(root)
+        path = root / "listings" / f"l.{fmt}"
+        today = dt.date(2026, 11, 25)
+        path.write_bytes(_listing_bytes(fmt, first))
+        with pipeline.open_store(cfg) as store:
+            pipeline.ingest(cfg, store, [path], today)
+            before = store.counts()["sightings"]
+            assert before == len(_valid(fmt, first))
+            again = pipeline.ingest(cfg, store, [path], today)
+            assert again.sightings == 0
+        path.write_bytes(_listing_bytes(fmt, first + added))  # the listing changes
+        with pipeline.open_store(cfg) as store:
+            pipeline.ingest(cfg, store, [path], today)
+            assert store.counts()["sightings"] == before + len(_valid(fmt, added))
+            assert store.integrity_problems() == []
+            exported = [explain.export_record(p) for p in store.iter_papers()]
+        json.dumps(exported, ensure_ascii=False).encode("utf-8")

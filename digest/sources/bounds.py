@@ -66,8 +66,9 @@ def bound(listing: Listing) -> Listing:
     kept: list[Entry] = []
     for entry in listing.entries:
         if not DATE_MIN <= entry.date <= DATE_MAX:
-            msg = _date_message(entry.date, f"entry {_preview(entry.title)}") + " (skipped)"
-            listing.problems.append(Problem(name, entry.line or None, msg))
+            listing.problems.append(
+                Problem(name, entry.line or None, date_problem(entry.date, entry.title))
+            )
             continue
         title, abstract, url, sid = entry.title, entry.abstract, entry.url, entry.source_id
         if (  # the common case, cheaply: nothing to change
@@ -90,6 +91,11 @@ def bound(listing: Listing) -> Listing:
     if listing.date is None and kept:
         listing.date = max(e.date for e in kept)
     return listing
+
+
+def date_problem(date: dt.date, title: str) -> str:
+    """The message for an entry titled ``title`` dated out of range (skipped)."""
+    return _date_message(date, f"entry {_preview(title)}") + " (skipped)"
 
 
 def _date_message(date: dt.date, what: str) -> str:
