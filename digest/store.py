@@ -1376,10 +1376,15 @@ class Store:
     def all_sightings(self) -> list[tuple[int, Entry]]:
         """Every stored sighting as (listing version id, Entry), in ingestion order — for
         re-resolving identities after the user's overrides change."""
+        # Links and authors are kept by paper, not by sighting: the sighting that made the
+        # paper carries them back, so re-resolving loses neither.
         rows = self.db.execute(
-            "SELECT l.name, s.*, t.title, t.abstract FROM sighting s "
-            "JOIN listing l ON l.id = s.listing_id JOIN text t ON t.id = s.text_id "
-            "ORDER BY l.id, s.position"
+            "SELECT l.name, s.*, t.title, t.abstract,"
+            " CASE WHEN s.rule = 'new' THEN p.url END AS paper_url,"
+            " CASE WHEN s.rule = 'new' THEN p.authors ELSE '[]' END AS paper_authors"
+            " FROM sighting s JOIN listing l ON l.id = s.listing_id"
+            " JOIN text t ON t.id = s.text_id JOIN paper p ON p.id = s.paper_id"
+            " ORDER BY l.id, s.position"
         ).fetchall()
         return [
             (
@@ -1394,6 +1399,8 @@ class Store:
                     source_id=r["source_id"],
                     version=r["version"],
                     announce=r["announce"],
+                    url=r["paper_url"],
+                    authors=tuple(json.loads(r["paper_authors"])),
                 ),
             )
             for r in rows

@@ -508,3 +508,28 @@ def test_any_listing_ingests_and_every_valid_record_survives_every_change(
             assert store.integrity_problems() == []
             exported = [explain.export_record(p) for p in store.iter_papers()]
         json.dumps(exported, ensure_ascii=False).encode("utf-8")
+
+
+def test_changing_identity_overrides_keeps_every_link_and_author(
+    make_feed: Callable[..., Any],
+) -> None:
+    # Re-resolving every sighting (identity.merge/split changed) rebuilt papers from
+    # sightings, which keep no link or authors: every paper lost both, silently.
+    records = [
+        {"title": "Diffusion one", "abstract": "d", "date": "2026-11-20",
+         "url": "https://example.org/1", "authors": ["Ann", "Bob"]},
+        {"title": "Diffusion two", "abstract": "e", "date": "2026-11-20",
+         "url": "https://example.org/2", "authors": ["Cy"]},
+    ]  # fmt: skip
+    feed = make_feed().listing("a.jsonl", records)
+    built = feed.run()
+
+    def links() -> dict[str, tuple[str | None, tuple[str, ...]]]:
+        with Store(built.cfg.store) as store:
+            return {p.title: (p.url, tuple(p.authors)) for p in store.iter_papers()}
+
+    before = links()
+    assert before["Diffusion one"] == ("https://example.org/1", ("Ann", "Bob"))
+    feed.config(extra='identity:\n  split:\n    - ["Diffusion one", "Diffusion two"]\n')
+    feed.run()
+    assert links() == before
