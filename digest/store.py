@@ -359,9 +359,11 @@ class Store:
         failure = store_error(self.path, err) if err is not None else None
         try:
             self.close()
-        except sqlite3.Error:
-            if failure is None:
-                raise
+        except sqlite3.Error as closing:
+            if failure is None and err is None:
+                failure, err = store_error(self.path, closing), closing
+                if failure is None:
+                    raise
         if failure is not None:
             raise failure from err
 
