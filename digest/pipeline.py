@@ -233,7 +233,7 @@ PROBLEMS_PER_FILE = 20
 
 def summarise(problems: list[Problem], limit: int = PROBLEMS_PER_FILE) -> list[Problem]:
     """The first ``limit`` problems of each file, in order, and after them one line
-    ``... and N more problems in FILE``."""
+    ``... and N more problems in this file`` (the problem names the file)."""
     out: list[Problem] = []
     seen: dict[str, int] = {}
     summary_at: dict[str, int] = {}
