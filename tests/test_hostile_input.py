@@ -32,7 +32,9 @@ LINE_BREAKS = "\u2028\u2029\x0b\x0c\x85\x1c\x1d\x1e"
 
 any_text = st.text(
     st.one_of(
-        st.characters(),  # every code point, surrogates and noncharacters included
+        st.characters(),  # every code point but surrogates, noncharacters included
+        st.characters(categories=["Cs"]),  # lone surrogates (escaped in JSON)
+        st.characters(categories=["Cc", "Zl", "Zp", "Cn", "Co", "Cf"]),
         st.sampled_from([*LINE_BREAKS, "\ufffe", "\uffff", "\x00", "\x01", "\x1b", "\ud800"]),
     ),
     max_size=60,
@@ -81,6 +83,15 @@ def test_no_text_inside_a_line_makes_a_text_dump_entry_or_date(
     assert len(titles) == len(pairs), listing.problems
     assert all(t.startswith("T") for t in titles)
     assert {e.date for e in listing.entries} == {dt.date(2026, 3, 11)}
+
+
+def test_a_text_dump_title_of_only_controls_is_no_entry() -> None:
+    text = "new\n\nMar 11\n\n\x01\x1b\x7f\n\nIts abstract.\n\nGood title\n\nAbstract two.\n"
+    listing = read_bytes(text.encode(), "c.txt", CTX)
+    assert [e.title for e in listing.entries] == ["Good title"]
+    assert [(p.line, p.message.split(":")[0]) for p in listing.problems] == [
+        (5, "title of characters that do not display")
+    ]
 
 
 def test_unicode_line_breaks_in_csv_and_jsonl_fields_stay_in_their_field() -> None:

@@ -180,6 +180,10 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
             abstract = nxt.text
             i += 2
         title = clean_text(p.text)
+        if not title:  # only characters that never display (controls, lone surrogates)
+            msg = f"title of characters that do not display: {_preview(p.text)} (skipped)"
+            problems.append(Problem(name, p.line, msg))
+            continue
         listing.entries.append(
             Entry(
                 title=title,
