@@ -544,3 +544,24 @@ def test_changing_identity_overrides_keeps_every_link_and_author(
     feed.config(extra='identity:\n  split:\n    - ["Diffusion one", "Diffusion two"]\n')
     feed.run()
     assert links() == before
+
+
+def test_a_changed_listing_takes_no_paper_from_a_published_week(
+    make_feed: Callable[..., Any],
+) -> None:
+    # Issue 15: papers only in a listing's old content vanished from the week's feed
+    # item ("(0 papers)") and from exports, exit 0, no message.
+    one = {"title": "Diffusion kept", "abstract": "diffusion", "date": "2026-11-10"}
+    two = {"title": "Diffusion dropped later", "abstract": "diffusion", "date": "2026-11-10"}
+    feed = make_feed().listing("a.jsonl", [one, two])
+    first = feed.run()
+    rss = (first.site / "rss.xml").read_text(encoding="utf-8")
+    assert "Diffusion dropped later" in rss
+    feed.listing("a.jsonl", [one])  # the listing changes: the second paper is gone
+    second = feed.run()
+    assert second.report.ingest.listings_new == 1 and not second.report.problems
+    assert (second.site / "rss.xml").read_text(encoding="utf-8") == rss
+    with Store(second.cfg.store) as store:
+        titles = {p.title for p in store.iter_papers()}
+        assert store.changed_listings() == [("a.jsonl", 2)]
+    assert titles == {"Diffusion kept", "Diffusion dropped later"}
