@@ -129,7 +129,7 @@ def _checked(entry: Entry) -> tuple[dict[str, object], list[Problem]]:
             changes[field] = None
             if field == "source_id":
                 changes["version"] = None
-            problem(f"{field} {value!r} is not Unicode text (ignored)")
+            problem(f"{field} {_preview(value)} is not Unicode text (ignored)")
     authors = entry.authors
     if authors:
         if not all(_encodable(a) for a in authors):
@@ -138,6 +138,8 @@ def _checked(entry: Entry) -> tuple[dict[str, object], list[Problem]]:
         capped = cap_authors(authors)
         if len(capped) < len(authors):
             problem(f"{len(authors):,} authors cut to the first {len(capped):,}")
+        elif capped != authors:
+            problem(f"an author name over {AUTHORS_CHARS:,} characters cut")
         if capped != entry.authors:
             changes["authors"] = capped
     return changes, problems
