@@ -96,6 +96,16 @@ class StoreError(DigestError):
     """The SQLite store cannot be opened or is from an unknown schema version."""
 
 
+class StoreDamagedError(StoreError):
+    """The store file is damaged: not a database, malformed pages, an unreadable schema
+    version. Nothing digest can repair by itself."""
+
+    hint = (
+        "restore the store from a backup, or move it away: the next run reads every "
+        "listing again, but the record of which weeks were mailed is lost"
+    )
+
+
 class MailError(DigestError):
     """Building or delivering an email failed."""
 

@@ -51,7 +51,8 @@ LISTED = 10
 
 
 def check_lines(cfg: FeedConfig, store: Store) -> Iterator[str]:
-    """Counts for ``digest check``: store totals, papers per theme, the untagged share,
+    """Counts for ``digest check``: store totals, listings whose content changed since
+    first read, papers per theme, the untagged share,
     then every tag and term run over the stored papers: hits, rules that never fire,
     broad terms, papers matched by many themes, stored tags older than the rules."""
     rules = cfg.rules
@@ -60,6 +61,11 @@ def check_lines(cfg: FeedConfig, store: Store) -> Iterator[str]:
         f"store: {counts['listings']} listings, {counts['sightings']} sightings, "
         f"{counts['papers']} papers"
     )
+    changed = store.changed_listings()
+    if changed:
+        yield f"listings changed since first read: {len(changed)} (every sighting kept)"
+        for name, versions in changed:
+            yield f"  {name}: {versions} versions"
     themes = store.theme_counts()
     total = max(counts["papers"], 1)
     yield "papers per theme:"

@@ -26,7 +26,7 @@ from digest.models import Entry, EntryKeys, Listing
 from digest.output import sweep_temp_files
 from digest.resolve import Resolver, entry_keys
 from digest.rules import RuleSet
-from digest.sources import ReadContext, read_bytes
+from digest.sources import ReadContext, listing_name, load, read_bytes, shown_name
 from digest.store import CommitGroup, Store
 
 if TYPE_CHECKING:
@@ -106,12 +106,16 @@ def _glob_sources(cfg: FeedConfig) -> tuple[list[ListingInput], list[Problem]]:
                 Problem(str(cfg.file), None, f"sources[{i}]: {src.path!r} matches no file")
             )
         for path in matched:
-            first = names.setdefault(path.name, path)
+            name = listing_name(path)
+            first = names.setdefault(name, path)
             if first != path:  # a listing is known by its file name: one file per name
-                message = f"sources[{i}]: {path} has the name of {first}, read instead (skipped)"
+                message = (
+                    f"sources[{i}]: {shown_name(str(path))} has the name of "
+                    f"{shown_name(str(first))}, read instead (skipped)"
+                )
                 problems.append(Problem(str(cfg.file), None, message))
                 continue
-            found.setdefault(path, ListingInput(path.name, src.format, path=path))
+            found.setdefault(path, ListingInput(name, src.format, path=path))
     return list(found.values()), problems
 
 
@@ -167,7 +171,9 @@ def ingest(
     """Add listings to the store; each listing is atomic (all its sightings or none).
 
     A listing whose content was ingested before (same name, same SHA-256) is
-    skipped, so ingesting again changes nothing. Bad files are reported, never
+    skipped, so ingesting again changes nothing; one whose content changed adds what
+    is new in it and keeps every sighting already stored (see
+    :meth:`~digest.store.Store.add_listing`). Bad files are reported, never
     fatal, and change nothing already stored. With ``jobs`` > 1 and enough to read,
     worker processes read, parse and key the listings while this one stores them
     (same result, in the same order).
@@ -180,7 +186,7 @@ def ingest(
     size = 0
     for item in listings:
         if isinstance(item, Path):
-            item = ListingInput(item.name, fmt, path=item)
+            item = ListingInput(listing_name(item), fmt, path=item)
         job = _job(store, item, report)
         if job is not None:
             todo.append(job)
@@ -216,7 +222,33 @@ def ingest(
                 _add(report, pending)  # committed
                 since_commit, pending = [], IngestReport()
         _add(report, pending)
+    report.problems = summarise(report.problems)
     return report
+
+
+PROBLEMS_PER_FILE = 20
+"""Problems reported one by one per file; the rest of a file's are counted in one line
+(a broken file of 100,000 entries would otherwise print as many, all mailed by cron)."""
+
+
+def summarise(problems: list[Problem], limit: int = PROBLEMS_PER_FILE) -> list[Problem]:
+    """The first ``limit`` problems of each file, in order, and after them one line
+    ``... and N more problems in this file`` (the problem names the file)."""
+    out: list[Problem] = []
+    seen: dict[str, int] = {}
+    summary_at: dict[str, int] = {}
+    for problem in problems:
+        count = seen[problem.file] = seen.get(problem.file, 0) + 1
+        if count <= limit:
+            out.append(problem)
+        elif count == limit + 1:
+            summary_at[problem.file] = len(out)
+            out.append(problem)  # replaced below, once the count is known
+    for file, index in summary_at.items():
+        more = seen[file] - limit
+        message = f"... and {more} more problem{'s' if more != 1 else ''} in this file"
+        out[index] = Problem(file, None, message)
+    return out
 
 
 def _not_stored(job: _Job, err: Exception) -> Problem:
@@ -302,7 +334,8 @@ def _job(store: Store, item: ListingInput, report: IngestReport) -> _Job | None:
     try:
         st = item.path.stat()
     except OSError as err:
-        report.problems.append(Problem(str(item.path), None, f"cannot read: {err.strerror}"))
+        problem = Problem(shown_name(str(item.path)), None, f"cannot read: {err.strerror}")
+        report.problems.append(problem)
         return None
     status = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
     if store.listing_stat(item.name) == status:
@@ -319,10 +352,8 @@ def _prepare(state: tuple[ReadContext, bool, RuleSet], job: _Job) -> _Prepared:
     item = job.item
     data = item.data
     if data is None and item.path is not None:
-        try:
-            data = item.path.read_bytes()
-        except OSError as err:
-            problem = Problem(str(item.path), None, f"cannot read: {err.strerror}")
+        data, problem = load(item.path, shown_name(str(item.path)))
+        if problem is not None:
             return _Prepared(job, problem=problem)
     if data is None:
         return _Prepared(job)
@@ -354,7 +385,7 @@ def _store(
     if prepared.problem is not None:
         report.problems.append(prepared.problem)
         return 0
-    if prepared.sha and store.listing_hash(job.item.name) == prepared.sha:  # touched
+    if prepared.sha and store.has_listing(job.item.name, prepared.sha):  # touched, or back
         report.listings_unchanged += 1
         if job.status:
             store.set_listing_stat(job.item.name, job.status)
@@ -386,13 +417,13 @@ def _apply_identity_overrides(cfg: FeedConfig, store: Store, resolver: Resolver)
         return
     with store.transaction():
         if store.counts()["sightings"]:
-            by_listing: dict[str, list[Entry]] = {}
-            for entry in store.all_sightings():
-                by_listing.setdefault(entry.listing, []).append(entry)
+            by_listing: dict[int, list[Entry]] = {}  # by version: a name may have several
+            for listing_id, entry in store.all_sightings():
+                by_listing.setdefault(listing_id, []).append(entry)
             listing_meta = store.listing_meta()
             store.clear_papers()
-            for name, entries in by_listing.items():
-                sha, fmt, date, problems = listing_meta[name]
+            for listing_id, (name, sha, fmt, date, problems) in listing_meta.items():
+                entries = by_listing.get(listing_id, [])
                 store.add_listing(name, sha, fmt, date, entries, problems, resolver)
         store.set_meta("identity_overrides", cfg.identity.fingerprint)
 

@@ -3,12 +3,14 @@
 Input: parsed listings (with their content hash) and identity decisions.
 Output: distinct papers with their sightings, tags and weeks.
 
-Every sighting (listing, position) is kept with the text it carried and the
+Every sighting (listing version, position) is kept with the text it carried and the
 rule that tied it to its paper (``new``, ``source-id``, ``title``, ``fuzzy``,
 ``abstract``, ``forced``) and that rule's score, so ``digest explain`` can tell
 why two sightings are one paper. Each distinct title+abstract text is stored
-once. The schema carries a version; :data:`MIGRATIONS` upgrades older stores
-in place, inside a transaction.
+once. Sightings are append-only: a listing whose content changed is stored as a
+new version of it (``listing`` has one row per name and content), which adds the
+sightings that no earlier version of it had and takes none away. The schema carries
+a version; :data:`MIGRATIONS` upgrades older stores in place, inside a transaction.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from digest.errors import StoreError
-from digest.identity import block_keys
+from digest.errors import StoreDamagedError, StoreError
 from digest.models import Entry, EntryKeys, Paper, Sighting
 from digest.normalize import stable_hash, text_hash, title_key
+from digest.sources import shown_name
+from digest.sources.bounds import DATE_MAX, DATE_MIN
 from digest.weeks import iso_week
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -171,8 +174,35 @@ MIGRATIONS: dict[int, str] = {
     7: """CREATE INDEX IF NOT EXISTS paper_key_paper ON paper_key(paper_id);
     DROP INDEX paper_theme;
     CREATE INDEX paper_theme ON paper(theme, first_seen, id)""",
+    # -- sightings are append-only: a listing whose content changed is a new row (a new
+    #    version of it) instead of replacing the old one, whose sightings stay; one row
+    #    per (name, content). SQLite changes a constraint by copying the table (foreign
+    #    keys are off while migrations run, see Store._migrate) --
+    8: """CREATE TABLE listing_v8(
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        stat TEXT NOT NULL DEFAULT '',
+        format TEXT NOT NULL,
+        date TEXT,
+        entries INTEGER NOT NULL,
+        problems INTEGER NOT NULL,
+        UNIQUE(name, sha256)
+    );
+    INSERT INTO listing_v8(id, name, sha256, stat, format, date, entries, problems)
+        SELECT id, name, sha256, stat, format, date, entries, problems FROM listing;
+    DROP TABLE listing;
+    ALTER TABLE listing_v8 RENAME TO listing""",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
+
+REPAIRS: dict[int, str] = {
+    # -- sightings dated outside the years every output can express were stored before
+    #    the readers refused them; every later run failed on them (ISO week arithmetic) --
+    8: "_repair_for_version_8",
+}
+"""Version -> the :class:`Store` method that migrating to it runs after its SQL, in the
+same transaction, for what SQL alone cannot do (ISO weeks). Append, never edit."""
 
 
 @dataclass(slots=True)
@@ -306,6 +336,9 @@ class Store:
             self.db.execute("PRAGMA temp_store=MEMORY")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+        except StoreError:
+            self.db.close()
+            raise
         except sqlite3.DatabaseError as err:
             self.db.close()
             if isinstance(err, sqlite3.OperationalError) and _busy(err):
@@ -313,13 +346,26 @@ class Store:
                     f"{path} stayed locked by another process for {BUSY_MS // 1000} s",
                     hint="try again when the other digest command is done",
                 ) from None
-            raise StoreError(f"{path} is not a usable digest store: {err}") from None
+            raise store_error(path, err) or StoreDamagedError(
+                f"{path} is not a usable digest store: {err}"
+            ) from None
 
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, err: BaseException | None, tb: object) -> None:
+        """Close; a store failing under the work of the ``with`` block (damaged pages,
+        a full disk) is told as a :class:`StoreError` naming the file, not a traceback."""
+        failure = store_error(self.path, err) if err is not None else None
+        try:
+            self.close()
+        except sqlite3.Error as closing:
+            if failure is None and err is None:
+                failure, err = store_error(self.path, closing), closing
+                if failure is None:
+                    raise
+        if failure is not None:
+            raise failure from err
 
     def close(self) -> None:
         """Close the connection (once the write-ahead log is copied into the database, if
@@ -339,7 +385,12 @@ class Store:
         if row is None:
             return 0
         got = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        return int(got[0]) if got else 0
+        try:
+            return int(got[0]) if got else 0
+        except (TypeError, ValueError):
+            raise StoreDamagedError(
+                f"{self.path} is damaged: its schema version is {got[0]!r}, not a number"
+            ) from None
 
     def _migrate(self) -> None:
         current = self.version
@@ -349,13 +400,26 @@ class Store:
                 f"understands ({SCHEMA_VERSION})",
                 hint="upgrade digest",
             )
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            with self.transaction():
-                if self.version >= version:  # another process migrated it meanwhile
-                    continue
-                for statement in _statements(MIGRATIONS[version]):
-                    self.db.execute(statement)
-                self.set_meta("schema_version", str(version))
+        if current == SCHEMA_VERSION:
+            return
+        # A migration may copy a table that others refer to (SQLite's way to change a
+        # constraint): foreign keys are off meanwhile (a no-op inside a transaction), and
+        # the sightings' references are checked before each commit.
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                with self.transaction():
+                    if self.version >= version:  # another process migrated it meanwhile
+                        continue
+                    for statement in _statements(MIGRATIONS[version]):
+                        self.db.execute(statement)
+                    if version in REPAIRS:
+                        getattr(self, REPAIRS[version])()
+                    if self.db.execute("PRAGMA foreign_key_check(sighting)").fetchone():
+                        raise sqlite3.DatabaseError(f"migration {version}: broken references")
+                    self.set_meta("schema_version", str(version))
+        finally:
+            self.db.execute("PRAGMA foreign_keys=ON")
 
     @contextmanager
     def transaction(self, *, join: bool = False) -> Iterator[None]:
@@ -574,20 +638,53 @@ class Store:
     # -- listings -------------------------------------------------------------------------
 
     def listing_hash(self, name: str) -> str | None:
-        """Content hash of the stored listing called ``name``, or None if never ingested."""
-        row = self.db.execute("SELECT sha256 FROM listing WHERE name=?", (name,)).fetchone()
+        """Content hash of the latest stored version of the listing called ``name``, or
+        None if never ingested."""
+        row = self.db.execute(
+            "SELECT sha256 FROM listing WHERE name=? ORDER BY id DESC LIMIT 1", (name,)
+        ).fetchone()
         return str(row[0]) if row else None
+
+    def has_listing(self, name: str, sha256: str) -> bool:
+        """True when the listing ``name`` was stored with this content (in any version)."""
+        row = self.db.execute(
+            "SELECT 1 FROM listing WHERE name=? AND sha256=?", (name, sha256)
+        ).fetchone()
+        return row is not None
 
     def listing_stat(self, name: str) -> str | None:
         """The file status (size, mtime, ctime, inode) recorded when the listing's content was last
         hashed; an unchanged status lets a run skip reading the file at all."""
-        row = self.db.execute("SELECT stat FROM listing WHERE name=?", (name,)).fetchone()
+        row = self.db.execute(
+            "SELECT stat FROM listing WHERE name=? ORDER BY id DESC LIMIT 1", (name,)
+        ).fetchone()
         return str(row[0]) if row else None
 
     def set_listing_stat(self, name: str, stat: str) -> None:
-        """Record the file status under which the listing's content hash was verified."""
+        """Record the file status under which the listing's content hash was verified (on
+        its latest version, which :meth:`listing_stat` reads)."""
         with self.transaction(join=True):
-            self.db.execute("UPDATE listing SET stat=? WHERE name=?", (stat, name))
+            self.db.execute(
+                "UPDATE listing SET stat=? WHERE id=(SELECT MAX(id) FROM listing WHERE name=?)",
+                (stat, name),
+            )
+
+    def changed_listings(self) -> list[tuple[str, int]]:
+        """(name, versions) of every listing whose content changed since it was first
+        read, by name."""
+        rows = self.db.execute(
+            "SELECT name, COUNT(*) FROM listing GROUP BY name HAVING COUNT(*) > 1 ORDER BY name"
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    def _seen_in(self, name: str) -> set[tuple[str, str]]:
+        """(text hash, date) of every sighting stored from any version of listing ``name``."""
+        rows = self.db.execute(
+            "SELECT t.hash, s.date FROM listing l JOIN sighting s ON s.listing_id = l.id "
+            "JOIN text t ON t.id = s.text_id WHERE l.name=?",
+            (name,),
+        )
+        return {(str(r[0]), str(r[1])) for r in rows}
 
     def add_listing(
         self,
@@ -608,16 +705,17 @@ class Store:
         paper, or a paper shown in a new version, is then tagged as it is stored, and
         each text keeps its tags (see :meth:`tags_from_texts`).
 
-        A listing seen before with the same content changes nothing. One seen
-        before with other content replaces its earlier sightings.
+        A listing stored before with the same content (in any version) changes
+        nothing. One stored before with other content is a new version of it: its
+        entries whose text and date an earlier version had are seen already and add no
+        sighting; the others are added (positions stay those of this version). Nothing
+        stored is ever removed.
         """
-        old = self.listing_hash(name)
-        if old == sha256:
+        if self.has_listing(name, sha256):
             return IngestResult(skipped=True)
         result = IngestResult()
         with self.transaction(join=True):
-            if old is not None:
-                self._detach_listing(name)
+            seen = self._seen_in(name) if self.listing_hash(name) is not None else set()
             cur = self.db.execute(
                 "INSERT INTO listing(name, sha256, format, date, entries, problems) "
                 "VALUES(?, ?, ?, ?, ?, ?)",
@@ -625,6 +723,11 @@ class Store:
             )
             listing_id = int(cur.lastrowid or 0)
             for i, entry in enumerate(entries):
+                if seen:
+                    known = keys[i].text if keys is not None else ""
+                    known = known or text_hash(entry.title, entry.abstract)
+                    if (known, entry.date.isoformat()) in seen:
+                        continue
                 res = resolve(self, entry, keys[i] if keys is not None else None)
                 tagged = None
                 if tags is not None and rules:
@@ -644,62 +747,58 @@ class Store:
             self._flush_touched()
         return result
 
-    def _detach_listing(self, name: str) -> None:
-        """Remove a listing's sightings; papers left without any are removed too."""
-        row = self.db.execute("SELECT id FROM listing WHERE name=?", (name,)).fetchone()
-        texts: dict[str, set[tuple[str, str]]] = {}
-        for r in self.db.execute(
-            "SELECT s.paper_id, t.title, t.abstract FROM sighting s "
-            "JOIN text t ON t.id = s.text_id WHERE s.listing_id=?",
-            (row[0],),
-        ):
-            texts.setdefault(str(r[0]), set()).add((str(r[1]), str(r[2])))
-        self.db.execute("DELETE FROM sighting WHERE listing_id=?", (row[0],))
-        self.db.execute("DELETE FROM listing WHERE id=?", (row[0],))
-        removed = [paper_id for paper_id in texts if not self._refresh_paper(paper_id)]
-        self.db.executemany("DELETE FROM paper_key WHERE paper_id=?", [(p,) for p in removed])
-        # A removed paper's blocking keys are deleted by key, from the texts of its
-        # sightings here (block_key has no index by paper: a lookup by paper would scan
-        # it). Keys of its texts from listings replaced earlier, or computed by an older
-        # digest, may stay behind: they point to no paper, or give a paper re-created
-        # under the same id an extra candidate, which the text comparison still judges.
-        self.db.executemany(
-            "DELETE FROM block_key WHERE key=? AND paper_id=?",
-            [
-                (key, paper_id)
-                for paper_id in removed
-                for title, abstract in sorted(texts[paper_id])
-                for key in block_keys(title, abstract)
-            ],
-        )
-        self.db.executemany("DELETE FROM paper WHERE id=?", [(p,) for p in removed])
+    def _repair_for_version_8(self) -> None:
+        """What the readers of version 8 refuse or show otherwise, in stores written
+        before: sightings dated outside the outputs' range, and listing names with
+        characters that do not print (now escaped, so the file is known again)."""
+        self._drop_unshowable_sightings()
+        renamed = [
+            (shown_name(str(r[0])), str(r[0]))
+            for r in self.db.execute("SELECT DISTINCT name FROM listing")
+            if shown_name(str(r[0])) != r[0]
+        ]
+        self.db.executemany("UPDATE listing SET name=? WHERE name=?", renamed)
 
-    def _refresh_paper(self, paper_id: str) -> bool:
-        """Recompute first_seen and the shown version from the remaining sightings; a
-        paper without any returns False (the caller removes it, and its keys)."""
-        rows = self.db.execute(
-            "SELECT s.text_id, s.date FROM sighting s JOIN listing l ON l.id = s.listing_id "
-            "WHERE s.paper_id=? ORDER BY s.date, l.id, s.position",
-            (paper_id,),
-        ).fetchall()
-        old = self.db.execute("SELECT week FROM paper WHERE id=?", (paper_id,)).fetchone()
-        if old:
-            self._touch(old[0])
-        if not rows:
-            return False
-        first, newest = rows[0]["date"], rows[-1]
-        self._touch(iso_week(dt.date.fromisoformat(first)))
-        self.db.execute(
-            "UPDATE paper SET first_seen=?, week=?, text_id=?, shown_date=?, rules='' WHERE id=?",
-            (
-                first,
-                iso_week(dt.date.fromisoformat(first)),
-                newest["text_id"],
-                newest["date"],
-                paper_id,
-            ),
-        )
-        return True
+    def _drop_unshowable_sightings(self) -> None:
+        """Remove sightings dated outside :data:`~digest.sources.bounds.DATE_MIN` ..
+        :data:`~digest.sources.bounds.DATE_MAX` (no week, page or feed could ever show
+        them: every run failed), and the papers and weeks they alone made; a paper seen
+        on other days too moves to its earliest remaining one. Readers now refuse such
+        dates with a message naming file and line."""
+        low, high = DATE_MIN.isoformat(), DATE_MAX.isoformat()
+        where = "date < ? OR date > ? OR length(date) != 10"
+        papers = [
+            str(r[0])
+            for r in self.db.execute(
+                f"SELECT DISTINCT paper_id FROM sighting WHERE {where}", (low, high)
+            )
+        ]
+        if not papers:
+            return
+        self.db.execute(f"DELETE FROM sighting WHERE {where}", (low, high))
+        gone = []
+        for paper_id in papers:
+            rows = self.db.execute(
+                "SELECT s.text_id, s.date FROM sighting s JOIN listing l ON l.id = s.listing_id"
+                " WHERE s.paper_id=? ORDER BY s.date, l.id, s.position",
+                (paper_id,),
+            ).fetchall()
+            if not rows:
+                gone.append((paper_id,))
+                continue
+            first = dt.date.fromisoformat(rows[0]["date"])
+            self.db.execute(
+                "UPDATE paper SET first_seen=?, week=?, text_id=?, shown_date=? WHERE id=?",
+                (rows[0]["date"], iso_week(first), rows[-1]["text_id"], rows[-1]["date"], paper_id),
+            )
+            self._touch(iso_week(first))
+        # Blocking keys of a removed paper may stay: they point to no paper, which the
+        # near-duplicate lookup skips.
+        self.db.executemany("DELETE FROM paper_key WHERE paper_id=?", gone)
+        self.db.executemany("DELETE FROM paper WHERE id=?", gone)
+        self.db.execute("DELETE FROM week WHERE week < '1900' OR week >= '9001'")
+        self.db.execute("DELETE FROM sent WHERE week < '1900' OR week >= '9001'")
+        self._flush_touched()
 
     def forget_touched(self) -> None:
         """Drop the weeks touched by a unit of work that was rolled back."""
@@ -1239,7 +1338,7 @@ class Store:
         """Listings, sightings, papers and untagged papers in the store."""
         one = self.db.execute
         return {
-            "listings": one("SELECT COUNT(*) FROM listing").fetchone()[0],
+            "listings": one("SELECT COUNT(DISTINCT name) FROM listing").fetchone()[0],
             "sightings": one("SELECT COUNT(*) FROM sighting").fetchone()[0],
             "papers": one("SELECT COUNT(*) FROM paper").fetchone()[0],
         }
@@ -1260,38 +1359,51 @@ class Store:
         rows = self.db.execute("SELECT theme, COUNT(*) FROM paper GROUP BY theme ORDER BY theme")
         return {str(r[0]): int(r[1]) for r in rows}
 
-    def listing_meta(self) -> dict[str, tuple[str, str, dt.date | None, int]]:
-        """Listing name -> (sha256, format, date, problem count)."""
-        rows = self.db.execute("SELECT name, sha256, format, date, problems FROM listing")
+    def listing_meta(self) -> dict[int, tuple[str, str, str, dt.date | None, int]]:
+        """Listing version id -> (name, sha256, format, date, problem count), oldest first."""
+        rows = self.db.execute(
+            "SELECT id, name, sha256, format, date, problems FROM listing ORDER BY id"
+        )
         return {
-            str(r[0]): (
+            int(r[0]): (
                 str(r[1]),
                 str(r[2]),
-                dt.date.fromisoformat(r[3]) if r[3] else None,
-                int(r[4]),
+                str(r[3]),
+                dt.date.fromisoformat(r[4]) if r[4] else None,
+                int(r[5]),
             )
             for r in rows
         }
 
-    def all_sightings(self) -> list[Entry]:
-        """Every stored sighting as an Entry, in ingestion order — for re-resolving
-        identities after the user's overrides change."""
+    def all_sightings(self) -> list[tuple[int, Entry]]:
+        """Every stored sighting as (listing version id, Entry), in ingestion order — for
+        re-resolving identities after the user's overrides change."""
+        # Links and authors are kept by paper, not by sighting: the sighting that made the
+        # paper carries them back, so re-resolving loses neither.
         rows = self.db.execute(
-            "SELECT l.name, s.*, t.title, t.abstract FROM sighting s "
-            "JOIN listing l ON l.id = s.listing_id JOIN text t ON t.id = s.text_id "
-            "ORDER BY l.id, s.position"
+            "SELECT l.name, s.*, t.title, t.abstract,"
+            " CASE WHEN s.rule = 'new' THEN p.url END AS paper_url,"
+            " CASE WHEN s.rule = 'new' THEN p.authors ELSE '[]' END AS paper_authors"
+            " FROM sighting s JOIN listing l ON l.id = s.listing_id"
+            " JOIN text t ON t.id = s.text_id JOIN paper p ON p.id = s.paper_id"
+            " ORDER BY l.id, s.position"
         ).fetchall()
         return [
-            Entry(
-                title=r["title"],
-                abstract=r["abstract"],
-                listing=r["name"],
-                date=dt.date.fromisoformat(r["date"]),
-                position=r["position"],
-                line=r["line"],
-                source_id=r["source_id"],
-                version=r["version"],
-                announce=r["announce"],
+            (
+                r["listing_id"],
+                Entry(
+                    title=r["title"],
+                    abstract=r["abstract"],
+                    listing=r["name"],
+                    date=dt.date.fromisoformat(r["date"]),
+                    position=r["position"],
+                    line=r["line"],
+                    source_id=r["source_id"],
+                    version=r["version"],
+                    announce=r["announce"],
+                    url=r["paper_url"],
+                    authors=tuple(json.loads(r["paper_authors"])),
+                ),
             )
             for r in rows
         ]
@@ -1390,6 +1502,36 @@ def _flush(descriptors: set[int]) -> None:
             return
         except OSError:
             continue  # closed meanwhile; a write error, see above
+
+
+def store_error(path: Path, err: BaseException) -> StoreError | None:
+    """The :class:`StoreError` that tells a user what ``err``, raised by SQLite while
+    working on the store at ``path``, means and what to do; None for anything else
+    (a bug, or no SQLite error at all)."""
+    if isinstance(err, StoreError):
+        return err
+    if not isinstance(err, sqlite3.DatabaseError):
+        return None
+    code = getattr(err, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return StoreDamagedError(f"{path} is not a usable digest store: it is damaged ({err})")
+    if primary == sqlite3.SQLITE_FULL:
+        return StoreError(
+            f"{path}: the disk is full ({err}); the listing being stored was rolled back",
+            hint="free disk space where the store is and run again: nothing stored is lost",
+        )
+    if primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
+        return StoreError(
+            f"cannot read or write the store {path} ({err})",
+            hint="check the disk and the file's permissions, then run again",
+        )
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StoreError(
+            f"{path} stayed locked by another process for {BUSY_MS // 1000} s",
+            hint="try again when the other digest command is done",
+        )
+    return None
 
 
 def _busy(err: sqlite3.OperationalError) -> bool:

@@ -166,6 +166,24 @@ def test_new_content_on_a_later_day_is_kept_beside_the_old(server: Server, tmp_p
     assert "If-None-Match" not in server.requests("/feed")[1]
 
 
+def test_new_content_on_the_same_day_never_overwrites_the_kept_body(
+    server: Server, tmp_path: Path
+) -> None:
+    # Issue 15: the Hugging Face daily list changes during the day; a second fetch with
+    # new content replaced the first body, and the store lost what only it had.
+    server.routes["/feed.xml"] = sequence(Reply(200, RSS), Reply(200, WEEKEND), Reply(200, RSS))
+    url = server.url("/feed.xml")
+    first = fetch(url, tmp_path, DAY1)
+    second = fetch(url, tmp_path, DAY1)
+    third = fetch(url, tmp_path, DAY1)
+    assert first.name == f"{slug(url)}_2024-03-11.xml"
+    assert second.name.startswith(f"{slug(url)}_2024-03-11-") and second.name != first.name
+    assert third.name == first.name  # the first content again: the same listing
+    assert (tmp_path / first.name).read_bytes() == RSS
+    assert (tmp_path / second.name).read_bytes() == WEEKEND
+    assert replay(url, tmp_path, DAY1).data in (RSS, WEEKEND)
+
+
 def test_500_then_success_is_retried_with_backoff(server: Server, tmp_path: Path) -> None:
     server.routes["/flaky"] = sequence(Reply(500, b"oops"), Reply(503, b"busy"), Reply(200, RSS))
     sleeps: list[float] = []

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from digest.normalize import clean_text
 from digest.sources import ReadContext, read_bytes, read_file, textdump
 
 SEEDS = sorted((Path(__file__).parent.parent / "feeds" / "example" / "listings").glob("*.txt"))
@@ -153,11 +154,9 @@ def test_bytes_never_raise(data: bytes) -> None:
 @given(
     st.lists(
         st.tuples(
-            st.text(
-                st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
-                min_size=1,
-                max_size=80,
-            ).filter(lambda s: s.strip() and len(s.strip()) < 80),
+            st.text(  # any Unicode (Unicode line breaks too) but \n, \r and NUL
+                st.characters(exclude_characters="\n\r\x00"), min_size=1, max_size=80
+            ).filter(lambda s: clean_text(s) and len(s.strip()) < 80),
             st.just("An abstract. It has several sentences. Really quite a few of them."),
         ),
         max_size=10,
@@ -168,5 +167,21 @@ def test_well_formed_listings_round_trip(pairs: list[tuple[str, str]]) -> None:
     body = "\n\n".join(f"{t}\n\n{a}" for t, a in pairs)
     listing = textdump.read("new\n\nMar 11\n\n" + body, "r.txt", CTX)
     assert [(e.title, e.abstract) for e in listing.entries] == [
-        (" ".join(t.split()), a) for t, a in pairs
+        (clean_text(t), a) for t, a in pairs
     ]
+
+
+def test_an_impossible_date_line_is_reported_and_no_entry_takes_it() -> None:
+    # Issue 15: this report survived mutation; "Feb 30" is a date line that no year has.
+    text = b"new\n\nFeb 30\n\nMar 11\n\nA title\n\nAn abstract.\n"
+    listing = read_bytes(text, "i.txt", CTX)
+    assert [(p.line, p.message) for p in listing.problems] == [(3, "impossible date 'Feb 30'")]
+    assert [(e.title, e.date) for e in listing.entries] == [("A title", dt.date(2026, 3, 11))]
+
+
+def test_stray_text_before_the_date_line_is_reported_at_its_own_line() -> None:
+    text = b"new\n\nsubscribe\n\n\nStray words here\n\nMar 11\n\nA title\n\nAn abstract.\n"
+    listing = read_bytes(text, "s.txt", CTX)
+    assert [p.line for p in listing.problems] == [6]
+    assert "unexpected text before the date line" in listing.problems[0].message
+    assert len(listing.entries) == 1

@@ -231,7 +231,7 @@ def test_a_listing_that_cannot_be_stored_costs_that_listing_only(
     assert calls == {"000_": 3, "001_": 2, "002_": 1, "003_": 2, "004_": 1}
     monkeypatch.undo()
     with pipeline.open_store(cfg) as store:
-        names = {n[:4] for n in store.listing_meta()}
+        names = {m[0][:4] for m in store.listing_meta().values()}
         assert names == {"000_", "003_"}
         assert store.integrity_problems() == []
         # each listing stored counts once, whatever was done again
@@ -280,7 +280,7 @@ def test_a_full_commit_group_is_committed_before_the_next_listing_is_stored(
     assert commits == 4 and store._checkpointer is not None
     monkeypatch.undo()
     with pipeline.open_store(cfg) as store:
-        assert {n[:4] for n in store.listing_meta()} == {"000_", "001_", "003_", "004_"}
+        assert {m[0][:4] for m in store.listing_meta().values()} == {"000_", "001_", "003_", "004_"}
         assert report.listings_new == 4 and report.sightings == store.counts()["sightings"]
         assert store.integrity_problems() == []
 

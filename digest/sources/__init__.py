@@ -20,7 +20,12 @@ from types import ModuleType
 
 from digest.errors import Problem
 from digest.models import Listing
-from digest.sources import arxiv_api, arxiv_rss, csv_reader, hf_json, jsonl, textdump
+from digest.sources import arxiv_api, arxiv_rss, bounds, csv_reader, hf_json, jsonl, textdump
+
+MAX_LISTING_BYTES = 256 * 1024 * 1024
+"""Larger listing files are skipped with a problem, unread: 100,000 full arXiv records
+(the largest listing seen in use) take about 200 MB, and a file is held in memory
+several times while it is parsed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,34 @@ Reader = Callable[[str, str, ReadContext], Listing]
 
 READERS: list[ModuleType] = [arxiv_rss, arxiv_api, hf_json, jsonl, csv_reader, textdump]
 """Reader modules in detection order."""
+
+
+def shown_name(text: str) -> str:
+    """A file name (or path) as users see it and the store keeps it: the bytes of a
+    name that is not UTF-8 (which Python holds as lone surrogates) as ``\\xNN``, and
+    characters that do not print (controls, terminal escapes, line breaks) escaped
+    likewise. The same name always gives the same text, so a file is known again."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's surrogateescape of byte code - 0xDC00
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char.isprintable():
+            out.append(char)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "".join(out)
+
+
+def listing_name(path: Path) -> str:
+    """The name a listing file is known by: its file name, as :func:`shown_name` shows it."""
+    return shown_name(path.name)
 
 
 def formats() -> list[str]:
@@ -79,18 +112,28 @@ def read_bytes(data: bytes, name: str, ctx: ReadContext, fmt: str = "auto") -> L
     reader = pick_reader(text, fmt)
     listing: Listing = reader.read(text, name, ctx)
     listing.problems[:0] = problems
-    return listing
+    return bounds.bound(listing)
+
+
+def load(path: Path, name: str) -> tuple[bytes | None, Problem | None]:
+    """A listing file's bytes, or the problem that kept them from being read (a file
+    over :data:`MAX_LISTING_BYTES` is not read at all)."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_LISTING_BYTES + 1)
+    except OSError as err:
+        return None, Problem(name, None, f"cannot read: {err.strerror or err}")
+    if len(data) > MAX_LISTING_BYTES:
+        limit = MAX_LISTING_BYTES // (1024 * 1024)
+        return None, Problem(name, None, f"larger than {limit} MiB: not a listing (skipped)")
+    return data, None
 
 
 def read_file(path: Path, ctx: ReadContext, fmt: str = "auto") -> Listing:
     """Parse one listing file; an unreadable file becomes a problem, not an exception."""
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        return Listing(
-            name=path.name,
-            format="unreadable",
-            date=None,
-            problems=[Problem(path.name, None, f"cannot read: {err.strerror or err}")],
-        )
-    return read_bytes(data, path.name, ctx, fmt)
+    name = listing_name(path)
+    data, problem = load(path, name)
+    if data is None:
+        problems = [problem] if problem is not None else []
+        return Listing(name=name, format="unreadable", date=None, problems=problems)
+    return read_bytes(data, name, ctx, fmt)

@@ -91,7 +91,7 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
     """Parse an arXiv API Atom feed; a bad entry is a problem, the others still count."""
     listing = Listing(name=name, format=FORMAT, date=None)
     tz = zone(ctx, listing)
-    root = load_xml(text, name)
+    root = load_xml(text, name, listing.problems)
     if isinstance(root, Problem):
         listing.problems.append(root)
         return listing

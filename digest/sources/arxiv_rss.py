@@ -120,7 +120,7 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
     """Parse an arXiv RSS feed; a bad item is a problem, the other items still count."""
     listing = Listing(name=name, format=FORMAT, date=None)
     tz = zone(ctx, listing)
-    root = load_xml(text, name)
+    root = load_xml(text, name, listing.problems)
     if isinstance(root, Problem):
         listing.problems.append(root)
         return listing

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import TYPE_CHECKING
 
 from digest.errors import Problem
@@ -30,7 +31,7 @@ _DELIMITERS = ",;\t"
 
 
 def _first_line(text: str) -> str:
-    for line in text[:8192].splitlines():
+    for line in re.split(r"\r\n|\r|\n", text[:8192]):  # not splitlines: see read
         if line.strip():
             return line
     return ""

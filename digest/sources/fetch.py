@@ -6,7 +6,9 @@ Input: an http(s) URL, the cache folder and the run's date. Output: a
 :func:`digest.sources.read_bytes`).
 
 Every 200 body is kept as ``<slug>_<date><ext>`` (the slug names the URL, the
-date is the run's ``today``, never the clock) next to ``<slug>.json``, which
+date is the run's ``today``, never the clock; a body of other content fetched the
+same day is ``<slug>_<date>-<hash><ext>``: a kept body is never overwritten) next
+to ``<slug>.json``, which
 holds the ETag and Last-Modified of the newest kept body so the next fetch is
 conditional. A 304 answers with that kept body under its own name: the same
 listing again, which ingestion recognises. Network errors, timeouts, 429 and
@@ -18,6 +20,7 @@ still failing is a :class:`Problem`, never an exception. :func:`replay` (or
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import http.client
 import json
 import os
@@ -39,7 +42,7 @@ USER_AGENT = f"digest/{__version__} (reading-digest generator; python-urllib)"
 MAX_BYTES = 50 * 1024 * 1024
 """Larger bodies are refused: no listing is that big, and memory is finite."""
 _EXTENSIONS = (".xml", ".rss", ".atom", ".json", ".jsonl", ".csv", ".txt")
-_KEPT = re.compile(r"_(\d{4}-\d{2}-\d{2})\.\w+$")
+_KEPT = re.compile(r"_(\d{4}-\d{2}-\d{2})(-[0-9a-f]{12})?\.\w+$")
 
 
 @dataclass(slots=True)
@@ -115,21 +118,43 @@ def _keep(url: str, cache_dir: Path, name: str, body: bytes, headers: Message) -
 def replay(url: str, cache_dir: Path, today: dt.date) -> FetchResult:
     """The newest body kept for ``url`` on or before ``today``, without network."""
     stem = slug(url)
-    kept: list[tuple[str, Path]] = []
+    kept: list[tuple[str, int, Path]] = []
     if cache_dir.is_dir():
         for path in cache_dir.glob(f"{stem}_*"):
             m = _KEPT.search(path.name)
-            if m and path.name == f"{stem}_{m[1]}{path.suffix}" and m[1] <= today.isoformat():
-                kept.append((m[1], path))
+            exact = path.name == f"{stem}_{m[1]}{m[2] or ''}{path.suffix}" if m else False
+            if m and exact and m[1] <= today.isoformat():
+                kept.append((m[1], _mtime(path), path))
     if not kept:
         msg = f"no kept copy in {cache_dir} (fetch it once online first)"
         return FetchResult(url, None, f"{stem}_{today.isoformat()}.txt", problems=[_p(url, msg)])
-    _, path = max(kept)
+    *_, path = max(kept)
     try:
         return FetchResult(url, path.read_bytes(), path.name, from_cache=True)
     except OSError as err:
         msg = f"cannot read kept copy {path.name}: {err.strerror or err}"
         return FetchResult(url, None, path.name, problems=[_p(url, msg)])
+
+
+def _unused_name(cache_dir: Path, stem: str, ext: str, body: bytes) -> str:
+    """The name to keep ``body`` under: ``<stem><ext>``, unless a kept body of another
+    content has it already (a second fetch on the same day, when the list changed
+    meanwhile): then ``<stem>-<SHA-256 prefix><ext>``. A kept body is never overwritten,
+    and the store reads each body as a listing of its own."""
+    path = cache_dir / f"{stem}{ext}"
+    try:
+        if not path.exists() or path.read_bytes() == body:
+            return path.name
+    except OSError:
+        pass
+    return f"{stem}-{hashlib.sha256(body).hexdigest()[:12]}{ext}"
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _p(url: str, message: str) -> Problem:
@@ -209,7 +234,7 @@ def fetch(
             # The same content again (a server without conditional requests): it is the
             # same listing, under the same name, so it adds no sightings.
             return _not_modified(url, cache_dir, meta)
-        name = stem + _extension(url, reply.get("Content-Type", ""))
+        name = _unused_name(cache_dir, stem, _extension(url, reply.get("Content-Type", "")), body)
         result = FetchResult(url, body, name, status)
         try:
             _keep(url, cache_dir, name, body, reply)

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from digest.errors import Problem
 from digest.models import Entry, Listing
 from digest.normalize import clean_text
+from digest.sources import bounds
 
 if TYPE_CHECKING:
     from digest.sources import ReadContext
@@ -162,6 +163,8 @@ def record_entry(
     if date is None:
         what = "without a date" if raw_date in (None, "") else f"with a bad date {raw_date!r}"
         return None, [Problem(name, line, f"record {what}: {title[:60]!r} (skipped)")]
+    if not bounds.in_range(date):  # told here, once, rather than after other checks
+        return None, [Problem(name, line, bounds.date_problem(date, title))]
     abstract = _text(record.get("abstract"))
     if not abstract:
         problems.append(Problem(name, line, f"record without an abstract: {title[:60]!r} (kept)"))

@@ -30,7 +30,7 @@ FORMAT = "jsonl"
 
 def detect(text: str) -> bool:
     """True when the first non-blank line is a JSON object with a ``title`` key."""
-    for line in text[:8192].splitlines():
+    for line in re.split(r"\r\n|\r|\n", text[:8192]):  # not splitlines: see read
         line = line.strip()
         if line:
             return line.startswith("{") and '"title"' in line[:8192]

@@ -5,7 +5,10 @@ paragraphs, a date line such as ``Mar 11`` (no year), then title and
 abstract paragraphs alternating. Output: a :class:`Listing`.
 
 Tolerates CRLF/CR line ends, a BOM, extra blank lines, trailing spaces and
-titles or abstracts wrapped over several lines. A title without abstract, an
+titles or abstracts wrapped over several lines. Only ``\n`` (after CRLF and CR
+become ``\n``) ends a line, and only a line of spaces and tabs is blank: U+2028,
+U+2029, NEL, VT, FF and FS/GS/RS are characters of a line (``str.splitlines``
+would break there, and let one abstract forge entries and date lines). A title without abstract, an
 abstract without title, or text before the date line is reported with its
 line and skipped or kept (a title without abstract is kept with an empty
 abstract: a sighting is never silently lost).
@@ -41,6 +44,7 @@ BOILERPLATE = {
 TITLE_MAX = 300
 """Longer paragraphs are never taken for a title."""
 _SENTENCE_BREAK = re.compile(r"[.!?] +[A-Z]")
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(slots=True)
@@ -55,9 +59,9 @@ def paragraphs(text: str) -> list[Paragraph]:
     """Split into paragraphs, each with the 1-based line where it starts."""
     out: list[Paragraph] = []
     start, lines = 0, list[str]()
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(_LINE_END.split(text), 1):
         line = raw.strip()
-        if line:
+        if raw.strip(" \t"):
             if not lines:
                 start = number
             lines.append(line)
@@ -176,6 +180,10 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
             abstract = nxt.text
             i += 2
         title = clean_text(p.text)
+        if not title:  # only characters that never display (controls, lone surrogates)
+            msg = f"title of characters that do not display: {_preview(p.text)} (skipped)"
+            problems.append(Problem(name, p.line, msg))
+            continue
         listing.entries.append(
             Entry(
                 title=title,

@@ -12,6 +12,11 @@ type declaration is refused before parsing: a plain text search for
 "billion laughs" and external-entity attacks) can only live in the DOCTYPE's
 internal subset or an external DTD, so refusing the DOCTYPE refuses every
 ``<!ENTITY``; neither arXiv format uses one.
+
+Characters XML does not allow (controls, U+FFFE/U+FFFF, surrogates), raw or as
+character references such as ``&#1;``, would make the whole document not
+well-formed and cost every item: they are replaced by U+FFFD before parsing, and
+reported once with the line of the first.
 """
 
 from __future__ import annotations
@@ -30,12 +35,59 @@ def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def load_xml(text: str, name: str) -> ET.Element | Problem:
-    """Parse an XML document safely -> its root, or a problem saying where it broke."""
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _xml_char(code: int) -> bool:
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def repair_chars(text: str, name: str) -> tuple[str, Problem | None]:
+    """``text`` with every character XML forbids (raw, or as a character reference)
+    replaced by U+FFFD, and one problem telling how many and where the first was."""
+    refs: list[int] = []  # offsets in text
+    raws: list[int] = []  # offsets in the text with references repaired (same lines)
+
+    def ref(m: re.Match[str]) -> str:
+        code = int(m[1], 16) if m[1] else int(m[2])
+        if _xml_char(code):
+            return m[0]
+        refs.append(m.start())
+        return "&#xFFFD;"
+
+    def raw(m: re.Match[str]) -> str:
+        raws.append(m.start())
+        return "\ufffd"
+
+    fixed = _CHAR_REF.sub(ref, text) if "&#" in text else text
+    unrefd = fixed
+    fixed = _NOT_XML.sub(raw, fixed)
+    if not refs and not raws:
+        return text, None
+    lines = [line_of(text, refs[0])] if refs else []
+    lines += [line_of(unrefd, raws[0])] if raws else []
+    count = len(refs) + len(raws)
+    msg = f"{count} character{'s' if count != 1 else ''} that XML forbids, replaced by \ufffd"
+    return fixed, Problem(name, min(lines), msg)
+
+
+def load_xml(text: str, name: str, problems: list[Problem] | None = None) -> ET.Element | Problem:
+    """Parse an XML document safely -> its root, or a problem saying where it broke.
+    Characters XML forbids are replaced first (see :func:`repair_chars`), reported
+    in ``problems``."""
     doctype = text.find("<!DOCTYPE")
     if doctype >= 0:
         msg = "XML with a document type declaration is refused (it could expand entities)"
         return Problem(name, line_of(text, doctype), msg)
+    text, repaired = repair_chars(text, name)
+    if repaired is not None and problems is not None:
+        problems.append(repaired)
     try:
         return ET.fromstring(text)
     except ET.ParseError as err:
