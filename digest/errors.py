@@ -135,6 +135,11 @@ _OS_VERBS = {
 }
 
 
+def os_hint(err: OSError) -> str | None:
+    """What a user can do about ``err`` (a full disk, a read-only folder, ...), if we know."""
+    return _OS_HINTS.get(err.errno or 0)
+
+
 def environment_error(err: Exception, action: str) -> EnvironmentProblem | None:
     """The message for an OSError or SQLite error that escaped ``action`` (``'digest run'``);
     None when ``err`` is a bug in digest, whose traceback must stay visible.
@@ -154,7 +159,7 @@ def environment_error(err: Exception, action: str) -> EnvironmentProblem | None:
         verb = _OS_VERBS.get(code, "use")
         text = f"cannot {verb} {where}: {reason}" if where else reason
         text += f" (during {action})"
-        return EnvironmentProblem(text, hint=_OS_HINTS.get(code))
+        return EnvironmentProblem(text, hint=os_hint(err))
     bugs = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.DataError)
     if isinstance(err, sqlite3.DatabaseError) and not isinstance(err, bugs):
         return EnvironmentProblem(

@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.errors import OutputError
+from digest.errors import OutputError, os_hint
 
 
 @dataclass(slots=True)
@@ -81,10 +81,9 @@ def sweep_temp_files(root: Path) -> int:
 def _output_error(what: str, path: Path, err: OSError) -> OutputError:
     """A user-facing error for an OS error on ``path`` (read-only folder, full disk, ...)."""
     reason = err.strerror or str(err)
+    hint = os_hint(err) or "check the output folder (output.dir or --out)"
     return OutputError(
-        f"{what} {path}: {reason}",
-        hint="free some space or make the output folder writable (output.dir or --out); "
-        "the next run writes what is missing",
+        f"{what} {path}: {reason}", hint=f"{hint}; the next run writes what is missing"
     )
 
 

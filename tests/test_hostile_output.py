@@ -130,7 +130,8 @@ def test_file_names_with_terminal_escapes_do_not_reach_pages(
     built = feed.run()
     for name, data in tree(built.site).items():
         assert "\x1b" not in data.decode("utf-8") and "\x07" not in data.decode("utf-8"), name
-    assert "evil\ufffd[31mred\ufffd.jsonl" in (built.site / "2026-W46.html").read_text()
+    # the reader escapes what does not print in a listing name (sources.shown_name)
+    assert "evil\\x1b[31mred\\x07.jsonl" in (built.site / "2026-W46.html").read_text()
 
 
 _ANY = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)
