@@ -82,6 +82,9 @@ MATCHES = [
     ("re:gpt ?4o?\\b", "GPT 4o is here", "", True),
     ("re:gpt ?4o?\\b", "gpt4", "", True),
     ("case:re:\\bRL\\b", "rl", "", False),
+    ("re:mod\\w+", "Modèle", "", True),  # \w is Unicode, as in Python (re2's is ASCII)
+    ("re:\\d+d\\b", "3dι", "", True),  # \b is re2's: next to an ASCII word character
+    ("re:\\d+ème", "٣ème", "", True),  # \d is Unicode, as in Python (an Arabic-Indic 3)
     ("c++", "Written in C++.", "", True),
     ("pixart-α", "PixArt-$\\alpha$: Fast Training", "", True),  # LaTeX read as Unicode
     ("naïve bayes", "nai\u0308ve Bayes", "", True),  # NFKC
@@ -609,11 +612,16 @@ def rule_data(draw: st.DrawFn) -> dict[str, Any]:
     return {"tags": tags, "themes": themes}
 
 
+ASCII_BOUNDARY = r"(?:(?<=[A-Za-z0-9_])(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])(?=[A-Za-z0-9_]))"
+
+
 def reference_pattern(spec: dict[str, Any]) -> re.Pattern[str]:
     """The meaning of a term, written independently of digest.matcher: a phrase of folded
     words joined by single spaces, '*' = any word continuation, on word boundaries."""
     if "regex" in spec:
-        return re.compile(spec["regex"], 0 if spec["case"] else re.IGNORECASE)
+        # As documented: \w and \d as in Python, \b re2's (next to an ASCII word character).
+        body = spec["regex"].replace(r"\b", ASCII_BOUNDARY)
+        return re.compile(body, 0 if spec["case"] else re.IGNORECASE)
     parts = []
     for word in re.split(r"[ -]", spec["term"]):
         star = word.endswith("*")
