@@ -11,9 +11,11 @@ REF``, for ``REF:digest/identity.py`` in the same run:
   call is timed in each of ``--runs`` ingestion runs and its median taken; the report
   gives the median (and mean) of those over all calls;
 - synthetic corpus: ingested as the store does (exact title key first; ``block_keys``
-  for a new text, candidates of the keys held by at most ``BLOCK_CAP`` papers with
-  every version text, ``decide``): candidates per lookup, µs per call and the total
-  seconds of ``block_keys`` + ``decide`` (median of ``--synthetic-runs`` runs).
+  for a new text, candidates as ``digest.resolve`` bounds them: keys held by at most
+  ``BLOCK_CAP`` papers, rarer keys and newer papers first, at most ``MAX_PAPERS``
+  papers with their ``VERSIONS_JUDGED`` newest texts, ``decide``): candidates per
+  lookup, µs per call and the total seconds of ``block_keys`` + ``decide`` (median of
+  ``--synthetic-runs`` runs).
 
 The per-text caches are emptied before every run: a new sighting's text is never cached
 in real use, and a candidate's is only if it was analysed recently. ``--cold`` empties
@@ -46,7 +48,7 @@ from identity_set import Record, load, pairwise  # noqa: E402
 
 from digest import identity  # noqa: E402
 from digest.normalize import title_key  # noqa: E402
-from digest.resolve import BLOCK_CAP  # noqa: E402
+from digest.resolve import BLOCK_CAP, MAX_PAPERS, VERSIONS_JUDGED  # noqa: E402
 from digest.sources import ReadContext, read_file  # noqa: E402
 
 Clock = Callable[[], float]
@@ -196,6 +198,19 @@ class Synthetic:
     """block_keys + decide, all calls."""
 
 
+def _bounded(keys: list[str], blocks: dict[str, list[str]]) -> list[str]:
+    """digest.resolve's candidate papers: keys held by at most BLOCK_CAP papers, rarer
+    keys first, newest papers first, at most MAX_PAPERS."""
+    per_key = [blocks.get(k, []) for k in keys if len(blocks.get(k, ())) <= BLOCK_CAP]
+    chosen: dict[str, None] = {}
+    for papers in sorted(per_key, key=len):
+        for p in reversed(papers):
+            chosen.setdefault(p)
+            if len(chosen) == MAX_PAPERS:
+                return list(chosen)
+    return list(chosen)
+
+
 def _synthetic_run(impl: types.ModuleType, pairs: list[tuple[str, str]], cold: bool) -> Synthetic:
     _clear(impl)
     out = Synthetic()
@@ -215,15 +230,10 @@ def _synthetic_run(impl: types.ModuleType, pairs: list[tuple[str, str]], cold: b
         keys = impl.block_keys(title, abstract)
         out.keys_us.append((clock() - t0) * 1e6)
         if paper is None:
-            ids = list(
-                dict.fromkeys(
-                    p
-                    for k in keys
-                    if len(blocks.get(k, ())) <= BLOCK_CAP
-                    for p in blocks.get(k, ())
-                )
-            )
-            cands = [impl.Candidate(p, *text) for p in ids for text in texts[p]]
+            ids = _bounded(keys, blocks)
+            cands = [
+                impl.Candidate(p, *text) for p in ids for text in texts[p][::-1][:VERSIONS_JUDGED]
+            ]
             out.sizes.append(len(cands))
             t0 = clock()
             decision = impl.decide(title, abstract, cands)

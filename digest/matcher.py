@@ -22,12 +22,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 import ahocorasick
 
 from digest.latex import to_unicode
+from digest.regex import UserPattern, compile_user
 
 FIELDS = ("title", "abstract")
 SEPARATOR_CHARS = "\t\n\v\f\r -_/‐‑‒–—―−"
@@ -103,11 +104,21 @@ class Term:
     """:data:`_SIMPLE`, :data:`_EXACT` or :data:`_VERIFY` (ignored for regex terms)."""
 
     @property
-    def pattern(self) -> re.Pattern[str]:
-        """The reference matcher over :func:`fold` of a field (defines the semantics).
-        Compiled when first asked for: the automaton decides most literal terms without
-        it, and compiling thousands of patterns would cost every run ~0.1 s."""
-        return _compile(self.body, 0 if self.case or not self.regex else re.IGNORECASE)
+    def pattern(self) -> re.Pattern[str] | UserPattern:
+        """The reference matcher over :func:`fold` of a field (defines the semantics):
+        re2 for a regular-expression term (:mod:`digest.regex`), Python's ``re`` for the
+        patterns digest writes itself. Compiled when first asked for: the automaton
+        decides most literal terms without it, and compiling thousands of patterns would
+        cost every run ~0.1 s."""
+        if self.regex:
+            return _compile_user(self.body, self.case)
+        return self.literal_pattern
+
+    @property
+    def literal_pattern(self) -> re.Pattern[str]:
+        """:attr:`pattern` of a word or phrase term (never of a regular-expression term)."""
+        assert not self.regex, "a user's regular expression is run by re2 only"
+        return _compile(self.body, 0)
 
     @property
     def canonical(self) -> str:
@@ -122,6 +133,13 @@ def _compile(body: str, flags: int) -> re.Pattern[str]:
     return re.compile(body, flags)
 
 
+@cache
+def _compile_user(body: str, case: bool) -> UserPattern:
+    compiled = compile_user(body, case)
+    assert not isinstance(compiled, str), "make_term refused this pattern"
+    return compiled
+
+
 def make_term(
     ident: int, source: str, body: str, fields: tuple[str, ...], case: bool, regex: bool,
     weight: float,
@@ -133,7 +151,7 @@ def make_term(
         why = hazard(body, case)
         if why:
             return why
-        pattern = re.compile(body, 0 if case else re.IGNORECASE)
+        pattern = _compile_user(body, case)
         if pattern.search(fold("")) or pattern.search(fold("", keep_case=True)):
             return "the regular expression matches an empty text, so it would tag every paper"
         return Term(ident, source, fields, case, True, weight, body, "", _EXACT)
@@ -193,7 +211,8 @@ class Matcher:
         odd = [t for t in literal if not _in_words(t.key)]
         # Only terms the automaton cannot decide alone need their pattern.
         self._patterns = tuple(
-            t.pattern if t.regex or (t.mode == _VERIFY and t in odd) else None for t in self.terms
+            t.literal_pattern if t.mode == _VERIFY and t in odd and not t.regex else None
+            for t in self.terms
         )
         self.needs_case = any(t.case for t in self.terms)
         folded = [(t, _FOLDED) for t in plain if not t.case]
@@ -375,7 +394,7 @@ def _word_automaton(terms: Sequence[tuple[Term, int]]) -> ahocorasick.Automaton 
         # a wildcard before the last word (then the whole pattern decides).
         if t.mode == _VERIFY:
             check: tuple[int, str | None, int] | None = (where, None, t.id)
-            patterns[t.id] = t.pattern
+            patterns[t.id] = t.literal_pattern
         elif where != _FOLDED or " " in key:
             check = (where, t.key, -1)
         else:
@@ -435,184 +454,51 @@ def _check(
 
 # -- regular-expression hazards ---------------------------------------------------------
 #
-# Python's re backtracks, so a pattern that can match the same text in many ways
-# (``(a+)+``, ``(\w+\s?)*``, ``(ab|\wb)+``) takes exponential time on a text that
-# almost matches. We refuse those statically: inside a repeat, every choice
-# point (another round of a quantifier, an optional part, an alternation) must
-# be decidable from the next character. Character sets are compared over a
-# finite sample alphabet extended by every literal and range end of the pattern.
+# -- what a user's pattern may be -----------------------------------------------------------
+# Backtracking cannot happen: re2 runs every pattern it accepts in linear time (the
+# static check of ambiguous repeats this replaced was bypassed by '(a|a)*b'). What is
+# still checked here is a mistake re2 cannot see: looking for a character the folded
+# text never holds. Python's parser reads the pattern's tree for that; matching never
+# uses it.
 
 # re's parser has no type stubs; we only read its parse tree, so Any is honest here.
 _sre: Any = importlib.import_module("re._parser")
-_SAMPLE = "aeiouxzAEXZ0159 .,;:!?'\"()[]{}<>+*=#$%&@^~|\\`éßαΩж中٣\n\t"
-_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
-_CATEGORIES = {
-    "CATEGORY_DIGIT": r"\d",
-    "CATEGORY_NOT_DIGIT": r"\D",
-    "CATEGORY_SPACE": r"\s",
-    "CATEGORY_NOT_SPACE": r"\S",
-    "CATEGORY_WORD": r"\w",
-    "CATEGORY_NOT_WORD": r"\W",
-}
-_NESTED = (
-    "nested quantifiers can match the same text in many ways (as in '(a+)+' or "
-    "'(\\w+\\s?)*'), which makes matching take exponential time; rewrite it so each "
-    "repeat is followed by something it cannot match"
-)
-_BRANCHES = (
-    "alternatives inside a repeat can match the same text (as in '(ab|\\wb)+'), which "
-    "makes matching take exponential time; make the alternatives start differently"
-)
 
 
 def hazard(body: str, case: bool) -> str | None:
-    """Why a regular expression is unusable (invalid, catastrophic backtracking, or
-    looking for characters the folded text never has), or None."""
-    flags = 0 if case else re.IGNORECASE
+    """Why a regular expression is unusable (re2 cannot run it, or it looks for
+    characters the folded text never has), or None."""
+    compiled = compile_user(body, case)
+    if isinstance(compiled, str):
+        return compiled
     try:
-        re.compile(body, flags)
-        tree = _sre.parse(body, flags)
-    except re.error as err:
-        return f"invalid regular expression: {err}"
-    except RecursionError:
-        return "the regular expression is nested too deeply"
-    alphabet = set(_SAMPLE)
-    _collect(tree.data, alphabet)
-    alphabet |= {c.swapcase() for c in alphabet if len(c.swapcase()) == 1}
-    walker = _Walker(frozenset(alphabet))
-    try:
-        walker.walk(tree.data, frozenset(), False, tree.state.flags)
-    except _Hazard as found:
-        return str(found)
-    return None
+        tree = _sre.parse(body, 0 if case else re.IGNORECASE)
+    except (re.error, RecursionError, OverflowError):  # pragma: no cover - compile_user parsed it
+        return None
+    char = _separator_literal(tree.data)
+    if char is None:
+        return None
+    return (
+        f"the regular expression looks for {char!r}, which the matched text never holds "
+        "(whitespace, hyphens, underscores and slashes all read as one space); write ' ' "
+        "or \\s instead"
+    )
 
 
-class _Hazard(Exception):
-    """A reason to refuse a pattern, raised out of the walk."""
-
-
-def _collect(node: Any, out: set[str]) -> None:
-    """Every literal character and range end in a parse tree."""
+def _separator_literal(node: Any) -> str | None:
+    """A literal separator (other than the space) matched outside a character class."""
     node = getattr(node, "data", node)
     if isinstance(node, tuple) and len(node) == 2 and hasattr(node[0], "name"):
         name, av = node[0].name, node[1]
-        if name in ("LITERAL", "NOT_LITERAL"):
-            out.add(chr(av))
-        elif name == "RANGE":
-            out.update((chr(av[0]), chr(av[1])))
-        else:
-            _collect(av, out)
-    elif isinstance(node, tuple | list):
+        if name == "LITERAL":
+            char = chr(av)
+            return char if char in SEPARATOR_CHARS and char != " " else None
+        if name in ("IN", "NOT_LITERAL", "ANY", "RANGE", "CATEGORY"):
+            return None
+        return _separator_literal(av)
+    if isinstance(node, tuple | list):
         for part in node:
-            _collect(part, out)
-
-
-@lru_cache(maxsize=4096)
-def _matches(char_class: str, flags: int, alphabet: frozenset[str]) -> frozenset[str]:
-    pattern = re.compile(char_class, flags & (re.IGNORECASE | re.DOTALL | re.ASCII))
-    return frozenset(c for c in alphabet if pattern.fullmatch(c))
-
-
-def _class_of(name: str, av: Any) -> str:
-    """One single-character node as a regular expression of its own."""
-    if name == "LITERAL":
-        return re.escape(chr(av))
-    if name == "NOT_LITERAL":
-        return "[^" + re.escape(chr(av)) + "]"
-    if name == "ANY":
-        return "."
-    parts: list[str] = []
-    for op, arg in av:
-        kind = op.name
-        if kind == "NEGATE":
-            parts.insert(0, "^")
-        elif kind == "LITERAL":
-            parts.append(re.escape(chr(arg)))
-        elif kind == "RANGE":
-            parts.append(re.escape(chr(arg[0])) + "-" + re.escape(chr(arg[1])))
-        elif kind == "CATEGORY":
-            parts.append(_CATEGORIES.get(arg.name, r"\w"))
-    return "[" + "".join(parts) + "]"
-
-
-class _Walker:
-    """First-character sets and the choice-point check over one parse tree."""
-
-    def __init__(self, alphabet: frozenset[str]) -> None:
-        self.alphabet = alphabet
-
-    def first(self, items: Any, flags: int) -> tuple[frozenset[str], bool]:
-        """Characters a sequence can start with, and whether it can match nothing."""
-        out: frozenset[str] = frozenset()
-        for op, av in items:
-            chars, nullable = self.first_item(op.name, av, flags)
-            out |= chars
-            if not nullable:
-                return out, False
-        return out, True
-
-    def first_item(self, name: str, av: Any, flags: int) -> tuple[frozenset[str], bool]:
-        """First characters and nullability of one node."""
-        if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN"):
-            return _matches(_class_of(name, av), flags, self.alphabet), False
-        if name == "SUBPATTERN":
-            return self.first(av[3].data, (flags | av[1]) & ~av[2])
-        if name == "ATOMIC_GROUP":
-            return self.first(av.data, flags)
-        if name == "BRANCH":
-            got = [self.first(b.data, flags) for b in av[1]]
-            return frozenset().union(*(g[0] for g in got)), any(g[1] for g in got)
-        if name in _REPEATS:
-            chars, nullable = self.first(av[2].data, flags)
-            return chars, nullable or av[0] == 0
-        if name == "GROUPREF_EXISTS":
-            yes = self.first(av[1].data, flags)[0]
-            no = self.first(av[2].data, flags)[0] if av[2] is not None else frozenset()
-            return yes | no, True
-        if name == "GROUPREF":
-            return self.alphabet, True
-        return frozenset(), True  # anchors, lookarounds: consume nothing
-
-    def walk(self, items: Any, follow: frozenset[str], loop: bool, flags: int) -> None:
-        """Raise :class:`_Hazard` at an ambiguous choice point inside a repeat.
-
-        ``follow`` holds the characters that can come right after ``items`` (in a
-        repeat's body, the body's own first characters too); ``loop`` says whether
-        ``items`` sit inside a repeat that can run more than once.
-        """
-        for op, av in reversed(list(items)):
-            name = op.name
-            if name in _REPEATS:
-                low, high, body = av[0], av[1], av[2].data
-                chars, body_null = self.first(body, flags)
-                if loop and low < high and chars & follow:
-                    raise _Hazard(_NESTED)
-                repeats = high > 1
-                self.walk(body, chars | follow if repeats else follow, loop or repeats, flags)
-                nullable = body_null or low == 0
-            elif name == "BRANCH":
-                sets = [self.first(b.data, flags)[0] for b in av[1]]
-                if loop and any(a & b for i, a in enumerate(sets) for b in sets[i + 1 :]):
-                    raise _Hazard(_BRANCHES)
-                for branch in av[1]:
-                    self.walk(branch.data, follow, loop, flags)
-                chars, nullable = self.first_item(name, av, flags)
-            elif name == "SUBPATTERN":
-                inner = (flags | av[1]) & ~av[2]
-                self.walk(av[3].data, follow, loop, inner)
-                chars, nullable = self.first(av[3].data, inner)
-            elif name == "ATOMIC_GROUP":
-                self.walk(av.data, follow, loop, flags)
-                chars, nullable = self.first(av.data, flags)
-            elif name in ("ASSERT", "ASSERT_NOT"):
-                self.walk(av[1].data, frozenset(), False, flags)
-                chars, nullable = frozenset(), True
-            elif name == "LITERAL" and chr(av) in SEPARATOR_CHARS and chr(av) != " ":
-                raise _Hazard(
-                    f"the regular expression looks for {chr(av)!r}, which the matched text "
-                    "never holds (whitespace, hyphens, underscores and slashes all read as "
-                    "one space); write ' ' or \\s instead"
-                )
-            else:
-                chars, nullable = self.first_item(name, av, flags)
-            follow = chars | follow if nullable else chars
+            found = _separator_literal(part)
+            if found is not None:
+                return found
+    return None

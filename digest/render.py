@@ -122,14 +122,23 @@ def _urls(text: str) -> Iterator[re.Match[str]]:
 
 
 def _trim_url(url: str) -> str:
-    """Drop trailing punctuation and unbalanced closing brackets (``(see https://x.org).``)."""
-    pairs = {")": "(", "]": "["}
-    while url and (
-        url[-1] in _TRAILING
-        or (url[-1] in pairs and url.count(pairs[url[-1]]) < url.count(url[-1]))
-    ):
-        url = url[:-1]
-    return url
+    """Drop trailing punctuation and unbalanced closing brackets (``(see https://x.org).``).
+
+    Linear in ``len(url)``: the brackets are counted once and the counts kept as the end
+    moves left (counting again per dropped character was quadratic on ``x.org))))...``)."""
+    opens = {")": url.count("("), "]": url.count("[")}
+    closes = {")": url.count(")"), "]": url.count("]")}
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING:
+            end -= 1
+        elif last in closes and opens[last] < closes[last]:
+            closes[last] -= 1
+            end -= 1
+        else:
+            break
+    return url[:end]
 
 
 def linkify(text: str) -> Markup:

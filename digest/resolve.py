@@ -9,13 +9,15 @@ Order, first match wins:
 2. ``source-id``: the same arXiv id (without version) or DOI;
 3. ``title``: the same exact title key (:func:`digest.normalize.title_key`);
 4. ``fuzzy``/``abstract``: a guarded near-duplicate match among the papers
-   that share a blocking key (:mod:`digest.identity`).
+   that share a blocking key (:mod:`digest.identity`), at most
+   :data:`MAX_JUDGED` stored texts per sighting whatever the block.
 
 A paper the user's ``identity.split`` pairs keep apart is never chosen.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from digest import identity
@@ -27,6 +29,17 @@ from digest.store import Resolution, Store
 BLOCK_CAP = 50
 """A blocking key shared by more papers than this is too common to tell anything (a
 boilerplate sentence): it is skipped, so lookups stay cheap however large the store."""
+MAX_PAPERS = 12
+"""Candidate papers a new sighting is compared with at most, whatever the block: those of
+its rarer keys first (a key few papers share says most), the newest first within a key.
+Versions of one paper share every key, and unrelated papers rarely share even one, so
+the labelled set never has more than a few; without a bound, 3,000 look-alike records
+took 570 s (each compared with all earlier ones)."""
+VERSIONS_JUDGED = 4
+"""Stored versions of one candidate paper compared at most: the shown one, then the
+newest (a paper revised thousands of times would otherwise be compared in full)."""
+MAX_JUDGED = MAX_PAPERS * VERSIONS_JUDGED
+"""Stored texts one new sighting is judged against at most (:func:`identity.decide`)."""
 
 
 def entry_keys(entry: Entry, fuzzy: bool = True) -> EntryKeys:
@@ -96,8 +109,9 @@ class Resolver:
         blocks = keys.blocks if self.fuzzy else ()
         indexed = [("block", k) for k in blocks]
         if blocks:
-            ids = [p for p in store.block_candidates(blocks, BLOCK_CAP) if allowed(p)]
-            candidates = [identity.Candidate(*row) for row in store.paper_texts(ids)]
+            ids = _bounded_candidates(store, blocks, allowed)
+            rows = store.paper_texts(ids, VERSIONS_JUDGED)
+            candidates = [identity.Candidate(*row) for row in rows]
             decision = identity.decide(entry.title, entry.abstract, candidates)
             if decision is not None:
                 return Resolution(
@@ -111,3 +125,19 @@ class Resolver:
         if not self.fuzzy or store.has_text(keys.text):
             return []
         return [("block", k) for k in keys.blocks]
+
+
+def _bounded_candidates(
+    store: Store, blocks: Sequence[str], allowed: Callable[[str], bool]
+) -> list[str]:
+    """At most :data:`MAX_PAPERS` papers sharing a key of ``blocks``: rarer keys first,
+    newest papers first within a key (one small query per key, at most six)."""
+    per_key = [store.block_candidates([key], BLOCK_CAP) for key in blocks]
+    chosen: dict[str, None] = {}
+    for papers in sorted(per_key, key=len):  # stable: equal counts keep the key order
+        for pid in reversed(papers):  # block_candidates lists the oldest first
+            if pid not in chosen and allowed(pid):
+                chosen[pid] = None
+                if len(chosen) == MAX_PAPERS:
+                    return list(chosen)
+    return list(chosen)

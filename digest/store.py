@@ -1000,11 +1000,28 @@ class Store:
         """True when the text of this :func:`~digest.normalize.text_hash` was stored before."""
         return self.db.execute("SELECT 1 FROM text WHERE hash=?", (digest,)).fetchone() is not None
 
-    def paper_texts(self, paper_ids: Sequence[str]) -> list[tuple[str, str, str]]:
+    def paper_texts(
+        self, paper_ids: Sequence[str], versions: int | None = None
+    ) -> list[tuple[str, str, str]]:
         """(id, title, abstract) of every distinct version of each paper (the shown one
-        first), papers in the order given: a new sighting is compared with each."""
+        first), papers in the order given: a new sighting is compared with each. With
+        ``versions``, at most that many per paper: the shown one, then the newest among
+        the texts of its ``8 * versions`` newest sightings."""
         out: list[tuple[str, str, str]] = []
         for pid in paper_ids:
+            if versions is not None:
+                # Among the newest sightings only (the index walked backwards): a paper
+                # seen thousands of times costs what one seen a few times does.
+                rows = self.db.execute(
+                    "SELECT t.title, t.abstract FROM text t WHERE t.id IN (SELECT text_id "
+                    "FROM paper WHERE id=:id UNION SELECT text_id FROM (SELECT text_id "
+                    "FROM sighting WHERE paper_id=:id ORDER BY rowid DESC LIMIT :scan)) "
+                    "ORDER BY t.id = (SELECT text_id FROM paper WHERE id=:id) DESC, "
+                    "t.id DESC LIMIT :n",
+                    {"id": pid, "n": versions, "scan": 8 * versions},
+                ).fetchall()
+                out.extend((pid, str(r[0]), str(r[1])) for r in rows)
+                continue
             rows = self.db.execute(
                 "SELECT t.title, t.abstract FROM paper p JOIN text t ON t.id = p.text_id "
                 "WHERE p.id=:id UNION SELECT t.title, t.abstract FROM sighting s "

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from identity_set import load, pairwise
 
-from digest import pipeline
+from digest import pipeline, resolve
 from digest.config import parse_config
 from digest.explain import export_record
 
@@ -132,3 +134,101 @@ def test_merge_is_explained_and_overrides_are_honoured(tmp_path: Path) -> None:
 
     with Store(feed / "digest.sqlite") as store:  # re-resolving kept every reference
         assert store.integrity_problems() == []
+
+
+# -- bounded work per entry (issue 15) -----------------------------------------------------
+
+_FILLER = [
+    "model", "data", "learning", "network", "training", "sparse", "dense", "token",
+    "attention", "layer", "graph", "vision", "language", "robust", "efficient", "scalable",
+    "adaptive", "neural",
+]  # fmt: skip
+
+
+def _look_alikes(n: int, seed: int) -> list[dict[str, str]]:
+    """``n`` records, each a small edit of one 60-word abstract under its own title:
+    every one is a near-duplicate of every earlier one (one block, one paper)."""
+    import random
+
+    rnd = random.Random(seed)
+    base = [rnd.choice(_FILLER) for _ in range(60)]
+    rows = []
+    for i in range(n):
+        words = list(base)
+        for _ in range(2 if i else 0):  # one sentence at least stays the first's: one block
+            words[rnd.randrange(60)] = f"{rnd.choice(_FILLER)}{rnd.randrange(10**6)}"
+        abstract = ". ".join(" ".join(words[k : k + 20]) for k in (0, 20, 40)) + "."
+        rows.append({"title": f"Sparse attention for {rnd.choice(_FILLER)}{i} models",
+                     "abstract": abstract, "date": "2026-01-05"})  # fmt: skip
+    return rows
+
+
+def _ingest_counting(
+    tmp_path: Path, rows: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[int], list[dict[str, object]]]:
+    """Ingest ``rows`` as one listing; the number of stored texts each entry was judged
+    against, and the papers."""
+    from digest import identity
+
+    judged: list[int] = []
+    decide = identity.decide
+
+    def counting(title: str, abstract: str, cands: Sequence[identity.Candidate]) -> object:
+        judged.append(len(cands))
+        return decide(title, abstract, cands)
+
+    monkeypatch.setattr(resolve.identity, "decide", counting)
+    (tmp_path / "listings").mkdir()
+    with (tmp_path / "listings" / "a.jsonl").open("w") as f:
+        f.writelines(json.dumps(row) + "\n" for row in rows)
+    (tmp_path / "feed.yaml").write_text("sources: [listings/*.jsonl]\n")
+    cfg = parse_config((tmp_path / "feed.yaml").read_text(), tmp_path)
+    with pipeline.open_store(cfg) as store:
+        files, _ = pipeline.source_files(cfg)
+        pipeline.ingest(cfg, store, files, dt.date(2026, 11, 25))
+        return judged, [export_record(p) for p in store.iter_papers()]
+
+
+def test_near_duplicate_work_is_bounded_per_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2,000 versions of one paper: before the bound, entry n was judged against all n-1
+    # earlier texts (3,000 look-alikes took 570 s).
+    judged, papers = _ingest_counting(tmp_path, _look_alikes(2000, seed=3), monkeypatch)
+    assert len(papers) == 1 and len(papers[0]["sightings"]) == 2000  # type: ignore[arg-type]
+    assert len(judged) == 2000  # every entry reached the near-duplicate rule
+    assert max(judged) == resolve.VERSIONS_JUDGED  # one paper: its newest versions only
+    assert max(judged) <= resolve.MAX_JUDGED
+
+
+def test_siblings_are_bounded_and_rare_keys_come_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 40 siblings share the title key (numbers differ, abstracts unrelated; over
+    # BLOCK_CAP holders the key would be skipped), among 1,500 papers. The last entry is
+    # a version of the oldest sibling, found through its rare abstract keys although more
+    # than MAX_PAPERS newer papers share the common title key.
+    import random
+
+    rnd = random.Random(5)
+
+    def abstract() -> str:
+        return ". ".join(
+            " ".join(f"{rnd.choice(_FILLER)}{rnd.randrange(10**6)}" for _ in range(10))
+            for _ in range(3)
+        ) + "."  # fmt: skip
+
+    first = abstract()
+    day = dt.date(2026, 1, 5)
+    rows = [{"title": f"Sparse attention study {i}", "abstract": first if i == 0 else abstract(),
+             "date": str(day + dt.timedelta(days=i))} for i in range(40)]  # fmt: skip
+    rows += [{"title": f"Dense graph network {i}", "abstract": abstract(),
+              "date": "2026-01-05"} for i in range(1460)]  # fmt: skip
+    rows.append({"title": "Sparse attention study 41", "abstract": first + " Revised.",
+                 "date": "2026-03-01"})  # fmt: skip
+    judged, papers = _ingest_counting(tmp_path, rows, monkeypatch)
+    assert max(judged) <= resolve.MAX_JUDGED
+    assert len(papers) == 1500
+    merged = [p for p in papers if len(p["sightings"]) == 2]  # type: ignore[arg-type]
+    assert [p["title"] for p in merged] == ["Sparse attention study 41"]
+    assert [s["rule"] for s in merged[0]["sightings"]] == ["new", "abstract"]  # type: ignore[index]

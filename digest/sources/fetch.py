@@ -15,16 +15,25 @@ listing again, which ingestion recognises. Network errors, timeouts, 429 and
 5xx are retried a bounded number of times with exponential backoff; anything
 still failing is a :class:`Problem`, never an exception. :func:`replay` (or
 ``offline=True``) reads the newest kept body without touching the network.
+
+One fetch ends within :data:`FETCH_DEADLINE` seconds, all attempts and waits
+included: ``timeout`` bounds each socket operation only, so a server that sends
+one byte every few seconds would otherwise hold the run (and the feed's lock)
+as long as it likes. When the deadline passes, a watchdog shuts the fetch's
+connections down and the URL becomes a problem.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import http.client
 import json
 import os
 import re
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from digest import __version__
@@ -39,6 +49,10 @@ from digest.errors import Problem
 from digest.normalize import stable_hash
 
 USER_AGENT = f"digest/{__version__} (reading-digest generator; python-urllib)"
+FETCH_DEADLINE = 60.0
+"""Seconds one URL's fetch may take in all: every attempt, its reading and the waits
+between attempts. The default per-operation timeout (20 s) with its retries needs
+about as much for an honest slow server; a minute more than covers a large listing."""
 MAX_BYTES = 50 * 1024 * 1024
 """Larger bodies are refused: no listing is that big, and memory is finite."""
 _EXTENSIONS = (".xml", ".rss", ".atom", ".json", ".jsonl", ".csv", ".txt")
@@ -182,11 +196,14 @@ def fetch(
     sleep: Callable[[float], None] = time.sleep,
     offline: bool = False,
     max_bytes: int = MAX_BYTES,
+    deadline: float | None = None,
 ) -> FetchResult:
     """Fetch ``url`` (conditionally when a body is kept) and keep a 200 body; never raises.
 
     Up to ``retries`` more attempts follow a network error, timeout, 429 or
     5xx, after ``sleep(backoff * 2**n)`` seconds. Other HTTP errors are final.
+    The whole fetch ends within ``deadline`` seconds (default
+    :data:`FETCH_DEADLINE`); past it, the URL is a problem saying so.
     """
     if offline:
         return replay(url, cache_dir, today)
@@ -200,18 +217,41 @@ def fetch(
             headers["If-None-Match"] = meta["etag"]
         if "last_modified" in meta:
             headers["If-Modified-Since"] = meta["last_modified"]
+    limit = FETCH_DEADLINE if deadline is None else deadline
+    with _Deadline(limit) as watchdog:
+        return _attempts(url, cache_dir, stem, meta, headers, timeout, retries, backoff,
+                         sleep, max_bytes, watchdog)  # fmt: skip
+
+
+def _attempts(
+    url: str, cache_dir: Path, stem: str, meta: dict[str, str], headers: dict[str, str],
+    timeout: float, retries: int, backoff: float, sleep: Callable[[float], None],
+    max_bytes: int, watchdog: _Deadline,
+) -> FetchResult:  # fmt: skip
+    """The attempts of :func:`fetch`, each through an opener whose connections
+    ``watchdog`` shuts down when the deadline passes."""
+    opener = urllib.request.build_opener(_HTTPHandler(watchdog), _HTTPSHandler(watchdog))
     failure = ""
     status: int | None = None
     retries = max(0, retries)
     for attempt in range(retries + 1):
         if attempt:
-            sleep(backoff * 2 ** (attempt - 1))
+            wait = backoff * 2 ** (attempt - 1)
+            if wait >= watchdog.remaining():
+                attempts = f"{attempt} attempt{'s' if attempt > 1 else ''}"
+                msg = f"{failure} ({attempts}; no time left for another {watchdog.late()})"
+                return FetchResult(url, None, stem, status, problems=[_p(url, msg)])
+            sleep(wait)
         try:
             request = urllib.request.Request(url, headers=headers)
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            # Never wait on one operation past the deadline (the watchdog ends it anyway).
+            per_operation = max(0.001, min(timeout, watchdog.remaining()))
+            with opener.open(request, timeout=per_operation) as response:
                 status = response.status
                 body = response.read(max_bytes + 1)
                 reply = response.headers
+            if watchdog.expired:  # a body that ends at a closed connection may be cut short
+                raise TimeoutError("deadline")
         except urllib.error.HTTPError as err:
             err.close()
             status = err.code
@@ -224,6 +264,9 @@ def fetch(
         except ValueError as err:  # a malformed URL: retrying cannot help
             return FetchResult(url, None, stem, problems=[_p(url, f"bad URL: {err}")])
         except (OSError, http.client.HTTPException) as err:
+            if watchdog.expired:
+                msg = f"no complete answer {watchdog.late()}: skipped, the run goes on without it"
+                return FetchResult(url, None, stem, status, problems=[_p(url, msg)])
             failure = _network_message(err, timeout)
             continue
         if len(body) > max_bytes:
@@ -253,3 +296,96 @@ def _network_message(err: BaseException, timeout: float) -> str:
     if isinstance(reason, OSError) and reason.strerror:
         return f"network error: {reason.strerror}"
     return f"network error: {reason or type(reason).__name__}"
+
+
+class _Deadline:
+    """The end of one fetch: a watchdog thread shuts down the fetch's connections when it
+    passes, which ends a read that the per-operation timeout never would."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (0 once passed)."""
+        return max(0.0, self.end - time.monotonic())
+
+    def late(self) -> str:
+        """How the problem names the deadline."""
+        return f"within the {self.seconds:g} s deadline for one URL"
+
+    def track(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down when the deadline passes (at once if it has)."""
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    # The plain socket's shutdown, also for an SSL socket: SSLSocket.shutdown would drop
+    # its SSL object under the thread still reading from it.
+    with contextlib.suppress(OSError):  # closed already: nothing left to end
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _tracked(base: type[http.client.HTTPConnection], watchdog: _Deadline) -> Any:
+    """``base`` with every socket it opens handed to ``watchdog`` (the raw one as soon
+    as it is connected, so a proxy's tunnel is covered, and the SSL one)."""
+
+    class Tracked(base):  # type: ignore[valid-type,misc]  # a class made per fetch
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # Set by http.client's __init__; its stubs do not declare it.
+            create: Callable[..., socket.socket] = getattr(self, "_create_connection")  # noqa: B009
+
+            def created(*a: Any, **k: Any) -> socket.socket:
+                sock: socket.socket = create(*a, **k)
+                watchdog.track(sock)
+                return sock
+
+            self._create_connection = created
+
+        def connect(self) -> None:
+            super().connect()
+            watchdog.track(self.sock)
+
+    return Tracked
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, watchdog: _Deadline) -> None:
+        super().__init__()
+        self.watchdog = watchdog
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_tracked(http.client.HTTPConnection, self.watchdog), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, watchdog: _Deadline) -> None:
+        super().__init__()
+        self.watchdog = watchdog
+
+    def do_open(
+        self, http_class: Any, req: urllib.request.Request, **kwargs: Any
+    ) -> http.client.HTTPResponse:
+        return super().do_open(_tracked(http_class, self.watchdog), req, **kwargs)
