@@ -357,7 +357,8 @@ def tag_of(listing: str) -> str | None:
 
 
 def check_export(out: str, want: dict[str, list[Rec]], step: str) -> None:
-    papers = [json.loads(line) for line in out.splitlines() if line.strip()]
+    # JSON Lines: only "\n" ends a record (a title may hold U+2028 or NEL raw).
+    papers = [json.loads(line) for line in out.split("\n") if line.strip()]
     seen: dict[str, Counter[str]] = {}
     for p in papers:
         for s in p["sightings"]:
