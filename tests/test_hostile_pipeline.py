@@ -221,7 +221,8 @@ def recs(draw: st.DrawFn, fmt: str, first: int) -> list[Rec]:
                 abstract=abstract,
                 date=date,
                 k=number,
-                id=draw(st.none() | TEXT | st.just("2401.00001") | st.just("\ud800")),
+                # An arXiv id of its own (a shared one would rightly make one paper of two).
+                id=draw(st.none() | TEXT | st.just(f"2401.{k:05d}") | st.just("\ud800")),
                 url=draw(st.none() | TEXT.map(lambda t: "https://example.org/" + t)),
                 authors=draw(st.none() | TEXT),
             )
