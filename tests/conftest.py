@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,36 @@ from digest.config import FeedConfig, load_config
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "feeds" / "example"
 TODAY = dt.date(2026, 11, 25)
+LOCAL_HOSTS = "127.0.0.1,localhost,::1"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """CI refuses ``UPDATE_GOLDEN``: it rewrites the golden files instead of comparing them,
+    so a CI run with it set would pass whatever the output."""
+    if os.environ.get("CI") and os.environ.get("UPDATE_GOLDEN"):
+        pytest.exit(
+            "UPDATE_GOLDEN is set in CI (CI is set): golden files would be rewritten, not "
+            "compared. Unset UPDATE_GOLDEN; regenerate golden files only on a workstation.",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+
+
+def require_tool(name: str, what: str) -> None:
+    """Skip the test when ``what`` is missing, or fail it when the run says every tool must be
+    there (``DIGEST_REQUIRE_BROWSER``, which CI sets: a missing tool fails, never skips)."""
+    message = f"{what} missing ({name})"
+    if os.environ.get("DIGEST_REQUIRE_BROWSER"):
+        pytest.fail(f"{message}, and DIGEST_REQUIRE_BROWSER is set")
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_for_local_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test servers listen on 127.0.0.1: a proxy from the environment (``http_proxy``) must
+    never see that traffic, so every test runs with the local hosts in ``no_proxy``."""
+    for var in ("no_proxy", "NO_PROXY"):
+        current = os.environ.get(var, "")
+        monkeypatch.setenv(var, f"{current},{LOCAL_HOSTS}" if current else LOCAL_HOSTS)
 
 
 @dataclass(frozen=True)

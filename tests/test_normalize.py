@@ -41,10 +41,12 @@ def test_title_key_is_idempotent(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-# LaTeX markup is case-sensitive by nature (\b is not \B), so it is left out here.
+# Any Unicode, controls and lone surrogates included: a title key is meant to ignore case
+# and whitespace in every script. Left out, because the claim does not hold for them by
+# nature: LaTeX markup (\b is not \B) and HTML entities (&eacute; is one, &EACUTE; is not).
 @given(
     st.text(
-        st.characters(min_codepoint=32, max_codepoint=0x24F, blacklist_characters="\\$"),
+        st.characters(exclude_categories=(), exclude_characters="\\$&"),
         max_size=60,
     )
 )

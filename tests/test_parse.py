@@ -154,9 +154,19 @@ def test_bytes_never_raise(data: bytes) -> None:
 @given(
     st.lists(
         st.tuples(
-            st.text(  # any Unicode (Unicode line breaks too) but \n, \r and NUL
-                st.characters(exclude_characters="\n\r\x00"), min_size=1, max_size=80
-            ).filter(lambda s: clean_text(s) and len(s.strip()) < 80),
+            # Any character but NUL (a binary file) and "\n" and "\r", the format's only line
+            # separators (CRLF and CR count as "\n"): controls, surrogates, U+2028/U+2029, VT,
+            # FF and NEL are text.
+            st.lists(
+                st.text(
+                    st.characters(exclude_categories=(), exclude_characters="\n\r\x00"), max_size=20
+                )
+                | st.sampled_from(["\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x1e", "\x85"]),
+                min_size=1,
+                max_size=6,
+            )
+            .map("".join)
+            .filter(lambda s: clean_text(s) and len(s.strip()) < 80),
             st.just("An abstract. It has several sentences. Really quite a few of them."),
         ),
         max_size=10,

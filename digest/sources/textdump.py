@@ -103,6 +103,13 @@ def parse_date_line(text: str, ctx: ReadContext) -> dt.date | None:
     return None
 
 
+def _date_line(p: Paragraph) -> bool:
+    """True when ``p`` is a month and a day (possible or not: ``Feb 30``), not a title
+    of the same shape (``Gemma 3``)."""
+    m = DATE_LINE.match(p.text.strip()) if len(p.text) < 20 else None
+    return m is not None and m["mon"].lower().rstrip(".") in _MONTHS
+
+
 def _title_like(p: Paragraph) -> bool:
     return len(p.text) <= TITLE_MAX and len(_SENTENCE_BREAK.findall(p.text)) < 2
 
@@ -149,9 +156,12 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
     date = listing.date
     while i < len(paras):
         p = paras[i]
-        new_date = parse_date_line(p.text, ctx) if len(p.text) < 20 else None
-        if new_date is not None:  # a later section of the same page
-            date = new_date
+        if _date_line(p):  # a later section of the same page
+            new_date = parse_date_line(p.text, ctx)
+            if new_date is None:  # Feb 30: no day, never a title; the last date holds
+                problems.append(Problem(name, p.line, f"impossible date {p.text!r}"))
+            else:
+                date = new_date
             i += 1
             continue
         if not _title_like(p):
@@ -164,7 +174,7 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
         after = paras[i + 2] if i + 2 < len(paras) else None
         if (
             nxt is None
-            or parse_date_line(nxt.text, ctx) is not None
+            or _date_line(nxt)
             or (_title_like(nxt) and after is not None and not _title_like(after))
         ):
             problems.append(
