@@ -45,6 +45,13 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
     ):
         assert f"digest/templates/{template}" in names, template
     assert "digest/cli.py" in names and "digest/sources/textdump.py" in names
+    # pyproject's readme = "README.md" is the long description PyPI shows: Markdown,
+    # holding the two commands (docs/ is not in the wheel: the README stands alone).
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    long_description = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "Description-Content-Type: text/markdown" in long_description
+    assert "pip install . && digest run feeds/example" in long_description
+    assert "pip install -e '.[test]' && python -m pytest" in long_description
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "digest = digest.cli:main" in text
