@@ -239,7 +239,7 @@ def choice(*names: str, expected: str = "", noun: str = "") -> Choice[str]:
 class ListOf(Option[tuple[T, ...]]):
     """A list of ``item``; a single item stands for a list of one (reported at the key)."""
 
-    item: Option[T] = field(default_factory=lambda: Text())
+    item: Option[T]
     expected: str = "a list"
     """``expected {expected}, got ...`` when the value is neither a list nor one item."""
     single: tuple[type, ...] = (str,)

@@ -3,7 +3,7 @@
 Input: a feed folder (holding ``feed.yaml``). Output: :class:`FeedConfig`, or
 a :class:`~digest.errors.ConfigError` listing every problem with file, line,
 column and key (``feed.yaml:12:7: output.feed_items: expected a whole number
->= 1, got the text 'many'``). Relative paths resolve against the feed folder.
+from 1 to 1,000, got the text 'many'``). Relative paths resolve against the feed folder.
 Nothing is written while loading. Each section is declared once with the option
 types of :mod:`digest.options`; the rules, identity and email sections are read by
 their own modules.
@@ -83,7 +83,7 @@ class SourceConfig:
 class OutputConfig:
     """The ``output`` section."""
 
-    dir: Path = Path(DEFAULT_OUTPUT)
+    dir: Path
     """Where pages and feeds are written (``--out`` overrides)."""
     formats: tuple[str, ...] = OUTPUT_KINDS
     """Which outputs to write."""
