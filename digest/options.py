@@ -17,7 +17,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
 
 from digest.errors import Problem
@@ -81,13 +80,18 @@ def unknown_keys(
         problems.bad_key((*path, key), f"unknown key ({hint}known: {listed})")
 
 
-@dataclass(frozen=True, slots=True)
 class Option(Generic[T]):
     """One value of feed.yaml. ``optional``: an explicit null counts as absent;
-    ``required``: absence is a problem (told as ``got nothing``)."""
+    ``required``: absence is a problem (told as ``got nothing``).
 
-    optional: bool = field(default=False, kw_only=True)
-    required: bool = field(default=False, kw_only=True)
+    Options are plain slotted classes, not dataclasses: they are built at import time
+    of every run, and a frozen dataclass costs a few milliseconds to create."""
+
+    __slots__ = ("optional", "required")
+
+    def __init__(self, *, optional: bool = False, required: bool = False) -> None:
+        self.optional = optional
+        self.required = required
 
     def check(self, value: Any, path: Path, problems: Problems) -> T | _Wrong:
         """``value`` as the option's type, or WRONG with its problem recorded."""
@@ -101,16 +105,30 @@ class Option(Generic[T]):
         return None if isinstance(value, _Wrong) else value
 
 
-@dataclass(frozen=True, slots=True)
 class Text(Option[str]):
     """A string; ``check`` says what is wrong with a string (None when it is fine)."""
 
-    expected: str = "text"
+    __slots__ = ("expected", "nonempty", "test")
+    expected: str
     """Named in the problem when the value is not text: ``expected {expected}, got ...``."""
-    test: Callable[[str], str | None] | None = None
+    test: Callable[[str], str | None] | None
     """The problem with a given text, as a full message, or None."""
-    nonempty: bool = False
+    nonempty: bool
     """Blank text is wrong too."""
+
+    def __init__(
+        self,
+        *,
+        expected: str = "text",
+        test: Callable[[str], str | None] | None = None,
+        nonempty: bool = False,
+        optional: bool = False,
+        required: bool = False,
+    ) -> None:
+        super().__init__(optional=optional, required=required)
+        self.expected = expected
+        self.test = test
+        self.nonempty = nonempty
 
     def check(self, value: Any, path: Path, problems: Problems) -> str | _Wrong:
         if not isinstance(value, str) or (self.nonempty and not value.strip()):
@@ -149,9 +167,10 @@ def address(expected: str, why: Callable[[str], str | None], *, required: bool =
     return Text(expected=expected, test=test, required=required)
 
 
-@dataclass(frozen=True, slots=True)
 class Flag(Option[bool]):
     """``true`` or ``false``."""
+
+    __slots__ = ()
 
     def check(self, value: Any, path: Path, problems: Problems) -> bool | _Wrong:
         if not isinstance(value, bool):
@@ -160,14 +179,28 @@ class Flag(Option[bool]):
         return value
 
 
-@dataclass(frozen=True, slots=True)
 class Whole(Option[int]):
     """A whole number from ``low`` to ``high``."""
 
-    low: int = 0
-    high: int = 0
-    expected: str = ""
+    __slots__ = ("expected", "high", "low")
+    low: int
+    high: int
+    expected: str
     """The whole ``expected ...`` phrase; default ``a whole number from {low} to {high}``."""
+
+    def __init__(
+        self,
+        *,
+        low: int = 0,
+        high: int = 0,
+        expected: str = "",
+        optional: bool = False,
+        required: bool = False,
+    ) -> None:
+        super().__init__(optional=optional, required=required)
+        self.low = low
+        self.high = high
+        self.expected = expected
 
     def check(self, value: Any, path: Path, problems: Problems) -> int | _Wrong:
         if (
@@ -181,19 +214,37 @@ class Whole(Option[int]):
         return value
 
 
-@dataclass(frozen=True, slots=True)
 class Number(Option[float]):
     """A finite number from ``low`` (above it with ``above``) to ``high``, as a float.
 
     NaN fails every comparison, so it is refused with ``.inf`` and ``10**50``: a NaN
     weight or priority would make scores and theme ranking depend on list order."""
 
-    low: float = 0.0
-    high: float = 0.0
-    above: bool = False
-    what: str = "a number"
-    typed: bool = False
+    __slots__ = ("above", "high", "low", "typed", "what")
+    low: float
+    high: float
+    above: bool
+    what: str
+    typed: bool
     """A value that is no number at all is told ``expected {what}`` without the range."""
+
+    def __init__(
+        self,
+        *,
+        low: float = 0.0,
+        high: float = 0.0,
+        above: bool = False,
+        what: str = "a number",
+        typed: bool = False,
+        optional: bool = False,
+        required: bool = False,
+    ) -> None:
+        super().__init__(optional=optional, required=required)
+        self.low = low
+        self.high = high
+        self.above = above
+        self.what = what
+        self.typed = typed
 
     def check(self, value: Any, path: Path, problems: Problems) -> float | _Wrong:
         relation = f"above {self.low:g}" if self.above else f"from {self.low:g}"
@@ -210,14 +261,28 @@ class Number(Option[float]):
         return float(value)
 
 
-@dataclass(frozen=True, slots=True)
 class Choice(Option[T]):
     """One of a fixed set of texts, mapped to a value (``{"both": ("title", "abstract")}``)."""
 
-    choices: Mapping[str, T] = field(default_factory=dict)
-    expected: str = ""
+    __slots__ = ("choices", "expected", "noun")
+    choices: Mapping[str, T]
+    expected: str
     """``expected {expected}, got ...``; when empty: ``unknown {noun} 'x' (known: ...)``."""
-    noun: str = ""
+    noun: str
+
+    def __init__(
+        self,
+        choices: Mapping[str, T],
+        *,
+        expected: str = "",
+        noun: str = "",
+        optional: bool = False,
+        required: bool = False,
+    ) -> None:
+        super().__init__(optional=optional, required=required)
+        self.choices = choices
+        self.expected = expected
+        self.noun = noun
 
     def check(self, value: Any, path: Path, problems: Problems) -> T | _Wrong:
         if isinstance(value, str) and value in self.choices:
@@ -235,17 +300,33 @@ def choice(*names: str, expected: str = "", noun: str = "") -> Choice[str]:
     return Choice(choices={n: n for n in names}, expected=expected, noun=noun)
 
 
-@dataclass(frozen=True, slots=True)
 class ListOf(Option[tuple[T, ...]]):
     """A list of ``item``; a single item stands for a list of one (reported at the key)."""
 
+    __slots__ = ("empty", "expected", "item", "single")
     item: Option[T]
-    expected: str = "a list"
+    expected: str
     """``expected {expected}, got ...`` when the value is neither a list nor one item."""
-    single: tuple[type, ...] = (str,)
+    single: tuple[type, ...]
     """Types that are one item rather than a list."""
-    empty: str = ""
+    empty: str
     """The problem with an empty list, when it must not be empty."""
+
+    def __init__(
+        self,
+        item: Option[T],
+        *,
+        expected: str = "a list",
+        single: tuple[type, ...] = (str,),
+        empty: str = "",
+        optional: bool = False,
+        required: bool = False,
+    ) -> None:
+        super().__init__(optional=optional, required=required)
+        self.item = item
+        self.expected = expected
+        self.single = single
+        self.empty = empty
 
     def check(self, value: Any, path: Path, problems: Problems) -> tuple[T, ...] | _Wrong:
         if isinstance(value, self.single):
@@ -261,13 +342,25 @@ class ListOf(Option[tuple[T, ...]]):
         return tuple(v for v in out if not isinstance(v, _Wrong))
 
 
-@dataclass(frozen=True, slots=True)
 class Shape(Option[T]):
     """A value of some shape ``convert`` knows (a pair, a date...): it gives the value,
     or None when ``value`` is not of that shape and ``message`` is the problem."""
 
-    convert: Callable[[Any], T | None] = lambda value: None
-    message: str = "expected something else"
+    __slots__ = ("convert", "message")
+    convert: Callable[[Any], T | None]
+    message: str
+
+    def __init__(
+        self,
+        convert: Callable[[Any], T | None],
+        *,
+        message: str,
+        optional: bool = False,
+        required: bool = False,
+    ) -> None:
+        super().__init__(optional=optional, required=required)
+        self.convert = convert
+        self.message = message
 
     def check(self, value: Any, path: Path, problems: Problems) -> T | _Wrong:
         converted = self.convert(value)
@@ -277,11 +370,17 @@ class Shape(Option[T]):
         return converted
 
 
-@dataclass(frozen=True, slots=True)
 class Subset(Option[tuple[str, ...]]):
     """A list drawn from fixed names (``formats: [html, rss]``), judged as a whole."""
 
-    choices: tuple[str, ...] = ()
+    __slots__ = ("choices",)
+    choices: tuple[str, ...]
+
+    def __init__(
+        self, *, choices: tuple[str, ...] = (), optional: bool = False, required: bool = False
+    ) -> None:
+        super().__init__(optional=optional, required=required)
+        self.choices = choices
 
     def check(self, value: Any, path: Path, problems: Problems) -> tuple[str, ...] | _Wrong:
         if not isinstance(value, list) or any(v not in self.choices for v in value):
@@ -290,21 +389,39 @@ class Subset(Option[tuple[str, ...]]):
         return tuple(value)
 
 
-@dataclass(frozen=True, slots=True)
 class Section(Option[dict[str, Any]]):
     """A mapping with known keys, each read by its option, in declaration order.
 
     Gives only the keys present and right, ready for ``SomeConfig(**values)``: absent
     and wrong ones take the dataclass defaults, which are thus written once."""
 
-    options: Mapping[str, Option[Any]] = field(default_factory=dict)
-    extra: Collection[str] = ()
+    __slots__ = ("expected", "extra", "names", "options", "special")
+    options: Mapping[str, Option[Any]]
+    extra: Collection[str]
     """Keys also allowed, read by the caller (cross-key rules)."""
-    special: Mapping[str, str] = field(default_factory=dict)
+    special: Mapping[str, str]
     """Unknown keys with a message of their own."""
-    names: Mapping[str, str] = field(default_factory=dict)
+    names: Mapping[str, str]
     """feed.yaml key -> field name, where they differ (``from`` -> ``sender``)."""
-    expected: str = "a mapping"
+    expected: str
+
+    def __init__(
+        self,
+        options: Mapping[str, Option[Any]],
+        *,
+        extra: Collection[str] = (),
+        special: Mapping[str, str] | None = None,
+        names: Mapping[str, str] | None = None,
+        expected: str = "a mapping",
+        optional: bool = False,
+        required: bool = False,
+    ) -> None:
+        super().__init__(optional=optional, required=required)
+        self.options = options
+        self.extra = extra
+        self.special = special or {}
+        self.names = names or {}
+        self.expected = expected
 
     def check(self, value: Any, path: Path, problems: Problems) -> dict[str, Any] | _Wrong:
         if not isinstance(value, dict):

@@ -6,13 +6,12 @@ all with the option types of :mod:`digest.options`:
 
 - :mod:`digest.config.feed`: the top level, ``sources`` and ``output``;
 - :mod:`digest.config.rules`: ``tags``, ``themes`` and ``catch_all`` -> a RuleSet;
-- :mod:`digest.config.email`: ``email`` -> :class:`EmailConfig`;
+- :mod:`digest.config.email`: ``email`` -> ``EmailConfig`` (imported only when present);
 - :func:`digest.identity_overrides.parse`: ``identity``.
 """
 
 from __future__ import annotations
 
-from digest.config.email import EmailConfig, SmtpConfig
 from digest.config.feed import (
     CONFIG_NAME,
     DEFAULT_OUTPUT,
@@ -32,10 +31,8 @@ __all__ = [
     "DEFAULT_STORE",
     "OUTPUT_KINDS",
     "TOP_KEYS",
-    "EmailConfig",
     "FeedConfig",
     "OutputConfig",
-    "SmtpConfig",
     "SourceConfig",
     "load_config",
     "parse_config",

@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digest import identity_overrides, rules
-from digest.config.email import EmailConfig, parse_email_config
 from digest.config.rules import parse_rules
 from digest.errors import ConfigError, DigestError, Problem
 from digest.options import (
@@ -35,6 +34,9 @@ from digest.options import (
 from digest.sources import formats
 from digest.weeks import zone
 from digest.yamlsrc import describe, load
+
+if TYPE_CHECKING:
+    from digest.config.email import EmailConfig
 
 CONFIG_NAME = "feed.yaml"
 DEFAULT_STORE = "digest.sqlite"
@@ -188,8 +190,14 @@ def parse_config(text: str, root: Path, display: str = CONFIG_NAME) -> FeedConfi
     problems.found.extend(rule_problems)
     overrides, override_problems = identity_overrides.parse(data.get("identity"), source)
     problems.found.extend(override_problems)
-    email, email_problems = parse_email_config(data.get("email"), source)
-    problems.found.extend(email_problems)
+    email: EmailConfig | None = None
+    if data.get("email") is not None:
+        # Read only when present: feeds without email skip the address parser and the
+        # section's dataclasses at start-up.
+        from digest.config.email import parse_email_config
+
+        email, email_problems = parse_email_config(data["email"], source)
+        problems.found.extend(email_problems)
     if problems or ruleset is None:
         raise ConfigError(problems.found)
     return FeedConfig(
