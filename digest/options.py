@@ -106,7 +106,8 @@ class Option(Generic[T]):
 
 
 class Text(Option[str]):
-    """A string; ``check`` says what is wrong with a string (None when it is fine)."""
+    """A string (also the base of :func:`url` and :func:`address`); ``test`` says what is
+    wrong with a given string (None when it is fine)."""
 
     __slots__ = ("expected", "nonempty", "test")
     expected: str
