@@ -43,7 +43,8 @@ sys.path[:0] = [str(ROOT)]
 
 from digest import identity, pipeline, render, resolve  # noqa: E402
 from digest.config import parse_config  # noqa: E402
-from digest.rules import RuleSet, parse_rules  # noqa: E402
+from digest.config.rules import parse_rules  # noqa: E402
+from digest.rules import RuleSet  # noqa: E402
 from digest.sources.fetch import fetch  # noqa: E402
 from digest.yamlsrc import Source  # noqa: E402
 

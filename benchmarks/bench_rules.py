@@ -40,8 +40,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from digest.config import load_config
+from digest.config.rules import parse_rules
 from digest.matcher import FIELDS, fold
-from digest.rules import RuleSet, Tagging, parse_rules
+from digest.rules import RuleSet, Tagging
 from digest.store import Store
 from digest.yamlsrc import Source
 

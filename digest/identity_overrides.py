@@ -21,7 +21,8 @@ from typing import Any
 
 from digest.errors import Problem
 from digest.normalize import stable_hash, title_key
-from digest.yamlsrc import Source, describe
+from digest.options import ListOf, Problems, Section, Shape
+from digest.yamlsrc import Source
 
 PAPER_ID = re.compile(r"^p[0-9a-f]{12}(?:-\d+)?$")
 
@@ -49,39 +50,28 @@ def reference(text: str) -> str:
 
 def parse(raw: Any, source: Source) -> tuple[Overrides, list[Problem]]:
     """Validate the ``identity`` section."""
-    problems: list[Problem] = []
     if raw is None:
-        return Overrides(), problems
-    if not isinstance(raw, dict):
-        return Overrides(), [
-            source.problem(("identity",), f"expected a mapping, got {describe(raw)}")
-        ]
-    out: dict[str, list[tuple[str, str]]] = {"merge": [], "split": []}
-    for key, value in raw.items():
-        if key not in out:
-            problems.append(
-                source.key_problem(("identity", key), "unknown key (known: merge, split)")
-            )
-            continue
-        if not isinstance(value, list):
-            problems.append(source.problem(("identity", key), "expected a list of pairs"))
-            continue
-        for i, pair in enumerate(value):
-            ok = (
-                isinstance(pair, list)
-                and len(pair) == 2
-                and all(isinstance(x, str) and reference(x) for x in pair)
-            )
-            if not ok:
-                problems.append(
-                    source.problem(
-                        ("identity", key, i), "expected a pair of paper ids or titles: [a, b]"
-                    )
-                )
-                continue
-            a, b = sorted((reference(pair[0]), reference(pair[1])))
-            out[key].append((a, b))
-    clash = set(out["merge"]) & set(out["split"])
-    for a, b in sorted(clash):
-        problems.append(source.problem(("identity",), f"{a!r} and {b!r} are both merged and split"))
-    return Overrides(tuple(out["merge"]), tuple(out["split"])), problems
+        return Overrides(), []
+
+    def pair(value: Any) -> tuple[str, str] | None:
+        if not (isinstance(value, list) and len(value) == 2):
+            return None
+        if not all(isinstance(x, str) and reference(x) for x in value):
+            return None
+        a, b = sorted((reference(value[0]), reference(value[1])))
+        return a, b
+
+    pairs = ListOf(
+        item=Shape(convert=pair, message="expected a pair of paper ids or titles: [a, b]"),
+        expected="a list of pairs",
+        single=(),
+    )
+    problems = Problems(source)
+    section = Section(options={"merge": pairs, "split": pairs})
+    values = section.check(raw, ("identity",), problems)
+    if not isinstance(values, dict):
+        return Overrides(), problems.found
+    overrides = Overrides(**values)
+    for a, b in sorted(set(overrides.merge) & set(overrides.split)):
+        problems.bad(("identity",), f"{a!r} and {b!r} are both merged and split")
+    return overrides, problems.found

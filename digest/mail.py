@@ -1,11 +1,10 @@
-"""Email: the ``email`` config section, and one week's digest -> one MIME message.
+"""Email: one week's digest -> one MIME message.
 
-Input: the raw ``email`` mapping of feed.yaml (with its :class:`~digest.yamlsrc.Source`),
-or a :class:`~digest.models.WeekDigest` plus the feed settings, one recipient and the
-send time. Output: a typed :class:`EmailConfig` (and every problem at once), or an
-:class:`~email.message.EmailMessage`: multipart/alternative with a wrapped text/plain
-part and a text/html part whose CSS is inlined (the only module that imports
-css_inline). The HTML part is kept under ``max_html_bytes`` by showing the rest of
+Input: a :class:`~digest.models.WeekDigest` plus the feed settings (its ``email``
+section is :class:`~digest.config.email.EmailConfig`), one recipient and the send
+time. Output: an :class:`~email.message.EmailMessage`: multipart/alternative with a
+wrapped text/plain part and a text/html part whose CSS is inlined (the only module
+that imports css_inline). The HTML part is kept under ``max_html_bytes`` by showing the rest of
 the week as titles only. Nothing here talks to a server or the store (see
 :mod:`digest.delivery`).
 """
@@ -17,7 +16,7 @@ import hashlib
 import quopri
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -27,317 +26,42 @@ from typing import TYPE_CHECKING, Any
 import css_inline
 
 from digest import render
-from digest.errors import MailError, Problem
+from digest.addresses import address_problem, ascii_domain, parse_address, read_address
+from digest.config.email import EmailConfig, SmtpConfig
+from digest.errors import MailError
 from digest.models import Paper, WeekDigest
 from digest.outtext import clean_paper
-from digest.yamlsrc import Path as KeyPath
-from digest.yamlsrc import Source
-from digest.yamlsrc import describe as _kind
-from digest.yamlsrc import shown as _shown
 
-if TYPE_CHECKING:  # config imports this module to validate the email section
+if TYPE_CHECKING:
     from digest.config import FeedConfig
 
-EMAIL_KEYS = {"enabled", "from", "to", "list_id", "unsubscribe", "max_html_bytes", "smtp"}
-SMTP_KEYS = {
-    "host",
-    "port",
-    "security",
-    "username",
-    "password_env",
-    "timeout",
-    "retries",
-    "backoff",
-}
-HTML_BYTES = (10_000, 10_000_000)
-"""Range of ``max_html_bytes``: below 10 kB no paper fits; many servers refuse
-messages past 10-25 MB."""
-SMTP_TIMEOUT = (1, 600)
-"""Seconds for connecting and each reply (RFC 5321 suggests 5 to 10 minutes at most)."""
-SMTP_BACKOFF = (0, 300)
-SMTP_RETRIES = (0, 8)
-"""With the largest backoff, 8 doubling retries wait under a day in all: a daily cron
-run never overlaps the next one because of mail."""
-SECURITY_PORTS = {"none": 25, "starttls": 587, "tls": 465}
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+__all__ = [
+    "EmailConfig",
+    "SmtpConfig",
+    "address_problem",
+    "ascii_domain",
+    "compose",
+    "header_address",
+    "one_line",
+    "parse_address",
+]
 
 # Headers are written as given (List-Unsubscribe is pre-folded one URI a line): the
 # default policy would RFC 2047-encode a long URL and so break it.
 POLICY = policy.default.clone(refold_source="none")
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_LIST_ID = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-_URI = re.compile(r"^(https://[!-~]+|mailto:[!-~]+)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_UNSAFE = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]")
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpConfig:
-    """The ``email.smtp`` section: how to reach the outgoing server."""
-
-    host: str = "localhost"
-    port: int = 587
-    """Default by ``security``: 25 (none), 587 (starttls), 465 (tls)."""
-    security: str = "starttls"
-    """``none``, ``starttls`` or ``tls`` (implicit TLS from the first byte)."""
-    username: str | None = None
-    """Log in when set; the password comes from the environment variable ``password_env``."""
-    password_env: str | None = None
-    """Name of the environment variable holding the password (never the password)."""
-    timeout: float = 30.0
-    """Seconds for connecting and for each server reply."""
-    retries: int = 3
-    """Further attempts after a temporary (4xx or connection) failure."""
-    backoff: float = 5.0
-    """Seconds before the first retry; doubled for each further one."""
-
-
-@dataclass(frozen=True, slots=True)
-class EmailConfig:
-    """The validated ``email`` section."""
-
-    sender: str
-    """The From header (``Name <addr>``), key ``from``."""
-    list_id: str
-    """List-Id label, like ``efficient-ml.digest.example.org``."""
-    unsubscribe: tuple[str, ...]
-    """List-Unsubscribe URIs (``https:`` and/or ``mailto:``)."""
-    to: tuple[str, ...] = ()
-    """Default recipients (``--to`` overrides)."""
-    enabled: bool = False
-    """Send from ``digest run`` (cron); ``digest send`` works either way."""
-    max_html_bytes: int = 100_000
-    """Budget for the HTML part (Gmail clips messages past ~102 KB)."""
-    smtp: SmtpConfig = field(default_factory=SmtpConfig)
-
-
-def parse_address(text: str) -> tuple[str, str] | None:
-    """``Name <a@b.org>`` -> (display name, addr-spec with an ASCII domain); None unless
-    exactly one valid address (:func:`address_problem` says why)."""
-    parsed = _parse_address(text)
-    return parsed if isinstance(parsed, tuple) else None
-
-
-def address_problem(text: str) -> str | None:
-    """Why ``text`` is not one address digest will send to or from; None when it is."""
-    parsed = _parse_address(text)
-    return parsed if isinstance(parsed, str) else None
 
 
 def header_address(text: str) -> str:
     """A valid address as a header value: the domain IDNA-encoded (``xn--``), the display
     name left for the header policy to RFC 2047-encode. MailError when not valid."""
-    parsed = _parse_address(text)
+    parsed = read_address(text)
     if isinstance(parsed, str):
         raise MailError(f"not one valid email address ({parsed}): {one_line(text)!r}")
     name, addr = parsed
     local, _, domain = addr.rpartition("@")
     return str(Address(display_name=name, username=local, domain=domain))
-
-
-def _parse_address(text: str) -> tuple[str, str] | str:
-    """(display name, addr-spec) or the reason there is none."""
-    if _UNSAFE.search(text):
-        return "it contains a control character or line break"
-    try:
-        header = policy.default.header_factory("To", text)
-        addresses: tuple[Address, ...] = getattr(header, "addresses", ())
-    except (ValueError, LookupError, TypeError):
-        # The parser refuses, among others, a CR or LF hidden in an RFC 2047 word.
-        return "it hides a control character or line break (in an encoded word?)"
-    if len(addresses) == 1 and not addresses[0].username.isascii():
-        # Such an address needs SMTPUTF8 from every server on the way, and digest sends
-        # plain ASCII envelopes: refusing it now beats a bounce later.
-        return "a non-ASCII name before the '@' needs SMTPUTF8, which digest does not use"
-    if header.defects or len(addresses) != 1 or not addresses[0].domain:
-        return "expected exactly one address like 'Name <name@example.org>'"
-    found = addresses[0]
-    if any(_UNSAFE.search(part) for part in (found.display_name, found.username, found.domain)):
-        return "it hides a control character or line break (in an encoded word?)"
-    try:
-        domain = ascii_domain(found.domain)
-    except ValueError as err:
-        return str(err)
-    return found.display_name, f"{found.username}@{domain}"
-
-
-IDNA_DEVIATIONS = frozenset("\u00df\u03c2\u200c\u200d")
-"""Characters IDNA 2003 (the stdlib codec) maps away and IDNA 2008 keeps: ß, final
-sigma, ZWNJ, ZWJ. ``straße.de`` is ``strasse.de`` to the codec but a domain of its own
-under IDNA 2008, so such a domain is refused instead of silently mailing another one."""
-
-
-def ascii_domain(domain: str) -> str:
-    """``exämple.org`` -> ``xn--exmple-cua.org`` (IDNA, stdlib codec); an ASCII domain as
-    it is. ValueError saying why for a name that is not a domain or is refused."""
-    if domain.isascii():
-        return domain
-    if IDNA_DEVIATIONS.intersection(domain):
-        raise ValueError(
-            f"the domain {domain!r} holds a character IDNA versions disagree on "
-            "(ß, ς, ZWJ, ZWNJ); write it in its xn-- form"
-        )
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError(f"{domain!r} is not a valid international domain name") from None
-
-
-def parse_email_config(raw: Any, source: Source) -> tuple[EmailConfig | None, list[Problem]]:
-    """Validate the ``email`` mapping; None when the section is absent. Every problem at once."""
-    if raw is None:
-        return None, []
-    problems: list[Problem] = []
-
-    def bad(path: KeyPath, message: str) -> None:
-        problems.append(source.problem(path, message))
-
-    if not isinstance(raw, dict):
-        bad(("email",), f"expected a mapping, got {_kind(raw)}")
-        return None, problems
-    for key in raw:
-        if key not in EMAIL_KEYS:
-            known = ", ".join(sorted(EMAIL_KEYS))
-            problems.append(source.key_problem(("email", key), f"unknown key (known: {known})"))
-    enabled = raw.get("enabled", False)
-    if not isinstance(enabled, bool):
-        bad(("email", "enabled"), f"expected true or false, got {_kind(enabled)}")
-        enabled = False
-    sender = raw.get("from")
-    if not isinstance(sender, str):
-        bad(
-            ("email", "from"),
-            f"expected one address like 'Digest <d@example.org>', got {_kind(sender)}",
-        )
-        sender = ""
-    elif (why := address_problem(sender)) is not None:
-        bad(("email", "from"), f"not one valid email address ({why})")
-        sender = ""
-    to = raw.get("to", [])
-    to = [to] if isinstance(to, str) else to
-    if not isinstance(to, list):
-        bad(("email", "to"), f"expected a list of addresses, got {_kind(to)}")
-        to = []
-    for i, item in enumerate(to):
-        where = ("email", "to", i) if isinstance(raw.get("to"), list) else ("email", "to")
-        if not isinstance(item, str):
-            bad(where, f"expected one email address, got {_kind(item)}")
-        elif (why := address_problem(item)) is not None:
-            bad(where, f"not one valid email address ({why})")
-    if enabled and not to:
-        bad(("email", "to"), "list at least one recipient when 'enabled' is true")
-    list_id = raw.get("list_id")
-    if not isinstance(list_id, str) or not _LIST_ID.match(list_id):
-        bad(
-            ("email", "list_id"),
-            f"expected a dotted label like 'news.example.org', got {_kind(list_id)}",
-        )
-    unsub = raw.get("unsubscribe")
-    unsub = [unsub] if isinstance(unsub, str) else unsub
-    if not isinstance(unsub, list) or not unsub:
-        bad(("email", "unsubscribe"), "expected an https: or mailto: URI (or a list of them)")
-        unsub = []
-    for i, uri in enumerate(unsub):
-        if not isinstance(uri, str) or not _URI.match(uri) or len(uri) > 900 or "<" in uri:
-            where = (
-                ("email", "unsubscribe", i)
-                if isinstance(raw.get("unsubscribe"), list)
-                else ("email", "unsubscribe")
-            )
-            bad(where, f"expected an https: or mailto: URI without spaces, got {_kind(uri)}")
-    budget = raw.get("max_html_bytes", 100_000)
-    low, high = HTML_BYTES
-    if isinstance(budget, bool) or not isinstance(budget, int) or not low <= budget <= high:
-        bad(
-            ("email", "max_html_bytes"),
-            f"expected a whole number from {low} to {high:,}, got {_shown(budget)}",
-        )
-        budget = 100_000
-    smtp = _smtp(raw.get("smtp", {}), source, problems)
-    if problems:
-        return None, problems
-    return EmailConfig(
-        sender=str(sender),
-        list_id=str(list_id),
-        unsubscribe=tuple(str(u) for u in unsub),
-        to=tuple(str(t) for t in to),
-        enabled=enabled,
-        max_html_bytes=budget,
-        smtp=smtp,
-    ), problems
-
-
-def _smtp(raw: Any, source: Source, problems: list[Problem]) -> SmtpConfig:
-    def bad(key: str, message: str) -> None:
-        problems.append(
-            source.problem(("email", "smtp", key) if key else ("email", "smtp"), message)
-        )
-
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        bad("", f"expected a mapping, got {_kind(raw)}")
-        return SmtpConfig()
-    for key in raw:
-        if key not in SMTP_KEYS:
-            known = ", ".join(sorted(SMTP_KEYS))
-            message = f"unknown key (known: {known})"
-            if key == "password":
-                message = "never put the password in feed.yaml: name an environment variable "
-                message += "in 'password_env' and set the password there"
-            problems.append(source.key_problem(("email", "smtp", key), message))
-    host = raw.get("host", "localhost")
-    if not isinstance(host, str) or not host or _CONTROL.search(host) or " " in host:
-        bad("host", f"expected a host name, got {_kind(host)}")
-        host = "localhost"
-    security = raw.get("security", "starttls")
-    if security not in SECURITY_PORTS:
-        bad("security", f"expected none, starttls or tls, got {_kind(security)}")
-        security = "starttls"
-    port = raw.get("port", SECURITY_PORTS[security])
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        bad("port", f"expected a port number 1-65535, got {_kind(port)}")
-        port = SECURITY_PORTS[security]
-    username = raw.get("username")
-    if username is not None and (not isinstance(username, str) or not username):
-        bad("username", f"expected text, got {_kind(username)}")
-        username = None
-    password_env = raw.get("password_env")
-    if password_env is not None and (
-        not isinstance(password_env, str) or not _ENV_NAME.match(password_env)
-    ):
-        bad("password_env", f"expected an environment variable name, got {_kind(password_env)}")
-        password_env = None
-    if username and not password_env and "password_env" not in raw:
-        bad("password_env", "name the environment variable holding the password for 'username'")
-    if username and security == "none" and host not in LOCAL_HOSTS:
-        bad("security", "'none' would send the password in clear text; use starttls or tls")
-    numbers: dict[str, float] = {}
-    for key, default, (low, high) in (
-        ("timeout", 30.0, SMTP_TIMEOUT),
-        ("backoff", 5.0, SMTP_BACKOFF),
-        ("retries", 3, SMTP_RETRIES),
-    ):
-        value = raw.get(key, default)
-        whole = key == "retries"
-        kinds = int if whole else int | float
-        # NaN fails both comparisons, so .nan and .inf are refused with 10**50.
-        if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
-            kind = "a whole number" if whole else "a number of seconds"
-            bad(key, f"expected {kind} from {low:g} to {high:g}, got {_shown(value)}")
-            value = default
-        numbers[key] = value
-    return SmtpConfig(
-        host=host,
-        port=port,
-        security=security,
-        username=username,
-        password_env=password_env,
-        timeout=float(numbers["timeout"]),
-        retries=int(numbers["retries"]),
-        backoff=float(numbers["backoff"]),
-    )
 
 
 @dataclass(slots=True)

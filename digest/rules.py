@@ -1,10 +1,9 @@
-"""Keyword rules: feed.yaml ``tags``/``themes`` -> a compiled :class:`RuleSet`; papers -> tags.
+"""Keyword rules: compiled tags and themes -> a paper's tags and primary theme.
 
-Input: the ``tags``, ``themes`` and ``catch_all`` sections of feed.yaml (plain
-data plus positions). Output: a :class:`RuleSet` whose :meth:`RuleSet.tag`
-gives a paper's tags and its one primary theme, and whose
-:meth:`RuleSet.explain` says why. Every problem is reported with its position,
-all at once, before anything runs.
+Input: :class:`TagRule` and :class:`ThemeRule` values (read from feed.yaml by
+:mod:`digest.config.rules`, which checks them first). Output: a :class:`RuleSet`
+whose :meth:`RuleSet.tag` gives a paper's tags and its one primary theme, and
+whose :meth:`RuleSet.explain` says why.
 
 A tag matches when one of its ``any`` terms (if it has any), all of its ``all``
 terms and none of its ``none`` terms are found. Its score is the tag's
@@ -30,27 +29,17 @@ Term syntax (a string in an ``any``/``all``/``none`` list):
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from digest.errors import Problem
-from digest.matcher import FIELDS, Matcher, Term, fold, make_term
+from digest.matcher import FIELDS, Matcher, Term, fold
 from digest.normalize import stable_hash
-from digest.yamlsrc import Path, Source
-from digest.yamlsrc import describe as _kind
-from digest.yamlsrc import shown as _shown
 
-TAG_KEYS = {"any", "all", "none", "field", "weight", "min_score"}
-THEME_KEYS = {"name", "tags", "priority"}
-TERM_KEYS = {"term", "regex", "field", "case", "weight"}
-FIELD_CHOICES = {"title": ("title",), "abstract": ("abstract",), "both": FIELDS}
-PREFIXES = ("title", "abstract", "case", "re")
 LISTS = ("any", "all", "none")
 DEFAULT_CATCH_ALL = "Other papers"
 SEMANTICS = "rules-2"
@@ -513,260 +502,7 @@ def _excerpt(term: Term, text: str, context: int = 24) -> str:
     return f"{head}{before}[{m.group(0).strip()}]{after}{tail}".strip()
 
 
-# -- reading feed.yaml -----------------------------------------------------------------
-
-
-WEIGHT = (0.0, 1_000.0)
-"""Range of a tag's or a term's ``weight`` (above 0): scores stay exact in a float."""
-MIN_SCORE = (0.0, 1_000_000.0)
-"""Range of a tag's ``min_score``."""
-PRIORITY = (-1_000_000.0, 1_000_000.0)
-"""Range of a theme's ``priority``. Every number must be finite: NaN compares false with
-everything, so it would make theme ranking depend on list order silently."""
-
-
-def parse_rules(data: dict[str, Any], source: Source) -> tuple[RuleSet | None, list[Problem]]:
-    """Validate and compile the rule sections of a config; every problem is reported."""
-    parser = _Parser(source)
-    ruleset = parser.parse(data)
-    return (None, parser.problems) if parser.problems else (ruleset, [])
-
-
-class _Parser:
-    """Reads the rule sections, collecting problems instead of stopping at the first."""
-
-    def __init__(self, source: Source) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-        self.terms: list[Term] = []
-
-    def bad(self, path: Path, message: str) -> None:
-        """A problem with the value at ``path``."""
-        self.problems.append(self.source.problem(path, message))
-
-    def bad_key(self, path: Path, message: str) -> None:
-        """A problem with the key naming ``path`` (unknown, colliding, naming an empty rule)."""
-        self.problems.append(self.source.key_problem(path, message))
-
-    def parse(self, data: dict[str, Any]) -> RuleSet | None:
-        catch_all = data.get("catch_all", DEFAULT_CATCH_ALL)
-        if not isinstance(catch_all, str) or not catch_all.strip():
-            self.bad(("catch_all",), f"expected a non-empty section name, got {_kind(catch_all)}")
-            catch_all = DEFAULT_CATCH_ALL
-        raw_tags = data.get("tags") or {}
-        if not isinstance(raw_tags, dict):
-            self.bad(("tags",), f"expected a mapping of tag names to rules, got {_kind(raw_tags)}")
-            raw_tags = {}
-        tags: list[TagRule] = []
-        seen: dict[str, str] = {}
-        for name, spec in raw_tags.items():
-            path: Path = ("tags", name)
-            if not name.strip():
-                self.bad_key(path, "a tag needs a non-empty name")
-            elif name.casefold() in seen:
-                other = seen[name.casefold()]
-                self.bad_key(
-                    path, f"tag name collides with {other!r} (names are compared case-blind)"
-                )
-            seen.setdefault(name.casefold(), name)
-            rule = self.tag(name, spec, path)
-            if rule is not None:
-                tags.append(rule)
-        themes = self.themes(data.get("themes") or [], list(raw_tags), catch_all)
-        if self.problems:
-            return None
-        return RuleSet(tuple(tags), tuple(themes), catch_all, _fingerprint(tags, themes, catch_all))
-
-    def tag(self, name: str, spec: Any, path: Path) -> TagRule | None:
-        if isinstance(spec, list | str):
-            spec = {"any": spec}  # shorthand: a list of terms is an 'any' list
-        if not isinstance(spec, dict):
-            self.bad(path, f"expected a mapping with any/all/none, got {_kind(spec)}")
-            return None
-        self.unknown_keys(spec, TAG_KEYS, path)
-        fields = self.field_of(spec, path, FIELDS)
-        weight = self.number(spec, "weight", 1.0, path, WEIGHT, strict=True)
-        min_score = self.number(spec, "min_score", 0.0, path, MIN_SCORE)
-        lists: dict[str, list[Term]] = {}
-        where: dict[str, Path] = {}
-        # Spelling variants with one meaning ('long context', 'long-context') are
-        # accepted (check reports them); the very same text twice is a slip.
-        for key in LISTS:
-            items = spec.get(key, [])
-            if isinstance(items, str | dict):
-                items = [items]
-            if not isinstance(items, list):
-                self.bad((*path, key), f"expected a list of terms, got {_kind(items)}")
-                items = []
-            lists[key] = []
-            for i, item in enumerate(items):
-                term = self.term(item, (*path, key, i), fields, key == "none")
-                if term is None:
-                    continue
-                same = where.get(str(item).strip()) if isinstance(item, str) else None
-                if same is not None:
-                    self.bad((*path, key, i), f"the same term as {_at(same)}")
-                    continue
-                if isinstance(item, str):
-                    where[item.strip()] = (*path, key, i)
-                self.terms.append(term)
-                lists[key].append(term)
-        if not spec.get("any") and not spec.get("all"):
-            self.bad_key(path, "empty rule: give at least one term in 'any' or 'all'")
-        any_, all_, none = (tuple(lists[k]) for k in LISTS)
-        return TagRule(name, any_, all_, none, weight, min_score)
-
-    def term(self, item: Any, path: Path, fields: tuple[str, ...], negative: bool) -> Term | None:
-        if isinstance(item, str):
-            parsed = self.prefixed(item, path, fields)
-            if parsed is None:
-                return None
-            body, fields, case, regex = parsed
-            display, weight = item.strip(), 1.0
-        elif isinstance(item, dict):
-            self.unknown_keys(item, TERM_KEYS, path)
-            given = [k for k in ("term", "regex") if k in item]
-            if len(given) != 1:
-                self.bad(path, "give exactly one of 'term' (words) or 'regex'")
-                return None
-            body, regex = item[given[0]], given[0] == "regex"
-            if not isinstance(body, str):
-                self.bad((*path, given[0]), f"expected text, got {_kind(body)}")
-                return None
-            fields = self.field_of(item, path, fields)
-            case = item.get("case", False)
-            if not isinstance(case, bool):
-                self.bad((*path, "case"), f"expected true or false, got {_kind(case)}")
-                case = False
-            weight = self.number(item, "weight", 1.0, path, WEIGHT, strict=True)
-            if negative and "weight" in item:
-                self.bad((*path, "weight"), "a 'none' term has no weight (it only excludes)")
-            display = _spelled(body, fields, case, regex)
-        else:
-            self.bad(path, f"expected a term (text or a mapping), got {_kind(item)}")
-            return None
-        term = make_term(len(self.terms), display, body, fields, case, regex, weight)
-        if isinstance(term, str):
-            self.bad(path, f"{term} (in: {display})")
-            return None
-        return term
-
-    def prefixed(
-        self, text: str, path: Path, fields: tuple[str, ...]
-    ) -> tuple[str, tuple[str, ...], bool, bool] | None:
-        """``title:case:MoE`` -> (body, fields, case, regex)."""
-        body, case, regex, scoped = text.strip(), False, False, ""
-        while not regex:
-            head, sep, rest = body.partition(":")
-            if not sep:
-                break
-            if head not in PREFIXES:
-                close = difflib.get_close_matches(head, PREFIXES, n=1, cutoff=0.75)
-                if close and " " not in head:
-                    self.bad(
-                        path,
-                        f"unknown prefix {head + ':'!r} (did you mean {close[0] + ':'!r}?); to "
-                        "match a colon literally write {term: '...'}",
-                    )
-                    return None
-                break
-            if head in FIELDS:
-                if scoped and scoped != head:
-                    self.bad(path, f"conflicting prefixes 'title:' and 'abstract:' in {text!r}")
-                    return None
-                scoped, fields = head, (head,)
-            elif head == "case":
-                case = True
-            else:
-                regex = True
-            body = rest
-        return body, fields, case, regex
-
-    def themes(self, raw: Any, tag_names: list[str], catch_all: str) -> list[ThemeRule]:
-        if not isinstance(raw, list):
-            self.bad(("themes",), f"expected a list of themes, got {_kind(raw)}")
-            return []
-        out: list[ThemeRule] = []
-        names: dict[str, str] = {catch_all.casefold(): catch_all}
-        for i, spec in enumerate(raw):
-            path: Path = ("themes", i)
-            if not isinstance(spec, dict):
-                self.bad(path, f"expected a mapping with name and tags, got {_kind(spec)}")
-                continue
-            self.unknown_keys(spec, THEME_KEYS, path)
-            name = spec.get("name")
-            if not isinstance(name, str) or not name.strip():
-                self.bad((*path, "name"), f"expected a non-empty theme name, got {_kind(name)}")
-                continue
-            if name.casefold() in names:
-                other = names[name.casefold()]
-                what = "the catch_all section" if other == catch_all else "another theme"
-                self.bad((*path, "name"), f"theme name collides with {other!r} ({what})")
-            names.setdefault(name.casefold(), name)
-            members = spec.get("tags", [])
-            if isinstance(members, str):
-                members = [members]
-            if not isinstance(members, list) or not members:
-                self.bad((*path, "tags"), "expected a non-empty list of tag names")
-                members = []
-            for j, tag in enumerate(members):
-                if tag not in tag_names:
-                    close = difflib.get_close_matches(str(tag), tag_names, n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    self.bad((*path, "tags", j), f"unknown tag {tag!r}{hint}")
-                elif members.index(tag) != j:
-                    self.bad((*path, "tags", j), f"tag {tag!r} is listed twice")
-            priority = self.number(spec, "priority", 0.0, path, PRIORITY)
-            out.append(ThemeRule(name, tuple(dict.fromkeys(str(t) for t in members)), priority))
-        return out
-
-    def unknown_keys(self, spec: dict[str, Any], known: set[str], path: Path) -> None:
-        for key in spec:
-            if key not in known:
-                close = difflib.get_close_matches(key, known, n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                self.bad_key((*path, key), f"unknown key ({hint}known: {', '.join(sorted(known))})")
-
-    def field_of(
-        self, spec: dict[str, Any], path: Path, default: tuple[str, ...]
-    ) -> tuple[str, ...]:
-        value = spec.get("field")
-        if value is None:
-            return default
-        if value not in FIELD_CHOICES:
-            self.bad((*path, "field"), f"expected title, abstract or both, got {_kind(value)}")
-            return default
-        return FIELD_CHOICES[value]
-
-    def number(
-        self, spec: dict[str, Any], key: str, default: float, path: Path,
-        bounds: tuple[float, float], strict: bool = False,
-    ) -> float:  # fmt: skip
-        """A finite number within ``bounds`` (``strict``: above the lower bound)."""
-        value = spec.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.bad((*path, key), f"expected a number, got {_kind(value)}")
-            return default
-        low, high = bounds
-        if not (low < value if strict else low <= value) or not value <= high:
-            # NaN fails every comparison, so it lands here too, as do .inf and 10**50.
-            relation = f"above {low:g}" if strict else f"from {low:g}"
-            self.bad((*path, key), f"expected a number {relation} to {high:g}, got {_shown(value)}")
-            return default
-        return float(value)
-
-
-def _spelled(body: str, fields: tuple[str, ...], case: bool, regex: bool) -> str:
-    """A mapping term in the prefix notation, for display."""
-    scope = f"{fields[0]}:" if len(fields) == 1 else ""
-    return f"{scope}{'case:' if case else ''}{'re:' if regex else ''}{body.strip()}"
-
-
-def _at(path: Path) -> str:
-    return f"{path[-2]}[{path[-1]}]"
-
-
-def _fingerprint(tags: list[TagRule], themes: list[ThemeRule], catch_all: str) -> str:
+def fingerprint(tags: list[TagRule], themes: list[ThemeRule], catch_all: str) -> str:
     """A hash of what the rules mean, in order: any change that can change a tagging
     changes it (tag order decides tag order, theme order breaks ties)."""
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from digest import mail, pipeline
 from digest.cli import cli
 from digest.config import TOP_KEYS, parse_config
+from digest.config.email import EMAIL_KEYS, SMTP_KEYS
 from digest.errors import ConfigError, Problem, printable
-from digest.mail import EMAIL_KEYS, SMTP_KEYS
 from digest.yamlsrc import ALIAS_LIMIT
 
 EXAMPLE = Path(__file__).parent.parent / "feeds" / "example"

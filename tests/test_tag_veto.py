@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import textwrap
 
-from digest.rules import RuleSet, parse_rules
+from digest.config.rules import parse_rules
+from digest.rules import RuleSet
 from digest.yamlsrc import load
 
 RULES = """\
