@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from digest import feeds, pipeline, site, workers
 from digest.config import load_config
+from digest.site import items as site_items
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -57,7 +58,7 @@ def test_parallel_build_writes_the_bytes_of_a_serial_one(
         pools.append(n)
         return pool(state, n)
 
-    monkeypatch.setattr(site, "PARALLEL_PAPERS", 1)
+    monkeypatch.setattr(site.pages, "PARALLEL_PAPERS", 1)
     monkeypatch.setattr(site, "build", parallel_build)
     monkeypatch.setattr(workers, "Pool", counted_pool)
     parallel = run_feed(copy_example(tmp_path / "parallel"))
@@ -126,7 +127,7 @@ def test_a_published_week_seen_again_is_not_recounted(
         return pool(state, n)
 
     with monkeypatch.context() as patched:  # many papers to render would mean workers
-        patched.setattr(site, "PARALLEL_PAPERS", 1)
+        patched.setattr(site.pages, "PARALLEL_PAPERS", 1)
         patched.setattr(workers, "Pool", counted_pool)
         with pipeline.open_store(first.cfg) as store:
             site.build(first.cfg, store, first.site, TODAY, jobs=2)
@@ -218,13 +219,13 @@ def test_incremental_feeds_are_those_of_a_fresh_build(
     )
     feed.run(dt.date(2026, 3, 20))
     made: list[str] = []
-    paper_item = site._paper_item
+    paper_item = site_items.paper_item
 
     def spy(*args: Any) -> Any:
         made.append(args[3].title)
         return paper_item(*args)
 
-    monkeypatch.setattr(site, "_paper_item", spy)
+    monkeypatch.setattr(site_items, "paper_item", spy)
     # A new diffusion paper and a late one: only the new paper's item is made again.
     feed.listing(
         "b.jsonl", [paper("Diffusion new", "2026-03-24"), paper("Diffusion late", "2026-03-03")]

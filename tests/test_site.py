@@ -471,13 +471,15 @@ def test_counts_from_sql_match_the_grouped_digest(built_example: BuiltFeed) -> N
 
 
 def test_week_hash_is_the_fingerprint_of_every_shown_part(built_example: BuiltFeed) -> None:
-    # _digest_hash feeds SHA-256 a paper at a time: the same hash as _fingerprint of all
+    # digest_hash feeds SHA-256 a paper at a time: the same hash as fingerprint of all
     # the parts at once (stored hashes of published weeks must not change)
-    from digest import pipeline, site
+    from digest import pipeline
+    from digest.site.manifest import digest_hash, fingerprint
+    from digest.site.pages import week_digest
 
     with pipeline.open_store(built_example.cfg) as store:
         weeks = store.weeks()
-        digests = [site._digest(w, store.week_rows(w), built_example.cfg) for w in weeks]
+        digests = [week_digest(w, store.week_rows(w), built_example.cfg) for w in weeks]
     assert len(digests) == 2
     for digest in digests:
         parts = []
@@ -489,5 +491,5 @@ def test_week_hash_is_the_fingerprint_of_every_shown_part(built_example: BuiltFe
                     repr(p.authors), p.first_seen.isoformat(),
                     repr([(s.listing, s.date.isoformat(), s.position) for s in p.sightings]),
                 ]  # fmt: skip
-        assert site._digest_hash(digest) == site._fingerprint(parts)
-    assert site._digest_hash(replace(digests[0], sections=[])) == site._fingerprint([])
+        assert digest_hash(digest) == fingerprint(parts)
+    assert digest_hash(replace(digests[0], sections=[])) == fingerprint([])
