@@ -104,7 +104,8 @@ MODULE_STAGES = {
 PHASES = {
     "pipeline.py:ingest": "ingest (parse + identity + store)",
     "pipeline.py:tag": "tag (rules + store)",
-    "__init__.py:build": "build (store reads + render + feeds)",
+    "__init__.py:build": "build (store reads + render + feeds)",  # digest/site/__init__.py
+    "site.py:build": "build (store reads + render + feeds)",  # before digest/site/
 }
 TARGETS = (
     ("cold 100k <= 15 s", "cold", 100_000, "seconds", 15.0),
