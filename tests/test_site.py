@@ -26,6 +26,7 @@ from digest import render
 from digest.grouping import theme_slugs
 from digest.latex import MATH, to_unicode
 from digest.models import Paper, Sighting
+from digest.site import pages as site_pages
 
 Html = lxml.html.HtmlElement
 
@@ -493,3 +494,22 @@ def test_week_hash_is_the_fingerprint_of_every_shown_part(built_example: BuiltFe
                 ]  # fmt: skip
         assert digest_hash(digest) == fingerprint(parts)
     assert digest_hash(replace(digests[0], sections=[])) == fingerprint([])
+
+
+# --- the site build's boundaries ---------------------------------------------------------
+
+
+def test_delivery_does_not_depend_on_the_site_build() -> None:
+    code = "import sys, digest.delivery; print('digest.site' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_the_site_build_speaks_to_the_store_in_one_module() -> None:
+    # record.py reads the store and writes it once, at the end; the other modules go
+    # through it (the store's path, to guard the output folder, is no call)
+    package = Path(site_pages.__file__).parent
+    for module in sorted(package.glob("*.py")):
+        if module.name != "record.py":
+            calls = set(re.findall(r"\bstore\.(\w+)", module.read_text(encoding="utf-8")))
+            assert calls <= {"path"}, f"{module.name} calls the store: {sorted(calls)}"
