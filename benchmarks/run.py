@@ -93,6 +93,7 @@ MODULE_STAGES = {
     "matcher": "tag",
     "store": "store",
     "site": "render",
+    "feedid": "render",
     "render": "render",
     "grouping": "render",
     "weeks": "render",
@@ -103,7 +104,8 @@ MODULE_STAGES = {
 PHASES = {
     "pipeline.py:ingest": "ingest (parse + identity + store)",
     "pipeline.py:tag": "tag (rules + store)",
-    "site.py:build": "build (store reads + render + feeds)",
+    "__init__.py:build": "build (store reads + render + feeds)",  # digest/site/__init__.py
+    "site.py:build": "build (store reads + render + feeds)",  # before digest/site/
 }
 TARGETS = (
     ("cold 100k <= 15 s", "cold", 100_000, "seconds", 15.0),
@@ -317,7 +319,8 @@ def _stage(file: str, package: str, *, helpers: bool = False) -> str | None:
         return "render"
     if module.startswith("sources."):
         return "parse"
-    return MODULE_STAGES.get(module, "other")
+    # A module of a package (site.plan) counts for the package unless named itself.
+    return MODULE_STAGES.get(module, MODULE_STAGES.get(module.split(".")[0], "other"))
 
 
 def analyse(path: Path) -> dict[str, Any]:

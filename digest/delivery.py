@@ -33,9 +33,9 @@ from email.message import EmailMessage
 from digest import mail, render
 from digest.config import FeedConfig
 from digest.errors import MailError, Problem
+from digest.feedid import feed_uid
 from digest.grouping import group_week
 from digest.mail import SmtpConfig
-from digest.site import feed_uid
 from digest.store import Store
 from digest.weeks import is_week, midnight, week_bounds
 

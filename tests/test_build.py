@@ -20,6 +20,9 @@ from hypothesis import strategies as st
 
 from digest import feeds, pipeline, site, workers
 from digest.config import load_config
+from digest.output import Writer
+from digest.site import items as site_items
+from digest.store import Store
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -57,7 +60,7 @@ def test_parallel_build_writes_the_bytes_of_a_serial_one(
         pools.append(n)
         return pool(state, n)
 
-    monkeypatch.setattr(site, "PARALLEL_PAPERS", 1)
+    monkeypatch.setattr(site.pages, "PARALLEL_PAPERS", 1)
     monkeypatch.setattr(site, "build", parallel_build)
     monkeypatch.setattr(workers, "Pool", counted_pool)
     parallel = run_feed(copy_example(tmp_path / "parallel"))
@@ -126,7 +129,7 @@ def test_a_published_week_seen_again_is_not_recounted(
         return pool(state, n)
 
     with monkeypatch.context() as patched:  # many papers to render would mean workers
-        patched.setattr(site, "PARALLEL_PAPERS", 1)
+        patched.setattr(site.pages, "PARALLEL_PAPERS", 1)
         patched.setattr(workers, "Pool", counted_pool)
         with pipeline.open_store(first.cfg) as store:
             site.build(first.cfg, store, first.site, TODAY, jobs=2)
@@ -218,13 +221,13 @@ def test_incremental_feeds_are_those_of_a_fresh_build(
     )
     feed.run(dt.date(2026, 3, 20))
     made: list[str] = []
-    paper_item = site._paper_item
+    paper_item = site_items.paper_item
 
     def spy(*args: Any) -> Any:
         made.append(args[3].title)
         return paper_item(*args)
 
-    monkeypatch.setattr(site, "_paper_item", spy)
+    monkeypatch.setattr(site_items, "paper_item", spy)
     # A new diffusion paper and a late one: only the new paper's item is made again.
     feed.listing(
         "b.jsonl", [paper("Diffusion new", "2026-03-24"), paper("Diffusion late", "2026-03-03")]
@@ -266,3 +269,66 @@ def test_a_build_without_change_takes_every_feed_whole(
     monkeypatch.setattr(feeds, "entries", None)  # any entry made now would fail
     again = feed.run(TODAY)
     assert files(again.site) == before
+
+
+# --- the store is written once, after the files -------------------------------------------
+
+
+def test_a_build_writes_the_store_once_after_every_file(
+    make_feed: Callable[..., FeedMaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = make_feed().listing("a.jsonl", [paper("Diffusion one", "2026-03-09")])
+    feed.run(dt.date(2026, 3, 12))
+    events: list[str] = []
+    build = site.build
+
+    def spied_build(*args: Any, **kwargs: Any) -> site.BuildReport:
+        write, commit = Writer.write, Store.transaction
+
+        def spy_write(self: Writer, relpath: str, data: Any) -> Any:
+            events.append(relpath)
+            return write(self, relpath, data)
+
+        def spy_commit(self: Store, **kw: Any) -> Any:
+            events.append("store")
+            return commit(self, **kw)
+
+        with monkeypatch.context() as patched:
+            patched.setattr(Writer, "write", spy_write)
+            patched.setattr(Store, "transaction", spy_commit)
+            return build(*args, **kwargs)
+
+    monkeypatch.setattr(site, "build", spied_build)
+    # A new paper in a week that has ended by the run's date: pages, feeds, a new state
+    # and a week to publish, all in one store transaction after the manifest.
+    feed.listing("b.jsonl", [paper("Diffusion two", "2026-03-10")])
+    feed.run(dt.date(2026, 3, 20))
+    first = events.index("store")  # then only the units nested in it (mark_published's)
+    assert events[first - 1] == site.MANIFEST and set(events[first:]) == {"store"}
+    assert "2026-W11.html" in events and "rss.xml" in events
+
+
+def test_a_failed_build_records_nothing(
+    make_feed: Callable[..., FeedMaker], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = make_feed().listing("a.jsonl", [paper("Diffusion one", "2026-03-09")])
+    first = feed.run(dt.date(2026, 3, 12))
+    state = "SELECT week, hash, summary, item, published FROM week ORDER BY week"
+    meta = "SELECT * FROM meta WHERE key LIKE 'feed%' ORDER BY key"
+    before = rows(first.cfg.store, state), rows(first.cfg.store, meta)
+    feed.listing("b.jsonl", [paper("Diffusion two", "2026-03-10")])
+
+    def broken(*args: Any, **kwargs: Any) -> bytes:
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(feeds, "document", broken)
+        with pytest.raises(RuntimeError):
+            feed.run(dt.date(2026, 3, 20))
+    assert (rows(first.cfg.store, state), rows(first.cfg.store, meta)) == before
+    # The next build does the work again, and ends as a build from scratch would.
+    again = feed.run(dt.date(2026, 3, 20))
+    assert rows(again.cfg.store, "SELECT published FROM week") == [("2026-03-20",)]
+    got = files(again.site)
+    got.pop(site.MANIFEST)
+    assert got == fresh_build(feed.root, tmp_path, dt.date(2026, 3, 20))

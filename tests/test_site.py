@@ -26,6 +26,7 @@ from digest import render
 from digest.grouping import theme_slugs
 from digest.latex import MATH, to_unicode
 from digest.models import Paper, Sighting
+from digest.site import pages as site_pages
 
 Html = lxml.html.HtmlElement
 
@@ -471,13 +472,15 @@ def test_counts_from_sql_match_the_grouped_digest(built_example: BuiltFeed) -> N
 
 
 def test_week_hash_is_the_fingerprint_of_every_shown_part(built_example: BuiltFeed) -> None:
-    # _digest_hash feeds SHA-256 a paper at a time: the same hash as _fingerprint of all
+    # digest_hash feeds SHA-256 a paper at a time: the same hash as fingerprint of all
     # the parts at once (stored hashes of published weeks must not change)
-    from digest import pipeline, site
+    from digest import pipeline
+    from digest.site.manifest import digest_hash, fingerprint
+    from digest.site.pages import week_digest
 
     with pipeline.open_store(built_example.cfg) as store:
         weeks = store.weeks()
-        digests = [site._digest(w, store.week_rows(w), built_example.cfg) for w in weeks]
+        digests = [week_digest(w, store.week_rows(w), built_example.cfg) for w in weeks]
     assert len(digests) == 2
     for digest in digests:
         parts = []
@@ -489,5 +492,24 @@ def test_week_hash_is_the_fingerprint_of_every_shown_part(built_example: BuiltFe
                     repr(p.authors), p.first_seen.isoformat(),
                     repr([(s.listing, s.date.isoformat(), s.position) for s in p.sightings]),
                 ]  # fmt: skip
-        assert site._digest_hash(digest) == site._fingerprint(parts)
-    assert site._digest_hash(replace(digests[0], sections=[])) == site._fingerprint([])
+        assert digest_hash(digest) == fingerprint(parts)
+    assert digest_hash(replace(digests[0], sections=[])) == fingerprint([])
+
+
+# --- the site build's boundaries ---------------------------------------------------------
+
+
+def test_delivery_does_not_depend_on_the_site_build() -> None:
+    code = "import sys, digest.delivery; print('digest.site' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_the_site_build_speaks_to_the_store_in_one_module() -> None:
+    # record.py reads the store and writes it once, at the end; the other modules go
+    # through it (the store's path, to guard the output folder, is no call)
+    package = Path(site_pages.__file__).parent
+    for module in sorted(package.glob("*.py")):
+        if module.name != "record.py":
+            calls = set(re.findall(r"\bstore\.(\w+)", module.read_text(encoding="utf-8")))
+            assert calls <= {"path"}, f"{module.name} calls the store: {sorted(calls)}"

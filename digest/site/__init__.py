@@ -1,0 +1,166 @@
+"""The site build: stored papers -> week pages, archive, RSS/Atom and theme feeds.
+
+Input: the config, the store (papers already tagged), the output folder and the
+run's date. Output: files written through :class:`~digest.output.Writer`
+(atomically, only when changed), the store brought up to date once at the end, and
+a :class:`BuildReport`.
+
+:func:`build` reads as the stages, each a module of this package:
+
+- :mod:`~digest.site.plan`: what must be rendered, and why;
+- :mod:`~digest.site.pages`: week pages (in worker processes when large);
+- :mod:`~digest.site.archive`: ``index.html``;
+- :mod:`~digest.site.feedset`: feed documents, reusing the entries written before;
+- :mod:`~digest.site.manifest`: fingerprints and the manifest;
+- :mod:`~digest.site.record`: every read of the store, and what the build records
+  in it, written once, last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from digest import render, workers
+from digest.config import FeedConfig
+from digest.grouping import summary_from_json
+from digest.output import Writer
+from digest.site import pages
+from digest.site.archive import ARCHIVE, render_archive
+from digest.site.feedset import feed_documents, issue_sources, previous_entries
+from digest.site.links import FeedLink, SiteLinks, site_links
+from digest.site.manifest import MANIFEST, manifest_feeds, read_manifest, render_fingerprint
+from digest.site.outdir import check_output_dir
+from digest.site.pages import Files, RenderState, render_job, render_week, week_files
+from digest.site.plan import Plan
+from digest.site.record import BuildRecord
+from digest.store import Store
+from digest.weeks import week_bounds
+
+__all__ = [
+    "MANIFEST",
+    "BuildReport",
+    "FeedLink",
+    "SiteLinks",
+    "build",
+    "check_output_dir",
+    "render_week",
+    "site_links",
+    "week_files",
+]
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """What one build wrote."""
+
+    weeks: list[str] = field(default_factory=list)
+    """Every week in the archive."""
+    written: list[str] = field(default_factory=list)
+    """Files whose content changed."""
+    unchanged: int = 0
+    """Files left alone because they were already right."""
+    rebuilt: list[str] = field(default_factory=list)
+    """Weeks whose pages were rendered in this run."""
+
+
+def build(
+    cfg: FeedConfig,
+    store: Store,
+    out: Path,
+    today: dt.date,
+    *,
+    jobs: int = 1,
+    rebuild: bool = False,
+) -> BuildReport:
+    """Bring every output in ``out`` up to date with the store, rendering only what changed.
+
+    Cost grows with the weeks that changed, not with the history: a week's papers
+    are loaded only when they changed (or when its page is missing from ``out``),
+    and the archive, charts and feeds are drawn from per-week summaries and feed
+    items kept in the store. What counts as up to date is judged against ``out``
+    itself (its manifest and files), so a new or emptied output folder gets every
+    file. With ``jobs`` > 1 and several weeks to render, worker processes render the
+    pages while this process reads the store and writes the files (same bytes, in
+    the same order).
+
+    With ``rebuild``, nothing of what ``out`` holds is trusted: every file is made
+    again from the store and written where its bytes differ, so the folder ends byte
+    for byte as a build into an empty folder would leave it.
+    """
+    check_output_dir(cfg, out, store.path)
+    writer = Writer(out)
+    env = render.environment(cfg.templates)
+    links = site_links(cfg)
+    fingerprint = render_fingerprint(cfg)
+    manifest = read_manifest(out)
+    fresh = rebuild or manifest.get("render") != fingerprint
+    done: dict[str, Any] = {} if fresh else dict(manifest.get("weeks", {}))
+    record = BuildRecord(store)
+
+    # 1. Plan: week by week, oldest first, what changed and what must be rendered.
+    uid = record.feed_uid(cfg.base_url)
+    published = record.published_weeks()
+    states = record.stored_week_states()
+    summaries = {w: summary_from_json(w, s.summary) for w, s in states.items() if s.summary != "[]"}
+    plan = Plan(cfg, record, out, today, fresh, done, published, states, summaries)
+    plan.keep_published()  # before counting what changed: most of these keep their pages
+    changed = plan.changed()
+    parallel = jobs > 1 and bool(changed) and record.count_papers(changed) >= pages.PARALLEL_PAPERS
+    if parallel:
+        record.before_fork()
+
+    # 2. Week pages: rendered here or in workers, back in week order, written by a thread.
+    # Jobs are planned lazily, holding few weeks' papers at a time.
+    with (
+        workers.Pool(RenderState(env, cfg, links, uid), jobs if parallel else 0) as pool,
+        Files(writer) as files,
+    ):
+        for result in pool.map(render_job, plan.jobs(split=parallel), parallel=parallel):
+            if result.state is not None:
+                plan.hashed(result.week, result.state[0])
+                record.set_week_state(result.week, *result.state)
+            files.write(result.files)
+    weeks, now, affected = plan.weeks, plan.now, plan.affected
+    rendered = {w: now[w] if w in affected else done.get(w, now[w]) for w in weeks}
+
+    # 3. The archive, from the summaries.
+    kinds = set(cfg.output.formats)
+    stale = bool(affected) or set(done) != set(weeks)
+    if "html" in kinds and (stale or not (out / ARCHIVE).is_file()):
+        writer.write(ARCHIVE, render_archive(env, cfg, links, weeks, summaries))
+
+    # 4. The feeds, from the week items recorded in step 2 (or stored before), taking
+    # the entries of the documents written before where they are as they were.
+    documents = [link.href for link in links.all]
+    recorded: dict[str, Any] = {} if fresh else manifest_feeds(manifest)
+    built = recorded
+    if stale or any(not (out / href).is_file() for href in documents):
+        issues = issue_sources(cfg, env, record, uid, weeks, states, summaries)
+        before = previous_entries(out, links, recorded)
+        built = {}
+        for doc in feed_documents(cfg, env, record, issues, links, today, before):
+            writer.write(doc.href, doc.data)
+            built[doc.href] = doc.manifest()
+
+    # 5. The manifest, last of the files: until it is written, the next build trusts
+    # nothing this one wrote (a failed write leaves the one before, or none).
+    if writer.written or fresh or done != rendered or built != recorded:
+        entry = {"render": fingerprint, "weeks": rendered, "feeds": built}
+        writer.write(MANIFEST, json.dumps(entry, indent=1))
+
+    # 6. Publish: the store learns what was built, once, after every file is written. A
+    # week is published once it has ended (its tags are frozen from then on): a build
+    # that failed before this point publishes nothing and records nothing, so the next
+    # one does its work again.
+    record.publish([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
+    record.commit()
+    return BuildReport(
+        weeks=weeks,
+        written=[w for w in writer.written if w != MANIFEST],
+        unchanged=len(writer.unchanged),
+        rebuilt=affected,
+    )

@@ -1,0 +1,300 @@
+"""Feed documents: the weekly issues and each theme's newest papers -> RSS and Atom.
+
+Input: the config, the template environment, the issues to show (:class:`ItemSource`,
+newest first), the store through the :class:`~digest.site.record.BuildRecord`, the
+links, the run's date, and the entries of the documents written before
+(:class:`PreviousEntries`). Output: one :class:`FeedDocument` per feed link.
+
+Entry reuse: the manifest records each entry's key (the item's id, what its content
+is made from, and its stored dates), so an entry still in the document written
+before is taken from it as it is, and only new or changed items are made and
+serialized again; the bytes are those of a build from scratch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from digest import feeds, render
+from digest.config import FeedConfig
+from digest.grouping import group_week
+from digest.models import Paper, WeekSummary
+from digest.outtext import clean_paper
+from digest.site import items as item_makers
+from digest.site.items import DATES, Draft, dated, draft_from_json, stored_updated
+from digest.site.links import FeedLink, SiteLinks
+from digest.site.manifest import fingerprint, sha256
+from digest.site.record import BuildRecord
+from digest.store import WeekState
+from digest.weeks import midnight
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDocument:
+    """One feed document, as :func:`feed_documents` made it."""
+
+    href: str
+    """Path relative to the site root."""
+    data: bytes
+    """The document."""
+    key: str
+    """Fingerprint of everything in it (its channel and :attr:`entries`)."""
+    entries: tuple[str, ...]
+    """The key of each item's entry (see :class:`Items`), in order."""
+    sha256: str = ""
+    """SHA-256 of :attr:`data`, when known already."""
+
+    def manifest(self) -> dict[str, Any]:
+        """What the manifest keeps of it, to take its entries back (:func:`previous_entries`)."""
+        sha = self.sha256 or sha256(self.data)
+        return {"sha256": sha, "key": self.key, "entries": list(self.entries)}
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousEntries:
+    """The entries of documents written before, to take instead of making them again."""
+
+    documents: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)
+    """Path -> (its key, its bytes, their SHA-256), for documents as they were written."""
+    entries: dict[str, bytes] = field(default_factory=dict)
+    """Entry key -> the entry's XML."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSource:
+    """A feed item before it is made: its id, what it is made from, and how to make it."""
+
+    id: str
+    """The item's id (GUID)."""
+    version: str
+    """Changes whenever anything its content is made from does (the render fingerprint
+    aside: a new one discards every kept entry)."""
+    make: Callable[[], Draft]
+    """Makes the item (reading the store, rendering its content)."""
+
+
+def issue_sources(
+    cfg: FeedConfig,
+    env: render.Environment,
+    record: BuildRecord,
+    uid: str,
+    weeks: Sequence[str],
+    states: dict[str, WeekState],
+    summaries: dict[str, WeekSummary],
+) -> list[ItemSource]:
+    """The weekly issues a site feed shows, newest first (at most ``feed_items``)."""
+    names = cfg.rules.section_names
+    issues: list[ItemSource] = []
+    for week in reversed(weeks):
+        summary = summaries.get(week)
+        if summary is None and not cfg.output.empty_weeks:
+            continue
+        item_id = f"{uid}:week:{week}"
+        if week in states and summary is not None:
+            # A stored issue is made from the week's digest: its hash and counts say
+            # when it changed.
+            version = f"{states[week].hash}\x1f{states[week].summary}"
+            make = partial(_stored_issue, record, week)
+        else:
+            version = "no papers"
+            make = partial(item_makers.week_item, cfg, env, uid, group_week(week, [], names))
+        issues.append(ItemSource(item_id, version, make))
+        if len(issues) == cfg.output.feed_items:
+            break
+    return issues
+
+
+def feed_documents(
+    cfg: FeedConfig,
+    env: render.Environment,
+    record: BuildRecord,
+    issues: Sequence[ItemSource],
+    links: SiteLinks,
+    today: dt.date,
+    before: PreviousEntries | None = None,
+) -> list[FeedDocument]:
+    """Every feed document: the weekly issues given (newest first), and per theme its
+    newest ``theme_feed_items`` papers.
+
+    An item whose entry is in ``before`` (same item, same version, same dates) is taken
+    from there without being made, and a document whose entries and channel are all
+    as they were is taken whole: the cost follows what changed, the bytes do not."""
+    before = before or PreviousEntries()
+    uid = record.feed_uid(cfg.base_url)
+    epoch = midnight(record.feed_epoch(today), cfg.timezone)
+    now = midnight(today, cfg.timezone)
+    out: list[FeedDocument] = []
+    items = Items(record, now, issues)
+    for link in links.site:
+        meta = _meta(cfg, uid, cfg.title, cfg.description, link.href, epoch)
+        out.append(_document(link, meta, items, before))
+    for slug, theme_links in links.themes.items():
+        name = links.theme_names[slug]
+        versions = record.newest_versions(name, cfg.output.theme_feed_items)
+        papers = PaperLoader(cfg, env, record, uid, name)
+        sources = [
+            ItemSource(f"{uid}:paper:{i}", name + "\x1f" + version, partial(papers.item, i))
+            for i, version in versions.items()
+        ]
+        items = Items(record, now, sources, papers.load)
+        description = f"New papers on {name}, one item per paper."
+        for link in theme_links:
+            meta = _meta(
+                cfg, f"{uid}:theme:{slug}", f"{cfg.title}: {name}", description, link.href, epoch
+            )
+            out.append(_document(link, meta, items, before))
+    return out
+
+
+class Items:
+    """The items of a feed's documents (its RSS and its Atom), each made and dated only
+    when a document needs an entry that ``before`` does not hold.
+
+    An item's key is the fingerprint of its id, its :attr:`ItemSource.version` and its
+    dates as the store keeps them (:func:`~digest.site.items.item_dates`): while these
+    stay, making the item again would give the same content, hence the same
+    fingerprint, hence the same dates, and so the same entry."""
+
+    def __init__(
+        self,
+        record: BuildRecord,
+        now: dt.datetime,
+        sources: Sequence[ItemSource],
+        prepare: Callable[[Sequence[str]], None] | None = None,
+    ) -> None:
+        self.record = record
+        self.now = now
+        self.sources = sources
+        self._prepare = prepare
+        records = record.meta_values([DATES + s.id for s in sources])
+        self.keys = [self._key(s, records.get(DATES + s.id, "")) for s in sources]
+        """Each item's key."""
+        self.updated = [stored_updated(records.get(DATES + s.id, "")) for s in sources]
+        """Each item's updated date, from its stored dates (None while it has none)."""
+        self._made: dict[int, feeds.FeedItem] = {}
+
+    def make(self, indexes: Sequence[int]) -> list[feeds.FeedItem]:
+        """The items at ``indexes``, made and dated (their keys and dates brought up to date)."""
+        todo = [i for i in indexes if i not in self._made]
+        if todo and self._prepare is not None:
+            self._prepare([self.sources[i].id for i in todo])
+        for i in todo:
+            item = dated(self.record, self.sources[i].make(), self.now)
+            self._made[i] = item
+            dates = self.record.meta_value(DATES + item.id)
+            self.keys[i] = self._key(self.sources[i], dates)
+            self.updated[i] = item.updated
+        return [self._made[i] for i in indexes]
+
+    @staticmethod
+    def _key(source: ItemSource, dates: str) -> str:
+        return fingerprint([source.id, source.version, dates])
+
+
+class PaperLoader:
+    """Makes the items of one theme's papers, loading those asked for in one query."""
+
+    def __init__(
+        self, cfg: FeedConfig, env: render.Environment, record: BuildRecord, uid: str, theme: str
+    ) -> None:
+        self.cfg, self.env, self.record, self.uid, self.theme = cfg, env, record, uid, theme
+        self._papers: dict[str, Paper] = {}
+
+    def load(self, item_ids: Sequence[str]) -> None:
+        """Load the papers of these items (ids ``UID:paper:ID``) before they are made."""
+        ids = [i.rsplit(":", 1)[1] for i in item_ids]
+        self._papers.update((p.id, clean_paper(p)) for p in self.record.papers(ids))
+
+    def item(self, paper_id: str) -> Draft:
+        """The item of one paper (loaded by :meth:`load`)."""
+        if paper_id not in self._papers:
+            found = self.record.papers([paper_id])
+            self._papers.update((p.id, clean_paper(p)) for p in found)
+        paper = self._papers[paper_id]
+        return item_makers.paper_item(self.cfg, self.env, self.uid, paper, self.theme)
+
+
+def previous_entries(out: Path, links: SiteLinks, recorded: dict[str, Any]) -> PreviousEntries:
+    """The entries of the feed documents in ``out`` that are as the manifest recorded them
+    (same bytes), each under its fingerprint; a document edited or lost since gives none."""
+    found = PreviousEntries()
+    for link in links.all:
+        record = recorded.get(link.href)
+        if not isinstance(record, dict):
+            continue
+        keys, key = record.get("entries"), record.get("key")
+        if not isinstance(keys, list) or not isinstance(key, str):
+            continue
+        try:
+            data = (out / link.href).read_bytes()
+        except OSError:
+            continue
+        if sha256(data) != record.get("sha256"):
+            continue
+        entries = feeds.read_entries(data, atom=link.type == feeds.ATOM_TYPE)
+        if entries is None or len(entries) != len(keys):
+            continue
+        found.documents[link.href] = (key, data, record["sha256"])
+        found.entries.update(zip((str(k) for k in keys), entries, strict=True))
+    return found
+
+
+def _document(
+    link: FeedLink, meta: feeds.FeedMeta, items: Items, before: PreviousEntries
+) -> FeedDocument:
+    """One feed document of ``items``: taken whole from ``before`` when all in it is as
+    it was; else made of the entries ``before`` holds and the entries of the items made
+    now."""
+    atom = link.type == feeds.ATOM_TYPE
+    fmt = [feeds.WRITER, link.type]
+    channel = [
+        meta.title,
+        meta.description,
+        meta.id,
+        meta.site_url,
+        meta.self_url,
+        meta.updated.isoformat(),
+        meta.language,
+        meta.author,
+    ]
+    keys = [fingerprint([*fmt, key]) for key in items.keys]
+    key = fingerprint([*fmt, *channel, *keys])
+    old = before.documents.get(link.href)
+    if old is not None and old[0] == key:
+        return FeedDocument(link.href, old[1], key, tuple(keys), old[2])
+    entries: list[bytes | None] = [before.entries.get(k) for k in keys]
+    todo = [i for i, entry in enumerate(entries) if entry is None]
+    if todo:
+        made = items.make(todo)
+        for i, entry in zip(todo, feeds.entries(made, atom=atom), strict=True):
+            entries[i] = entry
+            keys[i] = fingerprint([*fmt, items.keys[i]])
+        key = fingerprint([*fmt, *channel, *keys])
+    updated = [u for u in items.updated if u is not None]
+    data = feeds.document(meta, [e for e in entries if e is not None], updated, atom=atom)
+    return FeedDocument(link.href, data, key, tuple(keys))
+
+
+def _stored_issue(record: BuildRecord, week: str) -> Draft:
+    """A week's issue as the store keeps it (or as this build recorded it)."""
+    return draft_from_json(record.week_item(week))
+
+
+def _meta(
+    cfg: FeedConfig, uid: str, title: str, description: str, href: str, epoch: dt.datetime
+) -> feeds.FeedMeta:
+    return feeds.FeedMeta(
+        title=title,
+        description=description,
+        id=uid,
+        site_url=cfg.base_url,
+        self_url=cfg.base_url + href,
+        updated=epoch,
+        language=cfg.language,
+        author=cfg.author,
+    )

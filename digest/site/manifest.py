@@ -1,0 +1,124 @@
+"""Fingerprints and the manifest: what was rendered into an output folder.
+
+Input: the config (templates, presentation settings), a week's digest, a folder.
+Output: fingerprints (of the rendering, of a week's content, of any parts) and the
+manifest read from ``out``, by which a build judges what ``out`` already holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from digest import __version__, render
+from digest.config import FeedConfig
+from digest.models import Sighting, WeekDigest
+
+MANIFEST = ".digest-manifest.json"
+"""What was rendered into an output folder: the render fingerprint, each week's hash and
+each feed document's entries (:meth:`~digest.site.feedset.FeedDocument.manifest`)."""
+
+OUTPUT_FORMAT = 2
+"""Version of how pages are made from the store beyond what the templates say (2: text
+passes through :func:`~digest.outtext.clean_paper`): a new one renders every page again."""
+
+
+def fingerprint(parts: Iterable[str]) -> str:
+    """SHA-256 (32 hex digits) of the parts, each one followed by U+001F (joined and
+    hashed in one piece)."""
+    return hashlib.sha256("\x1f".join([*parts, ""]).encode("utf-8")).hexdigest()[:32]
+
+
+def sha256(data: bytes) -> str:
+    """The SHA-256 of ``data`` (64 hex digits), as the manifest records a document's."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def render_fingerprint(cfg: FeedConfig) -> str:
+    """Changes whenever anything that shapes the rendered files does: the templates
+    (defaults and overrides), the presentation settings and the theme list."""
+    parts = [
+        __version__,
+        str(OUTPUT_FORMAT),
+        cfg.title,
+        cfg.description,
+        cfg.base_url,
+        cfg.language,
+        cfg.author,
+        cfg.timezone,
+        repr(cfg.output.formats),
+        str(cfg.output.feed_items),
+        str(cfg.output.theme_feed_items),
+        str(cfg.output.empty_weeks),
+        repr(cfg.rules.section_names),
+    ]
+    for folder in (render.default_template_dir(), cfg.templates):
+        if folder is None:
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                parts.append(str(path.relative_to(folder)))
+                parts.append(path.read_text(encoding="utf-8", errors="replace"))
+    return fingerprint(parts)
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    """The manifest of ``out`` ({} when missing or unreadable: then nothing is trusted)."""
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def manifest_feeds(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's record of each feed document (path -> record)."""
+    feeds_ = manifest.get("feeds")
+    return dict(feeds_) if isinstance(feeds_, dict) else {}
+
+
+def digest_hash(digest: WeekDigest) -> str:
+    """Fingerprint of everything a week's pages show: the sections, and per paper its
+    text, tags, links, authors, first date and sightings.
+
+    What :func:`fingerprint` gives of all these parts, hashed a paper at a time (the
+    same bytes, without joining and encoding the whole week in one piece)."""
+    sha = hashlib.sha256()
+    for section in digest.sections:
+        sha.update(f"{section.name}\x1f".encode())
+        for p in section.papers:
+            parts = (
+                p.id,
+                p.title,
+                p.abstract,
+                repr(p.tags),
+                p.url or "",
+                p.source_id or "",
+                repr(p.authors),
+                p.first_seen.isoformat(),
+                _sightings_repr(p.sightings),
+                "",  # each part is followed by U+001F
+            )
+            sha.update("\x1f".join(parts).encode("utf-8"))
+    return sha.hexdigest()[:32]
+
+
+def _sightings_repr(sightings: Sequence[Sighting]) -> str:
+    """``repr([(s.listing, s.date.isoformat(), s.position) for s in sightings])``, with
+    the part of each listing name and date made once (they repeat across papers)."""
+    if len(sightings) == 1:  # the usual case
+        only = sightings[0]
+        return f"[{_listing_repr(only.listing, only.date)}{only.position!r})]"
+    shown = ", ".join(f"{_listing_repr(s.listing, s.date)}{s.position!r})" for s in sightings)
+    return f"[{shown}]"
+
+
+@lru_cache(maxsize=4096)
+def _listing_repr(listing: str, date: dt.date) -> str:
+    """``(LISTING, DATE, `` as ``repr`` of a ``(listing, ISO date, position)`` tuple begins."""
+    return f"({listing!r}, {date.isoformat()!r}, "

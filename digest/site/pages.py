@@ -1,0 +1,167 @@
+"""Week pages: a week's papers -> its Markdown and HTML pages, hash and feed item.
+
+Input: :class:`WeekJob` items (a week's rows, its chart, what to make of it) and the
+shared :class:`RenderState`. Output: :class:`WeekResult` items (the files to write,
+the state to record), made here or in worker processes (:mod:`digest.workers`),
+and written in week order by :class:`Files`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Collection
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from digest import render
+from digest.config import FeedConfig
+from digest.grouping import Trends, group_week
+from digest.models import WeekDigest
+from digest.output import Writer
+from digest.outtext import clean_paper
+from digest.site.items import draft_to_json, week_item
+from digest.site.links import SiteLinks
+from digest.site.manifest import digest_hash
+from digest.site.record import papers_from_rows
+from digest.store import PaperRows
+
+PAGES = ("markdown", "html")
+"""The kinds of week page, in the order they are written."""
+
+PARALLEL_PAPERS = 2000
+"""Fewest papers to render for which ``build(jobs > 1)`` renders week pages in worker
+processes: below, starting them costs more than it saves."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderState:
+    """What rendering a week needs besides the week itself (shared with the workers)."""
+
+    env: render.Environment
+    cfg: FeedConfig
+    links: SiteLinks
+    uid: str
+    """The feed's id (:func:`digest.feedid.feed_uid`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WeekJob:
+    """One week's work for :func:`render_job`."""
+
+    week: str
+    rows: PaperRows | None
+    """The week's papers, when its pages, hash or feed item are to be made from them."""
+    counts: str | None
+    """The week's new summary, to record with its hash; None: its stored state stays."""
+    hash: str | None
+    """Its new hash when known already (else made from :attr:`rows`)."""
+    trend: Trends | None
+    """The chart of its page; None: the pages stay as they are."""
+    item: bool
+    """Render its feed item (kept in the store)."""
+    kinds: tuple[str, ...] = PAGES
+    """Which of its pages to render (a large week's pages can be rendered side by side)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WeekResult:
+    """What :func:`render_job` made of a :class:`WeekJob`."""
+
+    week: str
+    state: tuple[str, str, str | None] | None
+    """(hash, summary, feed item JSON or None to keep the stored one), to record."""
+    files: dict[str, bytes]
+    """The week's pages (relative path -> UTF-8) to write."""
+
+
+def render_job(state: RenderState, job: WeekJob) -> WeekResult:
+    """Render one week's pages and feed item, and hash it (in a worker process, or here)."""
+    files: dict[str, bytes] = {}
+    item: str | None = None
+    digest = None
+    if job.rows is not None:
+        digest = week_digest(job.week, job.rows, state.cfg)
+        if job.item:
+            item = draft_to_json(week_item(state.cfg, state.env, state.uid, digest))
+        if job.trend is not None:
+            pages = render_week(state.env, state.cfg, digest, job.trend, state.links, job.kinds)
+            files = {relpath: text.encode("utf-8") for relpath, text in pages.items()}
+    if job.counts is None:
+        return WeekResult(job.week, None, files)
+    content_hash = job.hash
+    if content_hash is None:
+        assert digest is not None, "a week's hash is made from its digest"
+        content_hash = digest_hash(digest)
+    return WeekResult(job.week, (content_hash, job.counts, item), files)
+
+
+def week_digest(week: str, rows: PaperRows, cfg: FeedConfig) -> WeekDigest:
+    """A week's digest, from its papers' rows."""
+    papers = [clean_paper(p) for p in papers_from_rows(rows)]
+    return group_week(week, papers, cfg.rules.section_names)
+
+
+def render_week(
+    env: render.Environment,
+    cfg: FeedConfig,
+    digest: WeekDigest,
+    trend: Trends,
+    links: SiteLinks,
+    kinds: Collection[str] = PAGES,
+) -> dict[str, str]:
+    """One week's files (relative path -> text): its Markdown and HTML pages (those of
+    ``kinds`` that the configuration publishes)."""
+    kinds = set(cfg.output.formats) & set(kinds)
+    ctx = {"feed": cfg, "digest": digest, "trend": trend, "links": links}
+    out: dict[str, str] = {}
+    if "markdown" in kinds:
+        out[f"{digest.week}.md"] = render.render(env, "week.md", **ctx)
+    if "html" in kinds:
+        out[f"{digest.week}.html"] = render.render(env, "week.html", **ctx)
+    return out
+
+
+def week_files(cfg: FeedConfig, week: str) -> list[str]:
+    """The files a week's page is written to."""
+    kinds = set(cfg.output.formats)
+    return [
+        f for f, kind in ((f"{week}.md", "markdown"), (f"{week}.html", "html")) if kind in kinds
+    ]
+
+
+class Files:
+    """Writes pages in order, in a thread of its own (writing overlaps rendering), with
+    at most :attr:`AHEAD` weeks' pages waiting. Started at the first write (after any
+    worker process was forked)."""
+
+    AHEAD = 2
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+        self._thread: ThreadPoolExecutor | None = None
+        self._pending: deque[Future[None]] = deque()
+
+    def __enter__(self) -> Files:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            if self._thread is not None:
+                self._thread.shutdown(wait=True, cancel_futures=True)
+
+    def write(self, files: dict[str, bytes]) -> None:
+        """Write ``files`` (relative path -> bytes) after those given before."""
+        if not files:
+            return
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="digest-write")
+        while len(self._pending) >= self.AHEAD:
+            self._pending.popleft().result()
+        self._pending.append(self._thread.submit(self._write, files))
+
+    def _write(self, files: dict[str, bytes]) -> None:
+        for relpath, data in files.items():
+            self.writer.write(relpath, data)

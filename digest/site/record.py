@@ -1,0 +1,144 @@
+"""The site build's one door to the store: every read it makes, and what it must
+record, gathered while it renders and written once, at the end.
+
+Input: the store. Output: the store's rows as the build reads them (overlaid with
+what this build has recorded so far), and, at :meth:`BuildRecord.commit`, one
+transaction holding every week state, feed item date and the feed's id and epoch,
+and the weeks it published.
+
+Every store call of the site build is in this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from digest.feedid import FEED_UID, new_feed_uid
+from digest.models import Paper
+from digest.store import PaperRows, Store, WeekState
+
+FEED_EPOCH = "feed_epoch"
+"""The store's meta key of the date of the first build."""
+
+
+class BuildRecord:
+    """The store as one build sees it: reads pass through (those of what the build has
+    recorded see the record first), writes wait in memory for :meth:`commit`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.week_states: dict[str, tuple[str, str, str | None]] = {}
+        """Week -> (hash, summary, feed item JSON or None to keep the stored one)."""
+        self.meta: dict[str, str] = {}
+        """Meta key -> value: the feed's id and epoch, feed items' dates."""
+        self.published: list[str] = []
+        """Weeks to mark published."""
+        self.today: dt.date | None = None
+        """The date they are published on."""
+
+    # -- reads ------------------------------------------------------------------------
+
+    def published_weeks(self) -> set[str]:
+        """Weeks published before this build."""
+        return set(self.store.published_weeks())
+
+    def stored_week_states(self) -> dict[str, WeekState]:
+        """Week -> its stored state, for every week that has had papers."""
+        return {s.week: s for s in self.store.week_states()}
+
+    def count_papers(self, weeks: Sequence[str]) -> int:
+        """Papers first seen in ``weeks``."""
+        return self.store.count_papers(weeks)
+
+    def before_fork(self) -> None:
+        """Let no thread of SQLite's run while worker processes are forked."""
+        self.store.wait_for_checkpoint()
+
+    def week_rows(self, week: str) -> PaperRows:
+        """A week's papers as plain rows (see :func:`papers_from_rows`)."""
+        return self.store.week_rows(week)
+
+    def week_theme_counts(self, week: str) -> list[tuple[str, int]]:
+        """(theme, papers) of one week, without loading its papers."""
+        return self.store.week_theme_counts(week)
+
+    def week_item(self, week: str) -> str:
+        """A week's feed item (JSON), as recorded by this build or else as stored."""
+        state = self.week_states.get(week)
+        if state is not None and state[2] is not None:
+            return state[2]
+        return self.store.week_item(week)
+
+    def newest_versions(self, theme: str, limit: int) -> dict[str, str]:
+        """The ``limit`` newest papers of a theme, each id with its version."""
+        return self.store.newest_versions(theme, limit)
+
+    def papers(self, ids: Sequence[str]) -> list[Paper]:
+        """Papers by id."""
+        return self.store.papers(ids=ids)
+
+    def meta_value(self, key: str) -> str:
+        """A meta value, as recorded by this build or else as stored ('' when unset)."""
+        if key in self.meta:
+            return self.meta[key]
+        return self.store.meta(key)
+
+    def meta_values(self, keys: Sequence[str]) -> dict[str, str]:
+        """The values of those of ``keys`` that are set (see :meth:`meta_value`)."""
+        stored = self.store.meta_values([k for k in keys if k not in self.meta])
+        stored.update((k, self.meta[k]) for k in keys if k in self.meta)
+        return stored
+
+    def feed_uid(self, base_url: str) -> str:
+        """The feed's permanent id (see :func:`digest.feedid.feed_uid`), recorded at the
+        first build."""
+        uid = self.meta_value(FEED_UID)
+        if not uid:
+            uid = self.meta[FEED_UID] = new_feed_uid(base_url)
+        return uid
+
+    def feed_epoch(self, today: dt.date) -> dt.date:
+        """The date of the first build: the date of a feed with no items (a fixed date,
+        so an empty feed's bytes do not change from run to run)."""
+        epoch = self.meta_value(FEED_EPOCH)
+        if not epoch:
+            epoch = self.meta[FEED_EPOCH] = today.isoformat()
+        return dt.date.fromisoformat(epoch)
+
+    # -- what to record ---------------------------------------------------------------
+
+    def set_week_state(self, week: str, content_hash: str, summary: str, item: str | None) -> None:
+        """Record a week's hash, summary and feed item (None keeps the one recorded or
+        stored); the week is then clean."""
+        if item is None and week in self.week_states:
+            item = self.week_states[week][2]
+        self.week_states[week] = (content_hash, summary, item)
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Record a meta value."""
+        self.meta[key] = value
+
+    def publish(self, weeks: Sequence[str], today: dt.date) -> None:
+        """Mark ``weeks`` published on ``today`` (a week's first date is kept)."""
+        self.published, self.today = list(weeks), today
+
+    def commit(self) -> None:
+        """Write everything recorded, in one transaction.
+
+        Called once, after every output file and the manifest are written: a build
+        that fails before leaves the store as it found it, so the next build does the
+        same work again, and a week is never marked published (its tags frozen)
+        unless its files were written."""
+        with self.store.transaction():
+            for week, (content_hash, summary, item) in self.week_states.items():
+                self.store.set_week_state(week, content_hash, summary, item)
+            for key, value in self.meta.items():
+                self.store.set_meta(key, value)
+            if self.published and self.today is not None:
+                self.store.mark_published(self.published, self.today)
+
+
+def papers_from_rows(rows: PaperRows) -> list[Paper]:
+    """The papers of a week's rows (pure: runs in worker processes too)."""
+    return Store.papers_from_rows(rows)
