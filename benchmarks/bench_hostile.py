@@ -41,8 +41,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from digest import identity, pipeline, render, resolve  # noqa: E402
+from digest import pipeline, render  # noqa: E402
 from digest.config import parse_config  # noqa: E402
+from digest.identity import matching as identity  # noqa: E402
+from digest.identity import resolve  # noqa: E402
 from digest.rules import RuleSet, parse_rules  # noqa: E402
 from digest.sources.fetch import fetch  # noqa: E402
 from digest.yamlsrc import Source  # noqa: E402

@@ -47,8 +47,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from identity_set import Record, load, pairwise  # noqa: E402
 
 from digest import identity  # noqa: E402
+from digest.identity.resolve import BLOCK_CAP, MAX_PAPERS, VERSIONS_JUDGED  # noqa: E402
 from digest.normalize import title_key  # noqa: E402
-from digest.resolve import BLOCK_CAP, MAX_PAPERS, VERSIONS_JUDGED  # noqa: E402
 from digest.sources import ReadContext, read_file  # noqa: E402
 
 Clock = Callable[[], float]

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from digest import identity_overrides, rules
+from digest import rules
 from digest.errors import ConfigError, DigestError, Problem
+from digest.identity import overrides as identity_overrides
 from digest.sources import formats
 from digest.weeks import zone
 from digest.yamlsrc import Path as KeyPath

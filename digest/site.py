@@ -51,6 +51,7 @@ from digest.models import Paper, Sighting, WeekDigest, WeekSummary
 from digest.output import Writer
 from digest.outtext import clean_paper
 from digest.store import PaperRows, Store, WeekState
+from digest.store.papers import Papers
 from digest.weeks import iso_week, midnight, week_bounds
 
 TREND_WEEKS = 8
@@ -159,15 +160,15 @@ def build(
     # _plan decides (reading the store) and yields what to render; the pool renders it,
     # here or in workers, and the results come back in week order to be stored and written.
     uid = feed_uid(cfg, store)
-    published = set(store.published_weeks())
-    states = {s.week: s for s in store.week_states()}
+    published = set(store.weeks.published())
+    states = {s.week: s for s in store.feed.week_states()}
     summaries = {w: summary_from_json(w, s.summary) for w, s in states.items() if s.summary != "[]"}
     plan = _Plan(cfg, store, out, today, fresh, done, published, states, summaries)
     plan.keep_published()  # before counting what changed: most of these keep their pages
     changed = [w for w in plan.candidates if w in states and (fresh or states[w].dirty)]
-    parallel = jobs > 1 and bool(changed) and store.count_papers(changed) >= PARALLEL_PAPERS
+    parallel = jobs > 1 and bool(changed) and store.papers.count_in(changed) >= PARALLEL_PAPERS
     if parallel:
-        store.wait_for_checkpoint()  # no thread of SQLite's running when workers fork
+        store.db.wait_for_checkpoint()  # no thread of SQLite's running when workers fork
     with (
         workers.Pool(_RenderState(env, cfg, links, uid), jobs if parallel else 0) as pool,
         _Files(writer) as files,
@@ -175,8 +176,8 @@ def build(
         for result in pool.map(_render_job, plan.jobs(split=parallel), parallel=parallel):
             if result.state is not None:
                 plan.hashed(result.week, result.state[0])
-                with store.transaction():
-                    store.set_week_state(result.week, *result.state)
+                with store.db.transaction():
+                    store.feed.set_week_state(result.week, *result.state)
             files.write(result.files)
     weeks, now, affected = plan.weeks, plan.now, plan.affected
     rendered = {w: now[w] if w in affected else done.get(w, now[w]) for w in weeks}
@@ -224,7 +225,9 @@ def build(
         writer.write(MANIFEST, json.dumps(record, indent=1))
     # 5. A week is published once it has ended; its tags are frozen from then on. After
     # every file is written: a build that failed publishes nothing it did not write.
-    store.mark_published([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
+    store.weeks.mark_published(
+        [w for w in weeks if week_bounds(w)[1] < today and w in summaries], today
+    )
     return BuildReport(
         weeks=weeks,
         written=[w for w in writer.written if w != MANIFEST],
@@ -406,17 +409,17 @@ class _Plan:
         ]  # fmt: skip
         if not touched:
             return
-        with self.store.transaction():
+        with self.store.db.transaction():
             for week in touched:
                 state = self.states[week]
                 if state.counted:  # only sightings changed: the counts did not
                     summary = state.summary
                 else:
-                    counts = self.store.week_theme_counts(week)
+                    counts = self.store.feed.week_theme_counts(week)
                     summary = summary_to_json(summarize_counts(week, counts, names))
                 if summary == state.summary:
                     kept = state.hash if state.hash.endswith(STALE) else state.hash + STALE
-                    self.store.set_week_state(week, kept, summary, None)
+                    self.store.feed.set_week_state(week, kept, summary, None)
                     self.states[week] = WeekState(week, False, kept, summary)
 
     def _week(self, week: str) -> _WeekJob | None:
@@ -431,7 +434,7 @@ class _Plan:
         ):
             # The papers are made of their rows where the pages are rendered (maybe in a
             # worker); their counts, as summarize(group_week(...)) would give them, here.
-            rows = store.week_rows(week)
+            rows = store.papers.week_rows(week)
             themes: dict[str, int] = {}
             for row in rows.papers:
                 themes[row[6]] = themes.get(row[6], 0) + 1
@@ -468,7 +471,7 @@ class _Plan:
         if not render_it:
             return self._changed_only(week, rows, new_counts, want_item)
         if rows is None:
-            rows = store.week_rows(week)
+            rows = store.papers.week_rows(week)
         self.affected.append(week)
         trend = trends(summaries, week, names, TREND_WEEKS)
         return _WeekJob(week, rows, new_counts, self._hash(week), trend, want_item)
@@ -499,7 +502,7 @@ class _Plan:
 
 def _digest(week: str, rows: PaperRows, cfg: FeedConfig) -> WeekDigest:
     """A week's digest, from its papers' rows."""
-    papers = [clean_paper(p) for p in Store.papers_from_rows(rows)]
+    papers = [clean_paper(p) for p in Papers.from_rows(rows)]
     return group_week(week, papers, cfg.rules.section_names)
 
 
@@ -707,14 +710,14 @@ def feed_documents(
     epoch = midnight(feed_epoch(store, today), cfg.timezone)
     now = midnight(today, cfg.timezone)
     out: list[FeedDocument] = []
-    with store.transaction():
+    with store.db.transaction():
         items = _Items(store, now, issues)
         for link in links.site:
             meta = _meta(cfg, uid, cfg.title, cfg.description, link.href, epoch)
             out.append(_document(link, meta, items, before))
         for slug, theme_links in links.themes.items():
             name = links.theme_names[slug]
-            versions = store.newest_versions(name, cfg.output.theme_feed_items)
+            versions = store.feed.newest_versions(name, cfg.output.theme_feed_items)
             papers = _PaperLoader(cfg, env, store, uid, name)
             sources = [
                 ItemSource(f"{uid}:paper:{i}", name + "\x1f" + version, partial(papers.item, i))
@@ -755,7 +758,7 @@ class _Items:
         self.now = now
         self.sources = sources
         self._prepare = prepare
-        records = store.meta_values([_DATES + s.id for s in sources])
+        records = store.meta.values([_DATES + s.id for s in sources])
         self.keys = [self._key(s, records.get(_DATES + s.id, "")) for s in sources]
         """Each item's key."""
         self.updated = [_updated(records.get(_DATES + s.id, "")) for s in sources]
@@ -770,7 +773,7 @@ class _Items:
         for i in todo:
             item = _dated(self.store, self.sources[i].make(), self.now)
             self._made[i] = item
-            record = self.store.meta(_DATES + item.id)
+            record = self.store.meta.get(_DATES + item.id)
             self.keys[i] = self._key(self.sources[i], record)
             self.updated[i] = item.updated
         return [self._made[i] for i in indexes]
@@ -800,12 +803,12 @@ class _PaperLoader:
     def load(self, item_ids: Sequence[str]) -> None:
         """Load the papers of these items (ids ``UID:paper:ID``) before they are made."""
         ids = [i.rsplit(":", 1)[1] for i in item_ids]
-        self._papers.update((p.id, clean_paper(p)) for p in self.store.papers(ids=ids))
+        self._papers.update((p.id, clean_paper(p)) for p in self.store.papers.load(ids=ids))
 
     def item(self, paper_id: str) -> _Draft:
         """The item of one paper (loaded by :meth:`load`)."""
         if paper_id not in self._papers:
-            found = self.store.papers(ids=[paper_id])
+            found = self.store.papers.load(ids=[paper_id])
             self._papers.update((p.id, clean_paper(p)) for p in found)
         return _paper_item(self.cfg, self.env, self.uid, self._papers[paper_id], self.theme)
 
@@ -861,22 +864,22 @@ def render_week(
 def feed_uid(cfg: FeedConfig, store: Store) -> str:
     """The feed's permanent id: chosen at the first build from the base URL, then kept
     in the store, so a later change of base_url or title never changes any GUID."""
-    uid = store.meta("feed_uid")
+    uid = store.meta.get("feed_uid")
     if not uid:
         uid = "urn:digest:" + hashlib.sha256(cfg.base_url.encode()).hexdigest()[:16]
-        with store.transaction():
-            store.set_meta("feed_uid", uid)
+        with store.db.transaction():
+            store.meta.set("feed_uid", uid)
     return uid
 
 
 def feed_epoch(store: Store, today: dt.date) -> dt.date:
     """The date of the first build, kept in the store: the date of a feed with no items
     (a fixed date, so an empty feed's bytes do not change from run to run)."""
-    epoch = store.meta("feed_epoch")
+    epoch = store.meta.get("feed_epoch")
     if not epoch:
         epoch = today.isoformat()
-        with store.transaction():
-            store.set_meta("feed_epoch", epoch)
+        with store.db.transaction():
+            store.meta.set("feed_epoch", epoch)
     return dt.date.fromisoformat(epoch)
 
 
@@ -888,7 +891,7 @@ def item_dates(
     whose ``fingerprint`` changed gets ``now`` as its updated date; otherwise the
     stored dates are returned unchanged."""
     key = f"feed_item:{item_id}"
-    raw = store.meta(key)
+    raw = store.meta.get(key)
     if raw:
         old = json.loads(raw)
         published = dt.datetime.fromisoformat(old["published"])
@@ -903,7 +906,7 @@ def item_dates(
         "published": published.isoformat(),
         "updated": updated.isoformat(),
     }
-    store.set_meta(key, json.dumps(record, sort_keys=True))
+    store.meta.set(key, json.dumps(record, sort_keys=True))
     return published, updated
 
 
@@ -933,7 +936,7 @@ def _draft_to_json(draft: _Draft) -> str:
 
 def _stored_issue(store: Store, week: str) -> _Draft:
     """A week's issue as the store keeps it."""
-    return _draft_from_json(store.week_item(week))
+    return _draft_from_json(store.feed.week_item(week))
 
 
 def _draft_from_json(text: str) -> _Draft:

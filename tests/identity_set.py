@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from digest.identity import Candidate, Decision, block_keys, decide  # noqa: E402
+from digest.identity.matching import Candidate, Decision, block_keys, decide  # noqa: E402
 from digest.normalize import title_key  # noqa: E402
 from digest.sources import ReadContext, read_file  # noqa: E402
 

@@ -90,19 +90,19 @@ def test_parallel_build_writes_the_bytes_of_a_serial_one(
 def test_a_published_week_seen_again_is_not_recounted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from digest.store import Store
+    from digest.store.feed_state import FeedState
 
     first = run_feed(copy_example(tmp_path / "feed"))
     page = first.site / "2026-W11.html"
     before = page.read_bytes()
     counted: list[str] = []
-    real = Store.week_theme_counts
+    real = FeedState.week_theme_counts
 
-    def spy(self: Store, week: str) -> list[tuple[str, int]]:
+    def spy(self: FeedState, week: str) -> list[tuple[str, int]]:
         counted.append(week)
         return real(self, week)
 
-    monkeypatch.setattr(Store, "week_theme_counts", spy)
+    monkeypatch.setattr(FeedState, "week_theme_counts", spy)
 
     def dirty(week: str) -> int:
         return rows(first.cfg.store, f"SELECT dirty FROM week WHERE week='{week}'")[0][0]
