@@ -123,7 +123,7 @@ def _ingest(rows: list[dict[str, str]]) -> tuple[float, int]:
         judged.append(len(cands))
         return decide(title, abstract, cands)
 
-    resolve.identity.decide = counting  # type: ignore[assignment]
+    resolve.matching.decide = counting  # type: ignore[assignment]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
@@ -138,7 +138,7 @@ def _ingest(rows: list[dict[str, str]]) -> tuple[float, int]:
                 pipeline.ingest(cfg, store, files, dt.date(2026, 11, 25))
             took = time.perf_counter() - start
     finally:
-        resolve.identity.decide = decide
+        resolve.matching.decide = decide
     return took, max(judged, default=0)
 
 

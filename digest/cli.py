@@ -37,7 +37,7 @@ from digest.errors import (
     environment_error,
     printable,
 )
-from digest.identity.keys import find
+from digest.identity.resolve import find
 from digest.locking import feed_lock
 from digest.sources import formats
 from digest.weeks import WEEK, is_week, zone

@@ -22,9 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from digest.identity import matching
-from digest.identity.keys import entry_keys, find
+from digest.identity.keys import entry_keys
 from digest.identity.overrides import PAPER_ID, Overrides
 from digest.models import Entry, EntryKeys
+from digest.normalize import title_key
 from digest.store import Link, Store
 
 BLOCK_CAP = 50
@@ -42,7 +43,7 @@ newest (a paper revised thousands of times would otherwise be compared in full).
 MAX_JUDGED = MAX_PAPERS * VERSIONS_JUDGED
 """Stored texts one new sighting is judged against at most (:func:`matching.decide`)."""
 
-__all__ = ["Resolution", "Resolver", "entry_keys"]
+__all__ = ["Resolution", "Resolver", "entry_keys", "find"]
 
 
 @dataclass(slots=True)
@@ -159,3 +160,15 @@ def _bounded_candidates(
                 if len(chosen) == MAX_PAPERS:
                     return list(chosen)
     return list(chosen)
+
+
+def find(store: Store, reference: str) -> list[str]:
+    """Paper ids for an id, a source id (``arxiv:...``) or a title (exact key, then
+    substring of any version's title)."""
+    if store.papers.exists(reference):
+        return [reference]
+    for kind, key in (("id", reference), ("title", title_key(reference))):
+        found = store.listings.papers_by_key(kind, [key])
+        if found:
+            return found
+    return store.papers.titled_like(reference)
