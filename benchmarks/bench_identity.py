@@ -11,7 +11,7 @@ REF``, for ``REF:digest/identity.py`` in the same run:
   call is timed in each of ``--runs`` ingestion runs and its median taken; the report
   gives the median (and mean) of those over all calls;
 - synthetic corpus: ingested as the store does (exact title key first; ``block_keys``
-  for a new text, candidates as ``digest.resolve`` bounds them: keys held by at most
+  for a new text, candidates as ``digest.identity.resolve`` bounds them: keys held by at most
   ``BLOCK_CAP`` papers, rarer keys and newer papers first, at most ``MAX_PAPERS``
   papers with their ``VERSIONS_JUDGED`` newest texts, ``decide``): candidates per
   lookup, µs per call and the total seconds of ``block_keys`` + ``decide`` (median of
@@ -204,7 +204,7 @@ class Synthetic:
 
 
 def _bounded(keys: list[str], blocks: dict[str, list[str]]) -> list[str]:
-    """digest.resolve's candidate papers: keys held by at most BLOCK_CAP papers, rarer
+    """digest.identity.resolve's candidate papers: keys held by at most BLOCK_CAP papers, rarer
     keys first, newest papers first, at most MAX_PAPERS."""
     per_key = [blocks.get(k, []) for k in keys if len(blocks.get(k, ())) <= BLOCK_CAP]
     chosen: dict[str, None] = {}

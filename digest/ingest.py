@@ -277,7 +277,7 @@ def _job(store: Store, item: ListingInput, report: IngestReport) -> _Job | None:
 def _prepare(state: tuple[ReadContext, bool, RuleSet], job: _Job) -> _Prepared:
     """Read, hash, parse, key and tag one listing (pure: runs in a worker process). Each
     text is tagged here, where it is at hand: papers are then tagged as they are stored,
-    and texts keep their tags (:meth:`~digest.store.Store.tags_from_texts`)."""
+    and texts keep their tags (:meth:`~digest.store.papers.Papers.tags_from_texts`)."""
     ctx, fuzzy, rules = state
     item = job.item
     data = item.data

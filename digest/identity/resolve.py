@@ -90,7 +90,7 @@ class Resolver:
         def allowed(paper_id: str) -> bool:
             if not self.overrides.split:
                 return True
-            theirs = store.listings.paper_refs(paper_id)
+            theirs = store.keys.paper_refs(paper_id)
             for a, b in self.overrides.split:
                 if (a in refs and b in theirs) or (b in refs and a in theirs):
                     return False
@@ -103,19 +103,19 @@ class Resolver:
             found = (
                 find(store, other)
                 if PAPER_ID.match(other)
-                else store.listings.papers_by_key("title", [other])
+                else store.keys.papers_by_key("title", [other])
             )
             found = [p for p in found if allowed(p)]
             if found:
                 return Resolution(found[0], "forced", 1.0, f"identity.merge in feed.yaml: {other}")
 
         if entry.source_id:
-            found = [p for p in store.listings.papers_by_key("id", [entry.source_id]) if allowed(p)]
+            found = [p for p in store.keys.papers_by_key("id", [entry.source_id]) if allowed(p)]
             if found:
                 text_keys = self._new_text_keys(store, entry, keys)
                 return Resolution(found[0], "source-id", 1.0, entry.source_id, text_keys)
 
-        found = [p for p in store.listings.papers_by_key("title", [key]) if allowed(p)]
+        found = [p for p in store.keys.papers_by_key("title", [key]) if allowed(p)]
         if found:
             return Resolution(
                 found[0],
@@ -129,7 +129,7 @@ class Resolver:
         indexed = [("block", k) for k in blocks]
         if blocks:
             ids = _bounded_candidates(store, blocks, allowed)
-            rows = store.listings.paper_texts(ids, VERSIONS_JUDGED)
+            rows = store.keys.paper_texts(ids, VERSIONS_JUDGED)
             candidates = [matching.Candidate(*row) for row in rows]
             decision = matching.decide(entry.title, entry.abstract, candidates)
             if decision is not None:
@@ -141,7 +141,7 @@ class Resolver:
     def _new_text_keys(self, store: Store, entry: Entry, keys: EntryKeys) -> list[tuple[str, str]]:
         """Blocking keys of a new version of a known paper, so that a later version
         can find the paper through this one; none when this exact text is known."""
-        if not self.fuzzy or store.listings.has_text(keys.text):
+        if not self.fuzzy or store.keys.has_text(keys.text):
             return []
         return [("block", k) for k in keys.blocks]
 
@@ -151,7 +151,7 @@ def _bounded_candidates(
 ) -> list[str]:
     """At most :data:`MAX_PAPERS` papers sharing a key of ``blocks``: rarer keys first,
     newest papers first within a key (one small query per key, at most six)."""
-    per_key = [store.listings.block_candidates([key], BLOCK_CAP) for key in blocks]
+    per_key = [store.keys.block_candidates([key], BLOCK_CAP) for key in blocks]
     chosen: dict[str, None] = {}
     for papers in sorted(per_key, key=len):  # stable: equal counts keep the key order
         for pid in reversed(papers):  # block_candidates lists the oldest first
@@ -168,7 +168,7 @@ def find(store: Store, reference: str) -> list[str]:
     if store.papers.exists(reference):
         return [reference]
     for kind, key in (("id", reference), ("title", title_key(reference))):
-        found = store.listings.papers_by_key(kind, [key])
+        found = store.keys.papers_by_key(kind, [key])
         if found:
             return found
     return store.papers.titled_like(reference)

@@ -5,7 +5,8 @@ distinct papers with their sightings, tags and weeks, the state of the rendered 
 and the email ledger. A :class:`Store` is a :class:`~digest.store.database.Database`
 (connection, transactions, durability) and the tables it serves:
 
-- ``store.listings``: listings, sightings, texts and paper keys (:mod:`.listings`);
+- ``store.listings``: listings, their sightings and texts (:mod:`.listings`);
+- ``store.keys``: the keys papers are found by, for identity resolution (:mod:`.keys`);
 - ``store.papers``: papers as the later stages read them, and their tags (:mod:`.papers`);
 - ``store.weeks``: which weeks changed, and publishing (:mod:`.weeks`);
 - ``store.feed``: week states and feed items kept between runs (:mod:`.feed_state`);
@@ -24,6 +25,7 @@ from pathlib import Path
 from digest.errors import StoreError
 from digest.store.database import CommitGroup, Database, store_error
 from digest.store.feed_state import FeedState, WeekState
+from digest.store.keys import PaperKeys
 from digest.store.ledger import Ledger
 from digest.store.listings import KEPT, Link, Listings, Tagged
 from digest.store.meta import Meta
@@ -64,7 +66,8 @@ class Store:
             raise self.db.open_error(err) from None
         self.meta = Meta(self.db)
         self.weeks = Weeks(self.db)
-        self.listings = Listings(self.db, self.weeks)
+        self.keys = PaperKeys(self.db)
+        self.listings = Listings(self.db, self.weeks, self.keys)
         self.papers = Papers(self.db, self.weeks)
         self.feed = FeedState(self.db)
         self.ledger = Ledger(self.db)
