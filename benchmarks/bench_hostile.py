@@ -41,9 +41,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from digest import identity, pipeline, render, resolve  # noqa: E402
+from digest import pipeline, render  # noqa: E402
 from digest.config import parse_config  # noqa: E402
 from digest.config.rules import parse_rules  # noqa: E402
+from digest.identity import matching as identity  # noqa: E402
+from digest.identity import resolve  # noqa: E402
 from digest.rules import RuleSet  # noqa: E402
 from digest.sources.fetch import fetch  # noqa: E402
 from digest.yamlsrc import Source  # noqa: E402
@@ -122,7 +124,7 @@ def _ingest(rows: list[dict[str, str]]) -> tuple[float, int]:
         judged.append(len(cands))
         return decide(title, abstract, cands)
 
-    resolve.identity.decide = counting  # type: ignore[assignment]
+    resolve.matching.decide = counting  # type: ignore[assignment]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
@@ -137,7 +139,7 @@ def _ingest(rows: list[dict[str, str]]) -> tuple[float, int]:
                 pipeline.ingest(cfg, store, files, dt.date(2026, 11, 25))
             took = time.perf_counter() - start
     finally:
-        resolve.identity.decide = decide
+        resolve.matching.decide = decide
     return took, max(judged, default=0)
 
 

@@ -283,7 +283,7 @@ def feed_report(folder: Path, repeat: int, texts: Path | None = None, limit: int
     else:
         store = Store(cfg.store)
         try:
-            corpus = [(p.title, p.abstract) for p in store.iter_papers()]
+            corpus = [(p.title, p.abstract) for p in store.papers.iter_all()]
         finally:
             store.close()
     if not corpus:

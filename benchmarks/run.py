@@ -35,9 +35,9 @@ caller edges, not whole stacks, so a library function reached from two stages th
 a common helper is split by that helper's callers). Stages:
 
 - parse: ``digest/sources/``
-- identity: ``identity``, ``resolve``, ``identity_overrides``
+- identity: the ``identity`` package (keys, matching, overrides, resolve)
 - tag: ``rules``, ``matcher``
-- store: ``store`` (SQLite included)
+- store: the ``store`` package (SQLite included)
 - render: ``site``, ``render``, ``grouping``, ``weeks``, ``output`` and the templates
 - feeds: ``feeds`` (feedgen included)
 - other: ``cli``, ``pipeline``, ``config`` and the rest (start-up, config), and
@@ -83,15 +83,12 @@ INCREMENT = 500
 STAGES = ("parse", "identity", "tag", "store", "render", "feeds", "other")
 HELPERS = frozenset(["normalize", "latex", "models", "errors"])
 """Pure helpers shared by stages: their time goes to the stage that called them."""
-WRAPPERS = frozenset(["cli", "pipeline", "__main__"])
+WRAPPERS = frozenset(["cli", "pipeline", "ingest", "__main__"])
 """Modules whose functions hold whole phases (shown as phases, not as hotspots)."""
 MODULE_STAGES = {
-    "identity": "identity",
-    "resolve": "identity",
-    "identity_overrides": "identity",
     "rules": "tag",
+    "tag": "tag",
     "matcher": "tag",
-    "store": "store",
     "site": "render",
     "feedid": "render",
     "render": "render",
@@ -102,8 +99,8 @@ MODULE_STAGES = {
     "workers": "other",
 }
 PHASES = {
-    "pipeline.py:ingest": "ingest (parse + identity + store)",
-    "pipeline.py:tag": "tag (rules + store)",
+    "ingest.py:ingest": "ingest (parse + identity + store)",
+    "tag.py:tag": "tag (rules + store)",
     "__init__.py:build": "build (store reads + render + feeds)",  # digest/site/__init__.py
     "site.py:build": "build (store reads + render + feeds)",  # before digest/site/
 }
@@ -320,7 +317,10 @@ def _stage(file: str, package: str, *, helpers: bool = False) -> str | None:
     if module.startswith("sources."):
         return "parse"
     # A module of a package (site.plan) counts for the package unless named itself.
-    return MODULE_STAGES.get(module, MODULE_STAGES.get(module.split(".")[0], "other"))
+    package_stage = {"identity": "identity", "store": "store"}.get(module.split(".")[0])
+    return package_stage or MODULE_STAGES.get(
+        module, MODULE_STAGES.get(module.split(".")[0], "other")
+    )
 
 
 def analyse(path: Path) -> dict[str, Any]:

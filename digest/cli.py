@@ -37,6 +37,7 @@ from digest.errors import (
     environment_error,
     printable,
 )
+from digest.identity.resolve import find
 from digest.locking import feed_lock
 from digest.sources import formats
 from digest.weeks import WEEK, is_week, zone
@@ -412,7 +413,7 @@ def export(feed_dir: Path, fmt: str) -> None:
     """Print one JSON object per distinct paper (with every sighting) on stdout."""
     cfg = load_config(feed_dir)
     with pipeline.open_store(cfg) as store:
-        for paper in store.iter_papers():
+        for paper in store.papers.iter_all():
             line = json.dumps(inspection.export_record(paper), ensure_ascii=False)
             # A lone surrogate kept from an input becomes its JSON escape (\\udcXX).
             click.echo(line.encode("utf-8", "backslashreplace"))
@@ -454,7 +455,7 @@ def explain(feed_dir: Path, reference: str) -> None:
         raise click.BadParameter(message, param_hint="REFERENCE")
     cfg = load_config(feed_dir)
     with pipeline.open_store(cfg) as store:
-        found = store.find(reference)
+        found = find(store, reference)
         if not found:
             raise DigestError(f"no paper matches {reference!r}")
         for i, paper_id in enumerate(found[:5]):

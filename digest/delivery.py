@@ -70,7 +70,7 @@ class SendFailure(MailError):
 
 def default_week(store: Store, today: dt.date) -> str | None:
     """The latest complete week (its Sunday before ``today``) that has papers."""
-    done = [w for w in store.weeks() if week_bounds(w)[1] < today]
+    done = [w for w in store.weeks.with_papers() if week_bounds(w)[1] < today]
     return done[-1] if done else None
 
 
@@ -102,7 +102,7 @@ def send(
     report = SendReport(week=week or default_week(store, today))
     if report.week is None:
         return report
-    digest = group_week(report.week, store.papers(report.week), cfg.rules.section_names)
+    digest = group_week(report.week, store.papers.load(report.week), cfg.rules.section_names)
     uid = feed_uid(cfg, store)
     env = render.environment(cfg.templates)
     when = now or midnight(today, cfg.timezone)
@@ -120,11 +120,11 @@ def send(
         for rcpt in recipients:
             addr = (mail.parse_address(rcpt) or ("", rcpt))[1].lower()
             msg = compose(rcpt)
-            with store.transaction():
-                status = store.send_status(report.week, addr)
+            with store.db.transaction():
+                status = store.ledger.status(report.week, addr)
                 claim = force or status is None
                 if claim:
-                    store.mark_sending(report.week, addr, str(msg["Message-ID"]), today)
+                    store.ledger.mark_sending(report.week, addr, str(msg["Message-ID"]), today)
             if not claim:
                 report.skipped.append(rcpt)
                 if status == "sending":
@@ -134,7 +134,7 @@ def send(
                 transport.send(msg, sender, addr)
             except SendFailure as err:
                 if err.certain:
-                    store.clear_sending(report.week, addr)
+                    store.ledger.clear_sending(report.week, addr)
                 failures.append(f"{rcpt}: {err}")
                 if err.fatal or not err.certain:
                     failures.extend(f"{r}: not tried" for r in _after(recipients, rcpt))
@@ -145,9 +145,9 @@ def send(
                 # Before the message went out it was certainly not delivered; after, it
                 # may have been, and the 'sending' row says so.
                 if not transport.handed_over:
-                    store.clear_sending(report.week, addr)
+                    store.ledger.clear_sending(report.week, addr)
                 raise
-            store.mark_sent(report.week, addr, today)
+            store.ledger.mark_sent(report.week, addr, today)
             report.sent.append(rcpt)
     if failures:
         done = f"; sent to {len(report.sent)} other(s)" if report.sent else ""

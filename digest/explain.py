@@ -56,17 +56,17 @@ def check_lines(cfg: FeedConfig, store: Store) -> Iterator[str]:
     then every tag and term run over the stored papers: hits, rules that never fire,
     broad terms, papers matched by many themes, stored tags older than the rules."""
     rules = cfg.rules
-    counts = store.counts()
+    counts = store.papers.counts()
     yield (
         f"store: {counts['listings']} listings, {counts['sightings']} sightings, "
         f"{counts['papers']} papers"
     )
-    changed = store.changed_listings()
+    changed = store.listings.changed()
     if changed:
         yield f"listings changed since first read: {len(changed)} (every sighting kept)"
         for name, versions in changed:
             yield f"  {name}: {versions} versions"
-    themes = store.theme_counts()
+    themes = store.papers.theme_counts()
     total = max(counts["papers"], 1)
     yield "papers per theme:"
     for name in [*rules.section_names, *sorted(set(themes) - set(rules.section_names))]:
@@ -78,7 +78,7 @@ def check_lines(cfg: FeedConfig, store: Store) -> Iterator[str]:
         return
 
     stats = _RuleStats(len(rules.terms))
-    for paper in store.iter_papers():
+    for paper in store.papers.iter_all():
         in_title, in_abstract = rules.scan(paper.title, paper.abstract)
         stats.add(paper, in_title | in_abstract, rules.decide(in_title | in_abstract))
     papers = stats.papers
@@ -163,11 +163,11 @@ def _pct(n: int, total: int) -> str:
 
 def explain_lines(cfg: FeedConfig, store: Store, paper_id: str) -> Iterator[str]:
     """Why one paper looks as it does: sightings and merge rules, then its tagging."""
-    (paper,) = store.papers(ids=[paper_id])
+    (paper,) = store.papers.load(ids=[paper_id])
     yield f"{paper.id}: {paper.title}"
     yield f"  first seen {paper.first_seen.isoformat()} (week {paper.week}); theme: {paper.theme}"
     yield f"  sightings ({len(paper.sightings)}):"
-    for row in store.merges(paper_id):
+    for row in store.papers.merges(paper_id):
         how = row["rule"] if row["rule"] == "new" else f"{row['rule']} (score {row['score']:.3f})"
         yield f"    {row['name']}:{row['line']} entry {row['position']} on {row['date']}: {how}"
         if row["detail"]:

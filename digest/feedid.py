@@ -23,9 +23,9 @@ def new_feed_uid(base_url: str) -> str:
 def feed_uid(cfg: FeedConfig, store: Store) -> str:
     """The feed's permanent id: chosen at the first build from the base URL, then kept
     in the store, so a later change of base_url or title never changes any GUID."""
-    uid = store.meta(FEED_UID)
+    uid = store.meta.get(FEED_UID)
     if not uid:
         uid = new_feed_uid(cfg.base_url)
-        with store.transaction():
-            store.set_meta(FEED_UID, uid)
+        with store.db.transaction():
+            store.meta.set(FEED_UID, uid)
     return uid

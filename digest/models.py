@@ -54,12 +54,12 @@ class Entry:
 @dataclass(slots=True, frozen=True)
 class EntryKeys:
     """An entry's identity keys, computed ahead of resolution (in a worker process when
-    the run is large; see :func:`digest.resolve.entry_keys`)."""
+    the run is large; see :func:`digest.identity.keys.entry_keys`)."""
 
     title: str
     """:func:`digest.normalize.title_key` of the title."""
     blocks: tuple[str, ...]
-    """:func:`digest.identity.block_keys` of title and abstract (empty when near-duplicate
+    """:func:`digest.identity.keys.block_keys` of title and abstract (empty when near-duplicate
     matching is off)."""
     text: str
     """:func:`digest.normalize.text_hash` of title and abstract."""

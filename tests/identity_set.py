@@ -26,8 +26,8 @@ paper's own, or a sibling's (the same problem statement and project URL, another
 method and other results).
 
 :func:`simulate` ingests the records in file order as the store does (exact title
-key, then :func:`digest.identity.block_keys` candidates and
-:func:`digest.identity.decide`); :func:`pairwise` scores its clusters.
+key, then :func:`digest.identity.keys.block_keys` candidates and
+:func:`digest.identity.matching.decide`); :func:`pairwise` scores its clusters.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from digest.identity import Candidate, Decision, block_keys, decide  # noqa: E402
+from digest.identity.keys import block_keys  # noqa: E402
+from digest.identity.matching import Candidate, Decision, decide  # noqa: E402
 from digest.normalize import title_key  # noqa: E402
 from digest.sources import ReadContext, read_file  # noqa: E402
 

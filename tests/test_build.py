@@ -22,7 +22,7 @@ from digest import feeds, pipeline, site, workers
 from digest.config import load_config
 from digest.output import Writer
 from digest.site import items as site_items
-from digest.store import Store
+from digest.store.database import Database
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -93,19 +93,19 @@ def test_parallel_build_writes_the_bytes_of_a_serial_one(
 def test_a_published_week_seen_again_is_not_recounted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from digest.store import Store
+    from digest.store.feed_state import FeedState
 
     first = run_feed(copy_example(tmp_path / "feed"))
     page = first.site / "2026-W11.html"
     before = page.read_bytes()
     counted: list[str] = []
-    real = Store.week_theme_counts
+    real = FeedState.week_theme_counts
 
-    def spy(self: Store, week: str) -> list[tuple[str, int]]:
+    def spy(self: FeedState, week: str) -> list[tuple[str, int]]:
         counted.append(week)
         return real(self, week)
 
-    monkeypatch.setattr(Store, "week_theme_counts", spy)
+    monkeypatch.setattr(FeedState, "week_theme_counts", spy)
 
     def dirty(week: str) -> int:
         return rows(first.cfg.store, f"SELECT dirty FROM week WHERE week='{week}'")[0][0]
@@ -283,19 +283,19 @@ def test_a_build_writes_the_store_once_after_every_file(
     build = site.build
 
     def spied_build(*args: Any, **kwargs: Any) -> site.BuildReport:
-        write, commit = Writer.write, Store.transaction
+        write, commit = Writer.write, Database.transaction
 
         def spy_write(self: Writer, relpath: str, data: Any) -> Any:
             events.append(relpath)
             return write(self, relpath, data)
 
-        def spy_commit(self: Store, **kw: Any) -> Any:
+        def spy_commit(self: Database, **kw: Any) -> Any:
             events.append("store")
             return commit(self, **kw)
 
         with monkeypatch.context() as patched:
             patched.setattr(Writer, "write", spy_write)
-            patched.setattr(Store, "transaction", spy_commit)
+            patched.setattr(Database, "transaction", spy_commit)
             return build(*args, **kwargs)
 
     monkeypatch.setattr(site, "build", spied_build)

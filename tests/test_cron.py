@@ -145,18 +145,17 @@ def test_ingest_killed_midway_then_rerun(tmp_path: Path, reference: tuple) -> No
 
 KILL_AFTER = """
 import os, signal, sys
-from digest import cli, pipeline
-from digest.store import Store
-pipeline.BULK_BYTES = 1  # the example is small: a bulk ingest all the same
-pipeline.COMMIT_ROWS = 100  # a commit before each listing
-real, stored, kill_at = Store.add_listing, [], int(sys.argv[1])
-def add_listing(self, *args, **kwargs):
-    result = real(self, *args, **kwargs)
+from digest import cli, ingest
+ingest.BULK_BYTES = 1  # the example is small: a bulk ingest all the same
+ingest.COMMIT_ROWS = 100  # a commit before each listing
+real, stored, kill_at = ingest.store_listing, [], int(sys.argv[1])
+def add_listing(store, resolver, *args, **kwargs):
+    result = real(store, resolver, *args, **kwargs)
     stored.append(args[0])
     if len(stored) == kill_at:  # inside the listing's transaction, not committed
         os.kill(os.getpid(), signal.SIGKILL)
     return result
-Store.add_listing = add_listing
+ingest.store_listing = add_listing
 sys.argv = ["digest", *sys.argv[2:]]
 cli.main()
 """

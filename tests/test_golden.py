@@ -36,7 +36,7 @@ def build(tmp: Path) -> dict[str, bytes]:
         if p.is_file() and not p.name.startswith(".")
     }
     with pipeline.open_store(cfg) as store:
-        lines = [json.dumps(export_record(p), ensure_ascii=False) for p in store.iter_papers()]
+        lines = [json.dumps(export_record(p), ensure_ascii=False) for p in store.papers.iter_all()]
     files["export.jsonl"] = ("\n".join(lines) + "\n").encode()
     return files
 

@@ -19,12 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import explain, pipeline
+from digest import explain, ingest, pipeline
 from digest.config import load_config
+from digest.ingest import store_listing
 from digest.models import Listing
 from digest.normalize import clean_text
 from digest.sources import ReadContext, bounds, read_bytes, shown_name
 from digest.store import Store
+from digest.store.database import Database
 
 CTX = ReadContext(today=dt.date(2026, 11, 25))
 LINE_BREAKS = "\u2028\u2029\x0b\x0c\x85\x1c\x1d\x1e"
@@ -153,7 +155,7 @@ def test_a_record_of_year_9999_breaks_no_run(make_feed: Callable[..., Any]) -> N
         built = feed.run()
         assert built.report.ingest.listings_new + built.report.ingest.listings_unchanged == 1
     with Store(built.cfg.store) as store:
-        assert [p.title for p in store.iter_papers()] == ["Diffusion now"]
+        assert [p.title for p in store.papers.iter_all()] == ["Diffusion now"]
 
 
 # -- 3. text that cannot be UTF-8 (lone surrogates escaped in JSON) -----------------------
@@ -178,14 +180,14 @@ def test_a_lone_surrogate_costs_only_its_field_with_its_line(tmp_path: Path) -> 
     assert every_string_is_utf8(listing)
     # And into a real store, twice.
     path = tmp_path / "s.sqlite"
-    from digest.resolve import Resolver
+    from digest.identity.resolve import Resolver
 
     for _ in range(2):
         with Store(path) as store:
-            store.add_listing(
-                "s.jsonl", "sha", "jsonl", listing.date, listing.entries, 2, Resolver()
+            store_listing(
+                store, Resolver(), "s.jsonl", "sha", "jsonl", listing.date, listing.entries, 2
             )
-            assert store.counts()["sightings"] == 5
+            assert store.papers.counts()["sightings"] == 5
 
 
 records = st.fixed_dictionaries(
@@ -208,11 +210,11 @@ def test_every_record_with_a_title_survives_whatever_its_text(
     expected = [clean_text(r["title"]) for r in items if clean_text(r["title"])]
     assert [e.title for e in listing.entries] == expected
     with tempfile.TemporaryDirectory() as folder:
-        from digest.resolve import Resolver
+        from digest.identity.resolve import Resolver
 
         with Store(Path(folder) / "s.sqlite") as store:
-            store.add_listing("h", "sha", "jsonl", listing.date, listing.entries, 0, Resolver())
-            assert store.counts()["sightings"] == len(listing.entries)
+            store_listing(store, Resolver(), "h", "sha", "jsonl", listing.date, listing.entries, 0)
+            assert store.papers.counts()["sightings"] == len(listing.entries)
 
 
 # -- 4. file names that are not UTF-8 -----------------------------------------------------
@@ -232,8 +234,8 @@ def test_a_listing_whose_name_is_not_utf8_is_stored_shown_and_known_again(
     second = feed.run()
     assert second.report.ingest.listings_unchanged == 2  # the same file, known again
     with Store(first.cfg.store) as store:
-        names = {s.listing for p in store.iter_papers() for s in p.sightings}
-        json.dumps([explain.export_record(p) for p in store.iter_papers()], ensure_ascii=False)
+        names = {s.listing for p in store.papers.iter_all() for s in p.sightings}
+        json.dumps([explain.export_record(p) for p in store.papers.iter_all()], ensure_ascii=False)
     assert names == {"ok.jsonl", "bad\\xff\\x1b[31m.jsonl"}
     assert shown_name("a\u2028b\x00\U000e0001") == "a\\u2028b\\x00\\U000e0001"
 
@@ -283,7 +285,7 @@ def test_problems_are_summarised_after_twenty_per_file(make_feed: Callable[..., 
     with pipeline.open_store(cfg) as store:
         report = pipeline.ingest(cfg, store, files, dt.date(2026, 11, 25))
     mine = [p for p in report.problems if p.file == "nodate.txt"]
-    assert len(mine) == pipeline.PROBLEMS_PER_FILE + 1
+    assert len(mine) == ingest.PROBLEMS_PER_FILE + 1
     assert mine[-1].message == "... and 481 more problems in this file"
     assert report.sightings == 1
 
@@ -364,14 +366,14 @@ def test_a_full_disk_under_the_store_is_one_clear_message(
     (root / "listings" / "b.jsonl").write_text(
         "".join(json.dumps({**record, "title": f"Q {i}"}) + "\n" for i in range(200))
     )
-    original = Store._set_write_ahead_log
+    original = Database._set_write_ahead_log
 
-    def full_disk(self: Store) -> None:  # SQLite's own SQLITE_FULL: no page may be added
+    def full_disk(self: Database) -> None:  # SQLite's own SQLITE_FULL: no page may be added
         original(self)
-        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
-        self.db.execute(f"PRAGMA max_page_count={pages}")
+        pages = self.execute("PRAGMA page_count").fetchone()[0]
+        self.execute(f"PRAGMA max_page_count={pages}")
 
-    monkeypatch.setattr(Store, "_set_write_ahead_log", full_disk)
+    monkeypatch.setattr(Database, "_set_write_ahead_log", full_disk)
     result = _run_cli(root)
     assert result.exit_code == 1, result.output
     assert isinstance(result.exception, SystemExit)
@@ -415,8 +417,8 @@ def test_a_store_holding_dates_of_year_one_from_before_works_again(
 ) -> None:
     # Stores written before the readers refused such dates held them, and every later
     # run failed (OverflowError in week arithmetic). Migrating to version 8 drops them.
+    from digest.identity.resolve import Resolver
     from digest.models import Entry
-    from digest.resolve import Resolver
 
     feed = make_feed().listing(
         "ok.jsonl", [{"title": "Diffusion now", "abstract": "d", "date": "2026-11-20"}]
@@ -430,16 +432,16 @@ def test_a_store_holding_dates_of_year_one_from_before_works_again(
         Entry("Far future", "a", "old.jsonl", dt.date(9999, 12, 31), 3),
     ]
     with Store(built.cfg.store) as store:
-        store.add_listing("old.jsonl", "sha", "jsonl", None, entries, 0, Resolver())
+        store_listing(store, Resolver(), "old.jsonl", "sha", "jsonl", None, entries, 0)
     db = sqlite3.connect(built.cfg.store)
     db.execute("UPDATE listing SET name='ok\x1b[1m.jsonl' WHERE name='ok.jsonl'")
     db.execute("UPDATE meta SET value='7' WHERE key='schema_version'")
     db.commit()
     db.close()
     with Store(built.cfg.store) as store:
-        papers = {p.title: (p.first_seen, p.week) for p in store.iter_papers()}
-        assert store.integrity_problems() == []
-        assert store.listing_hash("ok\\x1b[1m.jsonl") is not None  # escaped, as readers do
+        papers = {p.title: (p.first_seen, p.week) for p in store.papers.iter_all()}
+        assert store.db.integrity_problems() == []
+        assert store.listings.latest_hash("ok\\x1b[1m.jsonl") is not None  # escaped, as readers do
     assert papers == {
         "Diffusion now": (dt.date(2026, 11, 20), "2026-W47"),
         "Diffusion seen twice": (day, "2026-W47"),
@@ -508,16 +510,16 @@ def test_any_listing_ingests_and_every_valid_record_survives_every_change(
         path.write_bytes(_listing_bytes(fmt, first))
         with pipeline.open_store(cfg) as store:
             pipeline.ingest(cfg, store, [path], today)
-            before = store.counts()["sightings"]
+            before = store.papers.counts()["sightings"]
             assert before == len(_valid(fmt, first))
             again = pipeline.ingest(cfg, store, [path], today)
             assert again.sightings == 0
         path.write_bytes(_listing_bytes(fmt, first + added))  # the listing changes
         with pipeline.open_store(cfg) as store:
             pipeline.ingest(cfg, store, [path], today)
-            assert store.counts()["sightings"] == before + len(_valid(fmt, added))
-            assert store.integrity_problems() == []
-            exported = [explain.export_record(p) for p in store.iter_papers()]
+            assert store.papers.counts()["sightings"] == before + len(_valid(fmt, added))
+            assert store.db.integrity_problems() == []
+            exported = [explain.export_record(p) for p in store.papers.iter_all()]
         json.dumps(exported, ensure_ascii=False).encode("utf-8")
 
 
@@ -537,7 +539,7 @@ def test_changing_identity_overrides_keeps_every_link_and_author(
 
     def links() -> dict[str, tuple[str | None, tuple[str, ...]]]:
         with Store(built.cfg.store) as store:
-            return {p.title: (p.url, tuple(p.authors)) for p in store.iter_papers()}
+            return {p.title: (p.url, tuple(p.authors)) for p in store.papers.iter_all()}
 
     before = links()
     assert before["Diffusion one"] == ("https://example.org/1", ("Ann", "Bob"))
@@ -562,6 +564,6 @@ def test_a_changed_listing_takes_no_paper_from_a_published_week(
     assert second.report.ingest.listings_new == 1 and not second.report.problems
     assert (second.site / "rss.xml").read_text(encoding="utf-8") == rss
     with Store(second.cfg.store) as store:
-        titles = {p.title for p in store.iter_papers()}
-        assert store.changed_listings() == [("a.jsonl", 2)]
+        titles = {p.title for p in store.papers.iter_all()}
+        assert store.listings.changed() == [("a.jsonl", 2)]
     assert titles == {"Diffusion kept", "Diffusion dropped later"}

@@ -100,11 +100,11 @@ def test_forbidden_characters_in_the_store_never_break_an_output(
     assert_outputs_valid(again.site)
     # The store keeps the text as it came.
     with Store(again.cfg.store) as store:
-        papers = store.papers()
+        papers = store.papers.load()
         assert all(BAD in p.title for p in papers)
         assert all(p.url == EVIL_URL for p in papers)
         week = papers[0].week
-        digest = group_week(week, store.papers(week), again.cfg.rules.section_names)
+        digest = group_week(week, store.papers.load(week), again.cfg.rules.section_names)
     # The email (text and HTML part) shows no forbidden character and no raw bad URL.
     email = mail.EmailConfig(
         sender="D <d@example.org>", list_id="t.example.org", unsubscribe=("https://x.org/u",)
@@ -337,14 +337,14 @@ def test_unwritable_output_is_a_message_and_the_next_run_works(
         assert not list(out.rglob(f"{TEMP_PREFIX}*"))
         cfg = load_config(feed.root)
         with Store(cfg.store) as store:
-            assert store.published_weeks() == []  # nothing published that was not written
+            assert store.weeks.published() == []  # nothing published that was not written
         remount(out, "rw,size=8m")
         pipeline.run(cfg, TODAY, out)
         written = tree(out)
     pipeline.run(cfg, TODAY, tmp_path / "cold")
     assert written == tree(tmp_path / "cold")
     with Store(cfg.store) as store:
-        assert store.published_weeks() == ["2026-W46"]
+        assert store.weeks.published() == ["2026-W46"]
 
 
 # --- 6. email: an oversized record, the note ---------------------------------------------
@@ -363,7 +363,7 @@ def test_oversized_title_still_gives_a_readable_email(make_feed: Callable[..., F
     )
     with Store(built.cfg.store) as store:
         names = built.cfg.rules.section_names
-        digest = group_week("2026-W46", store.papers("2026-W46"), names)
+        digest = group_week("2026-W46", store.papers.load("2026-W46"), names)
     msg = mail.compose(
         built.cfg,
         email,

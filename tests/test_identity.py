@@ -15,7 +15,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from identity_set import Record, load, mistakes, pairwise, seed_papers, simulate
 
-from digest.identity import Candidate, Decision, block_keys, decide, guard
+from digest.identity.keys import block_keys
+from digest.identity.matching import Candidate, Decision, decide, guard
 from digest.normalize import title_key
 
 SEEDS = {title_key(t): (t, a) for t, a in seed_papers()}
@@ -300,7 +301,7 @@ def test_a_bare_name_before_a_colon_gets_no_key_of_its_own() -> None:
 
 
 def test_caches_are_bounded() -> None:
-    from digest import identity
+    from digest.identity import keys as identity
 
     for name in ("_abstract_keys", "_abstract_words", "_parse", "_title", "_plain",
                  "_content", "_canon"):  # fmt: skip
@@ -366,7 +367,7 @@ def test_block_keys_ignore_case_whitespace_dashes_and_quotes(
 @settings(max_examples=300, deadline=None)
 @given(st.text(ALPHABET, max_size=80) | st.sampled_from(TITLES))
 def test_fast_title_words_agree_with_title_key(title: str) -> None:
-    from digest.identity import _title_words
+    from digest.identity.keys import _title_words
 
     assert _title_words(title) == title_key(title).split()
 
@@ -392,7 +393,7 @@ def test_decide_and_guard_are_symmetric(records: list[Record], data: st.DataObje
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.characters(codec="ascii"), max_size=80) | st.sampled_from(TITLES))
 def test_fast_title_word_splits_agree_with_the_patterns(title: str) -> None:
-    from digest.identity import _ASCII_CONTROL, _NON_WORD, _WORD, _raw_words, _title_words
+    from digest.identity.keys import _ASCII_CONTROL, _NON_WORD, _WORD, _raw_words, _title_words
 
     # The fast path is for plain ASCII titles; the others go through title_key.
     if title.isascii() and not any(c in title for c in "&$\\"):
@@ -402,8 +403,8 @@ def test_fast_title_word_splits_agree_with_the_patterns(title: str) -> None:
 
 
 def _content_reference(words: list[str]) -> tuple[str, ...]:
-    """digest.identity._content_of without its fast path."""
-    from digest.identity import _content_general
+    """digest.identity.keys._content_of without its fast path."""
+    from digest.identity.keys import _content_general
 
     return _content_general(words)
 
@@ -413,7 +414,7 @@ def _content_reference(words: list[str]) -> tuple[str, ...]:
                                  "pre", "trained", "gpu", "gpus", "2", "v2", "++", "optimisation",
                                  "é", "ǅ"]), max_size=8))  # fmt: skip
 def test_content_fast_path_agrees_with_the_loop(words: list[str]) -> None:
-    from digest.identity import _content_of
+    from digest.identity.keys import _content_of
 
     assert _content_of(words) == _content_reference(words)
 
@@ -427,7 +428,7 @@ ASCII_TEXT = st.lists(
 @settings(max_examples=500, deadline=None)
 @given(ASCII_TEXT | st.sampled_from(ABSTRACTS))
 def test_ascii_sentences_agree_with_the_pattern(text: str) -> None:
-    from digest.identity import _SENTENCE_END, _sentences
+    from digest.identity.keys import _SENTENCE_END, _sentences
 
     if any(c in text for c in "&$\\"):
         return
@@ -442,7 +443,7 @@ def test_ascii_sentences_agree_with_the_pattern(text: str) -> None:
 @given(st.text(st.characters(codec="ascii"), max_size=300) | st.sampled_from(ABSTRACTS),
        st.booleans())  # fmt: skip
 def test_fast_abstract_words_agree_with_the_word_pattern(text: str, keys_first: bool) -> None:
-    from digest.identity import (
+    from digest.identity.keys import (
         _WORD,
         _abstract_keys,
         _abstract_words,

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from identity_set import load, pairwise
 
-from digest import pipeline, resolve
+from digest import pipeline
 from digest.config import parse_config
 from digest.explain import export_record
+from digest.identity import resolve
 
 PER_LISTING = 100
 
@@ -47,7 +48,7 @@ def test_labelled_set_through_the_store(tmp_path: Path) -> None:
         assert report.sightings == len(records)
         predicted = {}
         rules: dict[str, int] = {}
-        for paper in store.iter_papers():
+        for paper in store.papers.iter_all():
             record = export_record(paper)
             for s in record["sightings"]:
                 predicted[where[(s["listing"], s["position"])]] = paper.id
@@ -91,7 +92,7 @@ def _papers(feed: Path) -> list[dict[str, object]]:
     cfg = parse_config((feed / "feed.yaml").read_text(), feed)
     pipeline.run(cfg, dt.date(2026, 11, 25))
     with pipeline.open_store(cfg) as store:
-        return [export_record(p) for p in store.iter_papers()]
+        return [export_record(p) for p in store.papers.iter_all()]
 
 
 def test_merge_is_explained_and_overrides_are_honoured(tmp_path: Path) -> None:
@@ -133,7 +134,7 @@ def test_merge_is_explained_and_overrides_are_honoured(tmp_path: Path) -> None:
     from digest.store import Store
 
     with Store(feed / "digest.sqlite") as store:  # re-resolving kept every reference
-        assert store.integrity_problems() == []
+        assert store.db.integrity_problems() == []
 
 
 # -- bounded work per entry (issue 15) -----------------------------------------------------
@@ -168,7 +169,7 @@ def _ingest_counting(
 ) -> tuple[list[int], list[dict[str, object]]]:
     """Ingest ``rows`` as one listing; the number of stored texts each entry was judged
     against, and the papers."""
-    from digest import identity
+    from digest.identity import matching as identity
 
     judged: list[int] = []
     decide = identity.decide
@@ -177,7 +178,7 @@ def _ingest_counting(
         judged.append(len(cands))
         return decide(title, abstract, cands)
 
-    monkeypatch.setattr(resolve.identity, "decide", counting)
+    monkeypatch.setattr(resolve.matching, "decide", counting)
     (tmp_path / "listings").mkdir()
     with (tmp_path / "listings" / "a.jsonl").open("w") as f:
         f.writelines(json.dumps(row) + "\n" for row in rows)
@@ -186,7 +187,7 @@ def _ingest_counting(
     with pipeline.open_store(cfg) as store:
         files, _ = pipeline.source_files(cfg)
         pipeline.ingest(cfg, store, files, dt.date(2026, 11, 25))
-        return judged, [export_record(p) for p in store.iter_papers()]
+        return judged, [export_record(p) for p in store.papers.iter_all()]
 
 
 def test_near_duplicate_work_is_bounded_per_entry(

@@ -23,6 +23,7 @@ from digest.cli import cli
 from digest.config import FeedConfig, load_config, parse_config
 from digest.errors import ConfigError, MailError
 from digest.store import Store
+from digest.store.ledger import Ledger
 
 # aiosmtpd warns that AUTH without TLS is unsafe: true, and why feed.yaml refuses it off
 # localhost; these tests talk to 127.0.0.1 only.
@@ -202,7 +203,7 @@ def parse(raw: bytes) -> EmailMessage:
 
 def status(root: Path, recipient: str) -> str | None:
     with Store(load_config(root).store) as store:
-        return store.send_status(WEEK, recipient)
+        return store.ledger.status(WEEK, recipient)
 
 
 # -- tests ----------------------------------------------------------------------------------
@@ -326,11 +327,11 @@ def test_a_run_killed_midway_is_never_sent_twice(
     handler, port = smtp()
     root = make_feed(tmp_path, port)
 
-    def killed(self: Store, week: str, recipient: str, day: dt.date) -> None:
+    def killed(self: Ledger, week: str, recipient: str, day: dt.date) -> None:
         raise KeyboardInterrupt  # the server has the message; the process dies here
 
     with monkeypatch.context() as patch:
-        patch.setattr(Store, "mark_sent", killed)
+        patch.setattr(Ledger, "mark_sent", killed)
         with pytest.raises(KeyboardInterrupt):
             send(root)
     assert len(handler.received) == 1 and status(root, "ann@example.org") == "sending"
@@ -507,6 +508,6 @@ def test_cli_send_dry_run_on_a_fresh_feed(tmp_path: Path) -> None:
     assert str(msg["Subject"]).startswith("My reading digest: 2026-W11 (")
     assert msg["Date"].datetime == dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
     with Store(load_config(root).store) as store:  # a dry run records nothing
-        assert store.send_status("2026-W11", "reader@example.org") is None
+        assert store.ledger.status("2026-W11", "reader@example.org") is None
     none = runner.invoke(cli, ["send", str(root), "--dry-run", "--today", "2026-03-01"])
     assert none.exit_code == 1 and "nothing to send" in none.stderr and none.stdout == ""

@@ -39,7 +39,7 @@ def run(root: Path, *, rebuild: bool = False) -> tuple[pipeline.RunReport, Store
     cfg = load_config(root)
     report = pipeline.run(cfg, TODAY, rebuild=rebuild)
     with pipeline.open_store(cfg) as store:
-        stored = {p.id: (p.week, tuple(p.tags), p.theme) for p in store.papers()}
+        stored = {p.id: (p.week, tuple(p.tags), p.theme) for p in store.papers.load()}
     return report, stored
 
 
@@ -47,7 +47,7 @@ def current(root: Path) -> dict[str, tuple[tuple[str, ...], str]]:
     """Every stored paper tagged afresh with the rules now in feed.yaml."""
     cfg = load_config(root)
     with pipeline.open_store(cfg) as store:
-        papers = store.papers()
+        papers = store.papers.load()
     taggings = cfg.rules.tag_many((p.title, p.abstract) for p in papers)
     return {p.id: (t.tags, t.theme) for p, t in zip(papers, taggings, strict=True)}
 
@@ -135,12 +135,12 @@ def test_papers_are_tagged_as_stored_and_texts_keep_their_tags(tmp_path: Path) -
     fingerprint = cfg.rules.fingerprint
     with pipeline.open_store(cfg) as store:
         pipeline.ingest(cfg, store, files, TODAY)
-        assert list(store.untagged(fingerprint, only_new=True)) == []
-        tagged = {p.id: (tuple(p.tags), p.theme) for p in store.papers()}
+        assert list(store.papers.untagged(fingerprint, only_new=True)) == []
+        tagged = {p.id: (tuple(p.tags), p.theme) for p in store.papers.load()}
         # Papers that lost their tags get those their shown text was given at ingest.
         store.db.execute("UPDATE paper SET tags='[]', theme='', rules=''")
-        assert store.tags_from_texts(fingerprint) == 453
-        copied = {p.id: (tuple(p.tags), p.theme) for p in store.papers()}
+        assert store.papers.tags_from_texts(fingerprint) == 453
+        copied = {p.id: (tuple(p.tags), p.theme) for p in store.papers.load()}
     assert tagged == copied == current(root)
 
 
@@ -149,7 +149,7 @@ def test_a_new_version_of_a_published_paper_keeps_its_published_tags(tmp_path: P
     _, before = run(root)
     cfg = load_config(root)
     with pipeline.open_store(cfg) as store:
-        published = [p for p in store.papers("2026-W11") if p.theme != "Mixture of experts"]
+        published = [p for p in store.papers.load("2026-W11") if p.theme != "Mixture of experts"]
     paper = published[0]
     page = root / "site" / "2026-W11.html"
     sent = page.read_bytes()
@@ -161,7 +161,7 @@ def test_a_new_version_of_a_published_paper_keeps_its_published_tags(tmp_path: P
     assert after[paper.id] == before[paper.id]  # its published tags and theme
     assert page.read_bytes() == sent  # its week's page as it was sent
     with pipeline.open_store(cfg) as store:
-        (shown,) = store.papers(ids=[paper.id])
+        (shown,) = store.papers.load(ids=[paper.id])
         assert shown.abstract == abstract  # the store shows the newest version
         assert "1 papers keep tags from earlier rules" in "\n".join(check_lines(cfg, store))
     _, rebuilt = run(root, rebuild=True)
@@ -176,7 +176,7 @@ def test_a_new_version_of_a_paper_never_tagged_is_tagged_in_a_published_week(
     run(root)
     cfg = load_config(root)
     with pipeline.open_store(cfg) as store:
-        paper = store.papers("2026-W11")[0]
+        paper = store.papers.load("2026-W11")[0]
         # as a paper is after identity.merge/split changed (re-resolved, not tagged yet)
         store.db.execute("UPDATE paper SET tags='[]', theme='', rules='' WHERE id=?", (paper.id,))
     abstract = "We route tokens to experts. A mixture of experts model with sparse experts."

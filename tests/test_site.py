@@ -466,9 +466,9 @@ def test_counts_from_sql_match_the_grouped_digest(built_example: BuiltFeed) -> N
     cfg = built_example.cfg
     names = cfg.rules.section_names
     with pipeline.open_store(cfg) as store:
-        for week in store.weeks():
-            grouped = summarize(group_week(week, store.papers(week), names))
-            assert summarize_counts(week, store.week_theme_counts(week), names) == grouped
+        for week in store.weeks.with_papers():
+            grouped = summarize(group_week(week, store.papers.load(week), names))
+            assert summarize_counts(week, store.feed.week_theme_counts(week), names) == grouped
 
 
 def test_week_hash_is_the_fingerprint_of_every_shown_part(built_example: BuiltFeed) -> None:
@@ -479,8 +479,8 @@ def test_week_hash_is_the_fingerprint_of_every_shown_part(built_example: BuiltFe
     from digest.site.pages import week_digest
 
     with pipeline.open_store(built_example.cfg) as store:
-        weeks = store.weeks()
-        digests = [week_digest(w, store.week_rows(w), built_example.cfg) for w in weeks]
+        weeks = store.weeks.with_papers()
+        digests = [week_digest(w, store.papers.week_rows(w), built_example.cfg) for w in weeks]
     assert len(digests) == 2
     for digest in digests:
         parts = []

@@ -8,14 +8,17 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from digest import explain, pipeline
+from digest import explain, ingest, pipeline
 from digest.config import load_config
 from digest.errors import StoreError
+from digest.ingest import IngestResult, store_listing
 from digest.models import Entry
 from digest.store import SCHEMA_VERSION, Store
+from digest.store.database import Database
 
 EXAMPLE = Path(__file__).parent.parent / "feeds" / "example"
 TODAY = dt.date(2026, 11, 25)
@@ -47,7 +50,7 @@ def test_seeds_give_453_papers_from_563_sightings(feed: Path) -> None:
     assert db.execute("SELECT COUNT(*) FROM sighting").fetchone()[0] == 563
     assert db.execute("SELECT COUNT(*) FROM paper").fetchone()[0] == 453
     with Store(feed / "digest.sqlite") as store:
-        assert store.integrity_problems() == []
+        assert store.db.integrity_problems() == []
     # Every sighting keeps its provenance and the rule that tied it to its paper.
     rules = dict(db.execute("SELECT rule, COUNT(*) FROM sighting GROUP BY rule").fetchall())
     assert rules == {"new": 453, "title": 110}
@@ -74,7 +77,7 @@ def test_same_listing_under_another_name_adds_sightings_not_papers(feed: Path) -
     with pipeline.open_store(cfg) as store:
         report = pipeline.ingest(cfg, store, [copy], TODAY)
         assert (report.sightings, report.new_papers) == (99, 0)
-        assert store.counts() == {"listings": 6, "sightings": 662, "papers": 453}
+        assert store.papers.counts() == {"listings": 6, "sightings": 662, "papers": 453}
 
 
 def test_a_changed_listing_adds_what_is_new_and_keeps_every_sighting(feed: Path) -> None:
@@ -86,24 +89,24 @@ def test_a_changed_listing_adds_what_is_new_and_keeps_every_sighting(feed: Path)
     original = path.read_text()
     paragraphs = original.split("\n\n")
     with pipeline.open_store(cfg) as store:
-        before = {p.id: (p.title, len(p.sightings)) for p in store.iter_papers()}
+        before = {p.id: (p.title, len(p.sightings)) for p in store.papers.iter_all()}
     # The last entry goes, a new one comes.
     new = ["A brand new paper on something else", "Its abstract, which says enough."]
     path.write_text("\n\n".join(paragraphs[:-2] + new) + "\n")
     with pipeline.open_store(cfg) as store:
         report = pipeline.ingest(cfg, store, [path], TODAY)
         assert (report.listings_new, report.sightings, report.new_papers) == (1, 1, 1)
-        after = {p.id: (p.title, len(p.sightings)) for p in store.iter_papers()}
-        assert store.counts() == {"listings": 5, "sightings": 564, "papers": 454}
-        assert store.changed_listings() == [(path.name, 2)]
-        assert store.integrity_problems() == []
+        after = {p.id: (p.title, len(p.sightings)) for p in store.papers.iter_all()}
+        assert store.papers.counts() == {"listings": 5, "sightings": 564, "papers": 454}
+        assert store.listings.changed() == [(path.name, 2)]
+        assert store.db.integrity_problems() == []
     assert {k: v for k, v in after.items() if k in before} == before  # nothing lost
     # Back to the first content: known already, nothing changes.
     path.write_text(original)
     with pipeline.open_store(cfg) as store:
         report = pipeline.ingest(cfg, store, [path], TODAY)
         assert (report.listings_new, report.listings_unchanged, report.sightings) == (0, 1, 0)
-        assert store.counts()["sightings"] == 564
+        assert store.papers.counts()["sightings"] == 564
         lines = list(explain.check_lines(cfg, store))
     assert any(path.name in line and "2 versions" in line for line in lines)
 
@@ -124,10 +127,10 @@ def test_a_store_of_version_7_keeps_its_listings_as_first_versions(feed: Path) -
     with Store(feed / "digest.sqlite") as store:
         assert store.version == SCHEMA_VERSION
         migrated = _schema(store.db)
-        assert store.integrity_problems() == []
+        assert store.db.integrity_problems() == []
         rows = store.db.execute("SELECT id, name, sha256, stat, entries FROM listing")
         assert sorted(tuple(r) for r in rows) == dump
-        assert store.counts() == {"listings": 5, "sightings": 563, "papers": 453}
+        assert store.papers.counts() == {"listings": 5, "sightings": 563, "papers": 453}
     with Store(feed / "fresh.sqlite") as fresh:
         assert migrated == _schema(fresh.db)
     # The migrated store takes a second version of a listing.
@@ -139,7 +142,7 @@ def test_a_store_of_version_7_keeps_its_listings_as_first_versions(feed: Path) -
     with pipeline.open_store(cfg) as store:
         report = pipeline.ingest(cfg, store, [path], TODAY)
         assert report.sightings == 1
-        assert store.counts()["sightings"] == 564
+        assert store.papers.counts()["sightings"] == 564
 
 
 def test_integrity_problems_are_found(feed: Path) -> None:
@@ -149,7 +152,7 @@ def test_integrity_problems_are_found(feed: Path) -> None:
     db.commit()
     db.close()
     with Store(feed / "digest.sqlite") as store:
-        problems = store.integrity_problems()
+        problems = store.db.integrity_problems()
     assert problems and all("refers to a missing paper" in p for p in problems)
 
 
@@ -157,7 +160,7 @@ def test_first_seen_is_earliest_and_week_follows(feed: Path) -> None:
     ingest_all(feed)
     cfg = load_config(feed)
     with pipeline.open_store(cfg) as store:
-        for paper in store.papers():
+        for paper in store.papers.load():
             assert paper.first_seen == min(s.date for s in paper.sightings)
             year, week, _ = paper.first_seen.isocalendar()
             assert paper.week == f"{year}-W{week:02d}"
@@ -203,11 +206,11 @@ def test_an_emptied_listing_removes_no_paper_and_no_key(feed: Path) -> None:
     path.write_text("\n\n".join(path.read_text().split("\n\n")[:7]) + "\n")
     with pipeline.open_store(cfg) as store:
         pipeline.ingest(cfg, store, [path], TODAY)
-        assert store.counts() == {"listings": 5, "sightings": 563, "papers": 453}
+        assert store.papers.counts() == {"listings": 5, "sightings": 563, "papers": 453}
         keys = sorted(map(tuple, store.db.execute("SELECT kind, key, paper_id FROM paper_key")))
         assert keys == before
         assert sorted(map(tuple, store.db.execute("SELECT key, paper_id FROM block_key"))) == blocks
-        assert store.integrity_problems() == []
+        assert store.db.integrity_problems() == []
 
 
 def test_migrations_from_version_2_move_blocking_keys_out_of_paper_key(feed: Path) -> None:
@@ -253,7 +256,7 @@ def _schema(db: sqlite3.Connection) -> list[tuple[str, str]]:
 def test_a_paper_dropped_by_every_later_version_of_its_listings_stays(tmp_path: Path) -> None:
     # P is seen in A under one title and in B under another (joined by its abstract).
     # B drops it, then A drops it: P and its sightings stay.
-    from digest.resolve import Resolver
+    from digest.identity.resolve import Resolver
 
     abstract = (
         "We study sparse attention patterns in long context transformers and show that "
@@ -273,10 +276,10 @@ def test_a_paper_dropped_by_every_later_version_of_its_listings_stays(tmp_path: 
             [listing("a.txt", entry), listing("b.txt", other), listing("b.txt"),
              listing("a.txt")]
         ):  # fmt: skip
-            store.add_listing(name, f"sha{i}", "textdump", day, entries, 0, resolve)
-        assert store.counts() == {"listings": 2, "sightings": 2, "papers": 1}
-        assert store.changed_listings() == [("a.txt", 2), ("b.txt", 2)]
-        assert store.integrity_problems() == []
+            store_listing(store, resolve, name, f"sha{i}", "textdump", day, entries, 0)
+        assert store.papers.counts() == {"listings": 2, "sightings": 2, "papers": 1}
+        assert store.listings.changed() == [("a.txt", 2), ("b.txt", 2)]
+        assert store.db.integrity_problems() == []
 
 
 def test_an_ingest_copies_its_log_into_the_store_in_a_thread(
@@ -285,7 +288,7 @@ def test_an_ingest_copies_its_log_into_the_store_in_a_thread(
     cfg = load_config(feed)
     files, _ = pipeline.source_files(cfg)
     path = feed / "digest.sqlite"
-    from digest import store as store_module
+    from digest.store import database as store_module
 
     flushed: list[set[int]] = []
     real_flush = store_module._flush
@@ -293,7 +296,7 @@ def test_an_ingest_copies_its_log_into_the_store_in_a_thread(
     with pipeline.open_store(cfg) as store:
         held = store_module._descriptors(path)
         pipeline.ingest(cfg, store, files, TODAY)
-        checkpointer = store._checkpointer
+        checkpointer = store.db._checkpointer
         assert checkpointer is not None and checkpointer.name == "digest-checkpoint"
         # Until it is done, commits leave the log to it.
         assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
@@ -308,13 +311,13 @@ def test_an_ingest_copies_its_log_into_the_store_in_a_thread(
         other = sqlite3.connect(path)
         assert other.execute("SELECT COUNT(*) FROM sighting").fetchone()[0] == 563
         other.close()
-        with store.transaction():  # the next transaction checkpoints as usual again
-            store.set_meta("probe", "1")
+        with store.db.transaction():  # the next transaction checkpoints as usual again
+            store.meta.set("probe", "1")
         assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
-        assert store._checkpointer is None
+        assert store.db._checkpointer is None
     assert not path.with_name("digest.sqlite-wal").exists()  # closed: the log is gone
     with Store(path) as store:
-        assert store.counts()["sightings"] == 563 and store.integrity_problems() == []
+        assert store.papers.counts()["sightings"] == 563 and store.db.integrity_problems() == []
 
 
 def test_closing_the_store_waits_for_its_checkpoint(
@@ -322,7 +325,7 @@ def test_closing_the_store_waits_for_its_checkpoint(
 ) -> None:
     import threading
 
-    from digest import store as store_module
+    from digest.store import database as store_module
 
     done: list[Path] = []
     release = threading.Event()
@@ -355,14 +358,14 @@ def test_a_store_being_imported_with_a_rollback_journal_opens_at_once(feed: Path
     writer.execute("INSERT INTO meta(key, value) VALUES('probe', '1')")
     start = time.monotonic()
     with Store(path) as store:  # cannot switch to the log now: reads as it is
-        assert store.counts()["sightings"] == 563
-        assert store.meta("probe") == ""  # not committed: not seen
+        assert store.papers.counts()["sightings"] == 563
+        assert store.meta.get("probe") == ""  # not committed: not seen
     assert time.monotonic() - start < 10  # it did not wait out the busy timeout
     writer.execute("COMMIT")
     writer.close()
     with Store(path) as store:  # the next open puts the log back
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert store.meta("probe") == "1"
+        assert store.meta.get("probe") == "1"
 
 
 def _dump(path: Path) -> list[str]:
@@ -378,17 +381,17 @@ def test_a_bulk_ingest_writes_with_a_rollback_journal_and_the_same_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     logged = ingest_all(copy_of(tmp_path / "logged"))
-    monkeypatch.setattr(pipeline, "BULK_BYTES", 1)
-    monkeypatch.setattr(pipeline, "COMMIT_ROWS", 100)  # several commits, each journaled
+    monkeypatch.setattr(ingest, "BULK_BYTES", 1)
+    monkeypatch.setattr(ingest, "COMMIT_ROWS", 100)  # several commits, each journaled
     bulk_feed = copy_of(tmp_path / "bulk")
     modes: list[str] = []
-    real = Store.add_listing
+    real = ingest.store_listing
 
-    def spying(self: Store, *args: object, **kwargs: object) -> object:
-        modes.append(self.db.execute("PRAGMA journal_mode").fetchone()[0])
-        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+    def spying(store: Store, *args: Any, **kwargs: Any) -> IngestResult:
+        modes.append(store.db.execute("PRAGMA journal_mode").fetchone()[0])
+        return real(store, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "add_listing", spying)
+    monkeypatch.setattr(ingest, "store_listing", spying)
     bulk = ingest_all(bulk_feed)
     assert modes == ["delete"] * 5
     assert (bulk.listings_new, bulk.sightings, bulk.new_papers) == (
@@ -398,7 +401,7 @@ def test_a_bulk_ingest_writes_with_a_rollback_journal_and_the_same_rows(
     assert not (bulk_feed / "digest.sqlite-journal").exists()
     with Store(bulk_feed / "digest.sqlite") as store:  # back to the write-ahead log
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert store.integrity_problems() == []
+        assert store.db.integrity_problems() == []
 
 
 def test_a_bulk_ingest_keeps_the_log_while_another_connection_reads(
@@ -409,15 +412,15 @@ def test_a_bulk_ingest_keeps_the_log_while_another_connection_reads(
     listing = next((feed / "listings").glob("*.txt"))
     late = listing.read_text("utf-8").replace("Mar ", "Apr ")
     (feed / "listings" / "late.txt").write_text(late, "utf-8")  # a new listing
-    monkeypatch.setattr(pipeline, "BULK_BYTES", 1)
+    monkeypatch.setattr(ingest, "BULK_BYTES", 1)
     tried: list[bool] = []
-    real = Store._rollback_journal
+    real = Database._rollback_journal
 
-    def spy(self: Store) -> bool:
+    def spy(self: Database) -> bool:
         tried.append(real(self))
         return tried[-1]
 
-    monkeypatch.setattr(Store, "_rollback_journal", spy)
+    monkeypatch.setattr(Database, "_rollback_journal", spy)
     reader = sqlite3.connect(feed / "digest.sqlite")
     assert reader.execute("SELECT COUNT(*) FROM listing").fetchone()[0] == 5
     report = ingest_all(feed)  # cannot switch journals: written through the log
@@ -426,7 +429,7 @@ def test_a_bulk_ingest_keeps_the_log_while_another_connection_reads(
     assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     reader.close()
     with Store(feed / "digest.sqlite") as store:
-        assert store.integrity_problems() == []
+        assert store.db.integrity_problems() == []
     # A listing already ingested that changed is no new listing: no bulk import.
     listing.write_text(listing.read_text("utf-8").replace("Mar ", "May "), "utf-8")
     assert ingest_all(feed).listings_new == 1
@@ -439,11 +442,11 @@ def test_the_store_is_flushed_through_a_descriptor_held_already(
 ) -> None:
     import os
 
-    from digest import store as store_module
+    from digest.store import database as store_module
 
     path = tmp_path / "s.sqlite"
     with Store(path) as store:
-        store.set_meta("probe", "1")
+        store.meta.set("probe", "1")
     synced: list[Path] = []
     real = os.fsync
     monkeypatch.setattr(
@@ -474,30 +477,30 @@ def test_a_bulk_import_commits_once_a_slow_reader_is_done(
 ) -> None:
     import threading
 
-    from digest import store as store_module
+    from digest.store import database as store_module
 
-    monkeypatch.setattr(pipeline, "BULK_BYTES", 1)
+    monkeypatch.setattr(ingest, "BULK_BYTES", 1)
     monkeypatch.setattr(store_module, "BUSY_MS", 200)  # a reader outlasts the busy timeout
     path = feed / "digest.sqlite"
     readers: list[sqlite3.Connection] = []
-    real = Store.add_listing
+    real = ingest.store_listing
 
-    def add_listing(self: Store, *args: object, **kwargs: object) -> object:
+    def add_listing(store: Store, *args: Any, **kwargs: Any) -> IngestResult:
         if not readers:  # the import writes with its journal: a reader starts, for 1 s
-            assert self.db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+            assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
             reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             reader.execute("BEGIN")
             reader.execute("SELECT COUNT(*) FROM listing").fetchone()  # holds a shared lock
             readers.append(reader)
             threading.Timer(1.0, reader.execute, ("COMMIT",)).start()
-        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+        return real(store, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "add_listing", add_listing)
+    monkeypatch.setattr(ingest, "store_listing", add_listing)
     report = ingest_all(feed)
     assert report.listings_new == 5 and not report.problems
     readers[0].close()
     with Store(path) as store:
-        assert store.counts()["sightings"] == 563
+        assert store.papers.counts()["sightings"] == 563
 
 
 def test_a_store_of_the_withdrawn_version_6_gets_its_index_by_paper_back(feed: Path) -> None:
@@ -513,6 +516,6 @@ def test_a_store_of_the_withdrawn_version_6_gets_its_index_by_paper_back(feed: P
     with Store(feed / "digest.sqlite") as store:
         assert store.version == SCHEMA_VERSION
         migrated = _schema(store.db)
-        assert store.integrity_problems() == []
+        assert store.db.integrity_problems() == []
     with Store(feed / "fresh.sqlite") as fresh:
         assert migrated == _schema(fresh.db)

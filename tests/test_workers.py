@@ -11,11 +11,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import require_tool
 
-from digest import pipeline, workers
+from digest import ingest, pipeline, tag, workers
 from digest.config import load_config
 
 ROOT = Path(__file__).parent.parent
@@ -65,7 +66,7 @@ def _export(feed: Path) -> list[dict[str, object]]:
 
     cfg = load_config(feed)
     with pipeline.open_store(cfg) as store:
-        return [explain.export_record(p) for p in store.iter_papers()]
+        return [explain.export_record(p) for p in store.papers.iter_all()]
 
 
 def test_parallel_run_gives_the_serial_run_byte_for_byte(
@@ -74,13 +75,13 @@ def test_parallel_run_gives_the_serial_run_byte_for_byte(
     serial, parallel = _feed(tmp_path / "a"), _feed(tmp_path / "b")
     pipeline.run(load_config(serial), TODAY, jobs=1)
     # The example is small: lower the thresholds so that every stage uses workers.
-    monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 1)
-    monkeypatch.setattr(pipeline, "PARALLEL_TAGGING", 1)
+    monkeypatch.setattr(ingest, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(tag, "PARALLEL_TAGGING", 1)
     report = pipeline.run(load_config(parallel), TODAY, jobs=3)
     assert (report.ingest.sightings, report.ingest.new_papers, report.tagged) == (563, 453, 453)
     assert _export(parallel) == _export(serial)
     with pipeline.open_store(load_config(parallel)) as store:
-        assert store.integrity_problems() == []
+        assert store.db.integrity_problems() == []
     files = sorted(p.relative_to(serial / "site") for p in (serial / "site").rglob("*"))
     assert files == sorted(p.relative_to(parallel / "site") for p in (parallel / "site").rglob("*"))
     for name in files:
@@ -141,7 +142,7 @@ def test_killed_run_leaves_no_worker_behind_and_the_next_run_completes(tmp_path:
                 path.read_bytes()
             ), path.name
     with pipeline.open_store(load_config(feed)) as a, pipeline.open_store(load_config(again)) as b:
-        assert a.counts() == b.counts()
+        assert a.papers.counts() == b.papers.counts()
     assert json.dumps(_export(feed)) == json.dumps(_export(again))
 
 
@@ -162,14 +163,14 @@ def test_a_reader_crash_costs_one_listing_not_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     feed = _feed(tmp_path)
-    real = pipeline.read_bytes
+    real = ingest.read_bytes
 
     def flaky(data: bytes, name: str, *args: object) -> object:
         if name.startswith("002_"):
             raise RuntimeError("reader bug")
         return real(data, name, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "read_bytes", flaky)
+    monkeypatch.setattr(ingest, "read_bytes", flaky)
     cfg = load_config(feed)
     files, _ = pipeline.source_files(cfg)
     with pipeline.open_store(cfg) as store:
@@ -189,9 +190,9 @@ def test_a_touched_listing_is_hashed_not_parsed(
         pipeline.ingest(cfg, store, files, TODAY)
     os.utime(files[0], (1, 1))  # new mtime and ctime, same content
     parsed: list[str] = []
-    real = pipeline.read_bytes
+    real = ingest.read_bytes
     monkeypatch.setattr(
-        pipeline, "read_bytes", lambda data, name, *a: parsed.append(name) or real(data, name, *a)
+        ingest, "read_bytes", lambda data, name, *a: parsed.append(name) or real(data, name, *a)
     )
     with pipeline.open_store(cfg) as store:
         report = pipeline.ingest(cfg, store, files, TODAY)
@@ -204,11 +205,11 @@ def test_a_listing_that_cannot_be_stored_costs_that_listing_only(
     from digest.store import Store
 
     feed = _feed(tmp_path)
-    real = Store.add_listing
+    real = ingest.store_listing
     calls: dict[str, int] = {}
 
-    def failing(self: Store, name: str, *args: object, **kwargs: object) -> object:
-        result = real(self, name, *args, **kwargs)  # type: ignore[arg-type]
+    def failing(store: Store, resolver: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        result = real(store, resolver, name, *args, **kwargs)
         calls[name[:4]] = calls.get(name[:4], 0) + 1
         if name.startswith(("002_", "004_")):
             raise RuntimeError("store bug")  # after writing: the listing must roll back
@@ -216,7 +217,7 @@ def test_a_listing_that_cannot_be_stored_costs_that_listing_only(
             raise RuntimeError("flaky bug")  # when stored again after 002_ failed
         return result
 
-    monkeypatch.setattr(Store, "add_listing", failing)
+    monkeypatch.setattr(ingest, "store_listing", failing)
     cfg = load_config(feed)
     files, _ = pipeline.source_files(cfg)
     with pipeline.open_store(cfg) as store:
@@ -233,11 +234,11 @@ def test_a_listing_that_cannot_be_stored_costs_that_listing_only(
     assert calls == {"000_": 3, "001_": 2, "002_": 1, "003_": 2, "004_": 1}
     monkeypatch.undo()
     with pipeline.open_store(cfg) as store:
-        names = {m[0][:4] for m in store.listing_meta().values()}
+        names = {m[0][:4] for m in store.listings.meta().values()}
         assert names == {"000_", "003_"}
-        assert store.integrity_problems() == []
+        assert store.db.integrity_problems() == []
         # each listing stored counts once, whatever was done again
-        assert report.listings_new == 2 and report.sightings == store.counts()["sightings"]
+        assert report.listings_new == 2 and report.sightings == store.papers.counts()["sightings"]
         retried = pipeline.ingest(cfg, store, files, TODAY)  # the next run stores them
     assert (retried.listings_new, retried.listings_unchanged) == (3, 2)
 
@@ -248,18 +249,18 @@ def test_a_full_commit_group_is_committed_before_the_next_listing_is_stored(
     from digest.store import Store
 
     feed = _feed(tmp_path)
-    real = Store.add_listing
+    real = ingest.store_listing
     calls: list[str] = []
 
-    def failing(self: Store, name: str, *args: object, **kwargs: object) -> object:
+    def failing(store: Store, resolver: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         calls.append(name[:4])
-        result = real(self, name, *args, **kwargs)  # type: ignore[arg-type]
+        result = real(store, resolver, name, *args, **kwargs)
         if name.startswith("002_"):
             raise RuntimeError("store bug")
         return result
 
-    monkeypatch.setattr(Store, "add_listing", failing)
-    monkeypatch.setattr(pipeline, "COMMIT_ROWS", 1)  # every listing fills a group
+    monkeypatch.setattr(ingest, "store_listing", failing)
+    monkeypatch.setattr(ingest, "COMMIT_ROWS", 1)  # every listing fills a group
     from digest.store import CommitGroup
 
     commits = 0
@@ -279,12 +280,17 @@ def test_a_full_commit_group_is_committed_before_the_next_listing_is_stored(
     assert calls == ["000_", "001_", "002_", "003_", "004_"]
     # A commit after each listing but the last one, which the group's end commits
     # (its checkpoint left to a thread); and one for the listing stored again (none).
-    assert commits == 4 and store._checkpointer is not None
+    assert commits == 4 and store.db._checkpointer is not None
     monkeypatch.undo()
     with pipeline.open_store(cfg) as store:
-        assert {m[0][:4] for m in store.listing_meta().values()} == {"000_", "001_", "003_", "004_"}
-        assert report.listings_new == 4 and report.sightings == store.counts()["sightings"]
-        assert store.integrity_problems() == []
+        assert {m[0][:4] for m in store.listings.meta().values()} == {
+            "000_",
+            "001_",
+            "003_",
+            "004_",
+        }
+        assert report.listings_new == 4 and report.sightings == store.papers.counts()["sightings"]
+        assert store.db.integrity_problems() == []
 
 
 def test_a_store_that_cannot_work_stops_the_ingest(
@@ -292,12 +298,10 @@ def test_a_store_that_cannot_work_stops_the_ingest(
 ) -> None:
     import sqlite3
 
-    from digest.store import Store
-
-    def broken(self: Store, *args: object, **kwargs: object) -> object:
+    def broken(*args: object, **kwargs: object) -> object:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(Store, "add_listing", broken)
+    monkeypatch.setattr(ingest, "store_listing", broken)
     feed = _feed(tmp_path)
     cfg = load_config(feed)
     files, _ = pipeline.source_files(cfg)

@@ -7,7 +7,7 @@ all with the option types of :mod:`digest.options`:
 - :mod:`digest.config.feed`: the top level, ``sources`` and ``output``;
 - :mod:`digest.config.rules`: ``tags``, ``themes`` and ``catch_all`` -> a RuleSet;
 - :mod:`digest.config.email`: ``email`` -> ``EmailConfig`` (imported only when present);
-- :func:`digest.identity_overrides.parse`: ``identity``.
+- :func:`digest.identity.overrides.parse`: ``identity``.
 """
 
 from __future__ import annotations

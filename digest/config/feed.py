@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from digest import identity_overrides, rules
+from digest import rules
 from digest.config.rules import parse_rules
 from digest.errors import ConfigError, DigestError, Problem
+from digest.identity import overrides as identity_overrides
 from digest.options import (
     Choice,
     Flag,

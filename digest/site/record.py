@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from digest.feedid import FEED_UID, new_feed_uid
 from digest.models import Paper
 from digest.store import PaperRows, Store, WeekState
+from digest.store.papers import Papers
 
 FEED_EPOCH = "feed_epoch"
 """The store's meta key of the date of the first build."""
@@ -41,52 +42,52 @@ class BuildRecord:
 
     def published_weeks(self) -> set[str]:
         """Weeks published before this build."""
-        return set(self.store.published_weeks())
+        return set(self.store.weeks.published())
 
     def stored_week_states(self) -> dict[str, WeekState]:
         """Week -> its stored state, for every week that has had papers."""
-        return {s.week: s for s in self.store.week_states()}
+        return {s.week: s for s in self.store.feed.week_states()}
 
     def count_papers(self, weeks: Sequence[str]) -> int:
         """Papers first seen in ``weeks``."""
-        return self.store.count_papers(weeks)
+        return self.store.papers.count_in(weeks)
 
     def before_fork(self) -> None:
         """Let no thread of SQLite's run while worker processes are forked."""
-        self.store.wait_for_checkpoint()
+        self.store.db.wait_for_checkpoint()
 
     def week_rows(self, week: str) -> PaperRows:
         """A week's papers as plain rows (see :func:`papers_from_rows`)."""
-        return self.store.week_rows(week)
+        return self.store.papers.week_rows(week)
 
     def week_theme_counts(self, week: str) -> list[tuple[str, int]]:
         """(theme, papers) of one week, without loading its papers."""
-        return self.store.week_theme_counts(week)
+        return self.store.feed.week_theme_counts(week)
 
     def week_item(self, week: str) -> str:
         """A week's feed item (JSON), as recorded by this build or else as stored."""
         state = self.week_states.get(week)
         if state is not None and state[2] is not None:
             return state[2]
-        return self.store.week_item(week)
+        return self.store.feed.week_item(week)
 
     def newest_versions(self, theme: str, limit: int) -> dict[str, str]:
         """The ``limit`` newest papers of a theme, each id with its version."""
-        return self.store.newest_versions(theme, limit)
+        return self.store.feed.newest_versions(theme, limit)
 
     def papers(self, ids: Sequence[str]) -> list[Paper]:
         """Papers by id."""
-        return self.store.papers(ids=ids)
+        return self.store.papers.load(ids=ids)
 
     def meta_value(self, key: str) -> str:
         """A meta value, as recorded by this build or else as stored ('' when unset)."""
         if key in self.meta:
             return self.meta[key]
-        return self.store.meta(key)
+        return self.store.meta.get(key)
 
     def meta_values(self, keys: Sequence[str]) -> dict[str, str]:
         """The values of those of ``keys`` that are set (see :meth:`meta_value`)."""
-        stored = self.store.meta_values([k for k in keys if k not in self.meta])
+        stored = self.store.meta.values([k for k in keys if k not in self.meta])
         stored.update((k, self.meta[k]) for k in keys if k in self.meta)
         return stored
 
@@ -130,15 +131,15 @@ class BuildRecord:
         that fails before leaves the store as it found it, so the next build does the
         same work again, and a week is never marked published (its tags frozen)
         unless its files were written."""
-        with self.store.transaction():
+        with self.store.db.transaction():
             for week, (content_hash, summary, item) in self.week_states.items():
-                self.store.set_week_state(week, content_hash, summary, item)
+                self.store.feed.set_week_state(week, content_hash, summary, item)
             for key, value in self.meta.items():
-                self.store.set_meta(key, value)
+                self.store.meta.set(key, value)
             if self.published and self.today is not None:
-                self.store.mark_published(self.published, self.today)
+                self.store.weeks.mark_published(self.published, self.today)
 
 
 def papers_from_rows(rows: PaperRows) -> list[Paper]:
     """The papers of a week's rows (pure: runs in worker processes too)."""
-    return Store.papers_from_rows(rows)
+    return Papers.from_rows(rows)

@@ -1,7 +1,8 @@
 """Paper identity: which stored paper (if any) a new sighting belongs to.
 
-Input: the store and one :class:`~digest.models.Entry`. Output: a
-:class:`~digest.store.Resolution` naming the paper and the rule that decided.
+Input: the store (read only) and one :class:`~digest.models.Entry` with its
+:class:`~digest.models.EntryKeys`. Output: a :class:`Resolution` naming the paper and
+the rule that decided; the ingest stage stores it (:mod:`digest.ingest`).
 
 Order, first match wins:
 
@@ -9,7 +10,7 @@ Order, first match wins:
 2. ``source-id``: the same arXiv id (without version) or DOI;
 3. ``title``: the same exact title key (:func:`digest.normalize.title_key`);
 4. ``fuzzy``/``abstract``: a guarded near-duplicate match among the papers
-   that share a blocking key (:mod:`digest.identity`), at most
+   that share a blocking key (:mod:`digest.identity.matching`), at most
    :data:`MAX_JUDGED` stored texts per sighting whatever the block.
 
 A paper the user's ``identity.split`` pairs keep apart is never chosen.
@@ -20,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from digest import identity
-from digest.identity_overrides import PAPER_ID, Overrides
+from digest.identity import matching
+from digest.identity.keys import entry_keys
+from digest.identity.overrides import PAPER_ID, Overrides
 from digest.models import Entry, EntryKeys
-from digest.normalize import text_hash, title_key
-from digest.store import Resolution, Store
+from digest.normalize import title_key
+from digest.store import Link, Store
 
 BLOCK_CAP = 50
 """A blocking key shared by more papers than this is too common to tell anything (a
@@ -34,18 +36,35 @@ MAX_PAPERS = 12
 its rarer keys first (a key few papers share says most), the newest first within a key.
 Versions of one paper share every key, and unrelated papers rarely share even one, so
 the labelled set never has more than a few; without a bound, 3,000 look-alike records
-took 570 s (each compared with all earlier ones)."""
+took 570 s."""
 VERSIONS_JUDGED = 4
 """Stored versions of one candidate paper compared at most: the shown one, then the
 newest (a paper revised thousands of times would otherwise be compared in full)."""
 MAX_JUDGED = MAX_PAPERS * VERSIONS_JUDGED
-"""Stored texts one new sighting is judged against at most (:func:`identity.decide`)."""
+"""Stored texts one new sighting is judged against at most (:func:`matching.decide`)."""
+
+__all__ = ["Resolution", "Resolver", "entry_keys", "find"]
 
 
-def entry_keys(entry: Entry, fuzzy: bool = True) -> EntryKeys:
-    """The keys :class:`Resolver` looks an entry up by (pure: a worker may compute them)."""
-    blocks = identity.block_keys(entry.title, entry.abstract) if fuzzy else []
-    return EntryKeys(title_key(entry.title), tuple(blocks), text_hash(entry.title, entry.abstract))
+@dataclass(slots=True)
+class Resolution:
+    """Which paper a sighting belongs to, and why."""
+
+    paper_id: str | None
+    """None: a new paper."""
+    rule: str
+    score: float = 1.0
+    detail: str = ""
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    """Extra (kind, key) pairs to index the paper under (near-duplicate blocking keys)."""
+    title_key: str = ""
+    """The sighting's title key."""
+    text_hash: str = ""
+    """The sighting's :func:`~digest.normalize.text_hash`."""
+
+    def link(self) -> Link:
+        """What the store records of the decision."""
+        return Link(self.rule, self.score, self.detail, self.title_key, self.keys)
 
 
 @dataclass(slots=True)
@@ -71,7 +90,7 @@ class Resolver:
         def allowed(paper_id: str) -> bool:
             if not self.overrides.split:
                 return True
-            theirs = store.paper_refs(paper_id)
+            theirs = store.keys.paper_refs(paper_id)
             for a, b in self.overrides.split:
                 if (a in refs and b in theirs) or (b in refs and a in theirs):
                     return False
@@ -82,21 +101,21 @@ class Resolver:
             if other is None:
                 continue
             found = (
-                store.find(other)
+                find(store, other)
                 if PAPER_ID.match(other)
-                else store.papers_by_key("title", [other])
+                else store.keys.papers_by_key("title", [other])
             )
             found = [p for p in found if allowed(p)]
             if found:
                 return Resolution(found[0], "forced", 1.0, f"identity.merge in feed.yaml: {other}")
 
         if entry.source_id:
-            found = [p for p in store.papers_by_key("id", [entry.source_id]) if allowed(p)]
+            found = [p for p in store.keys.papers_by_key("id", [entry.source_id]) if allowed(p)]
             if found:
                 text_keys = self._new_text_keys(store, entry, keys)
                 return Resolution(found[0], "source-id", 1.0, entry.source_id, text_keys)
 
-        found = [p for p in store.papers_by_key("title", [key]) if allowed(p)]
+        found = [p for p in store.keys.papers_by_key("title", [key]) if allowed(p)]
         if found:
             return Resolution(
                 found[0],
@@ -110,9 +129,9 @@ class Resolver:
         indexed = [("block", k) for k in blocks]
         if blocks:
             ids = _bounded_candidates(store, blocks, allowed)
-            rows = store.paper_texts(ids, VERSIONS_JUDGED)
-            candidates = [identity.Candidate(*row) for row in rows]
-            decision = identity.decide(entry.title, entry.abstract, candidates)
+            rows = store.keys.paper_texts(ids, VERSIONS_JUDGED)
+            candidates = [matching.Candidate(*row) for row in rows]
+            decision = matching.decide(entry.title, entry.abstract, candidates)
             if decision is not None:
                 return Resolution(
                     decision.paper_id, decision.rule, decision.score, decision.reason, indexed
@@ -122,7 +141,7 @@ class Resolver:
     def _new_text_keys(self, store: Store, entry: Entry, keys: EntryKeys) -> list[tuple[str, str]]:
         """Blocking keys of a new version of a known paper, so that a later version
         can find the paper through this one; none when this exact text is known."""
-        if not self.fuzzy or store.has_text(keys.text):
+        if not self.fuzzy or store.keys.has_text(keys.text):
             return []
         return [("block", k) for k in keys.blocks]
 
@@ -132,7 +151,7 @@ def _bounded_candidates(
 ) -> list[str]:
     """At most :data:`MAX_PAPERS` papers sharing a key of ``blocks``: rarer keys first,
     newest papers first within a key (one small query per key, at most six)."""
-    per_key = [store.block_candidates([key], BLOCK_CAP) for key in blocks]
+    per_key = [store.keys.block_candidates([key], BLOCK_CAP) for key in blocks]
     chosen: dict[str, None] = {}
     for papers in sorted(per_key, key=len):  # stable: equal counts keep the key order
         for pid in reversed(papers):  # block_candidates lists the oldest first
@@ -141,3 +160,15 @@ def _bounded_candidates(
                 if len(chosen) == MAX_PAPERS:
                     return list(chosen)
     return list(chosen)
+
+
+def find(store: Store, reference: str) -> list[str]:
+    """Paper ids for an id, a source id (``arxiv:...``) or a title (exact key, then
+    substring of any version's title)."""
+    if store.papers.exists(reference):
+        return [reference]
+    for kind, key in (("id", reference), ("title", title_key(reference))):
+        found = store.keys.papers_by_key(kind, [key])
+        if found:
+            return found
+    return store.papers.titled_like(reference)

@@ -1,0 +1,81 @@
+"""What the site build keeps between runs: each week's rendered state and feed item.
+
+Input: a week or a theme. Output: its stored content hash, section counts and feed item
+(``week`` table), and the newest papers of a theme with a version string each.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from digest.store.database import Database
+from digest.store.weeks import SIGHTINGS_ONLY
+
+
+@dataclass(frozen=True, slots=True)
+class WeekState:
+    """What the store knows of one week's rendering."""
+
+    week: str
+    dirty: bool
+    """Its papers changed since the state below was computed."""
+    hash: str
+    """Content hash of the week's digest."""
+    summary: str
+    """Section counts (JSON, see :func:`digest.grouping.summary_to_json`)."""
+    counted: bool = False
+    """Dirty only because its papers were seen again: its counts are :attr:`summary`."""
+
+
+class FeedState:
+    """Rendered state of weeks and themes."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def week_states(self) -> list[WeekState]:
+        """The state of every week that has had papers, oldest first (one row a week)."""
+        rows = self.db.execute("SELECT week, dirty, hash, summary FROM week ORDER BY week")
+        return [
+            WeekState(str(r[0]), bool(r[1]), str(r[2]), str(r[3]), r[1] == SIGHTINGS_ONLY)
+            for r in rows
+        ]
+
+    def week_item(self, week: str) -> str:
+        """A week's stored feed item (JSON; '' when none)."""
+        row = self.db.execute("SELECT item FROM week WHERE week=?", (week,)).fetchone()
+        return str(row[0]) if row else ""
+
+    def set_week_state(self, week: str, content_hash: str, summary: str, item: str | None) -> None:
+        """Record a week's content hash, summary and feed item (None keeps the stored
+        item), and mark it clean."""
+        self.db.execute(
+            "INSERT INTO week(week, dirty, hash, summary, item) "
+            "VALUES(?, 0, ?, ?, COALESCE(?, '')) "
+            "ON CONFLICT(week) DO UPDATE SET dirty=0, hash=excluded.hash, "
+            "summary=excluded.summary, item=COALESCE(?, week.item)",
+            (week, content_hash, summary, item, item),
+        )
+
+    def week_theme_counts(self, week: str) -> list[tuple[str, int]]:
+        """(theme, papers) of one week, themes in order of their first paper (first seen,
+        then id), as :func:`digest.grouping.group_week` meets them; no paper loaded."""
+        rows = self.db.execute(
+            "SELECT theme, COUNT(*), MIN(first_seen || ' ' || id) AS first FROM paper "
+            "WHERE week=? GROUP BY theme ORDER BY first",
+            (week,),
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    def newest_versions(self, theme: str, limit: int) -> dict[str, str]:
+        """The ``limit`` most recently first-seen papers of a theme (newest first, ties by
+        id), each id with a version string that changes whenever anything stored on the
+        paper itself does (not its sightings). Reads the theme's index and those rows
+        only: a text row never changes, so its id stands for its content."""
+        rows = self.db.execute(
+            "SELECT id, text_id, first_seen, shown_date, week, source_id, url, authors, tags, "
+            "theme FROM paper WHERE theme=? ORDER BY first_seen DESC, id DESC LIMIT ?",
+            (theme, limit),
+        )
+        return {str(r[0]): json.dumps(list(r[1:]), ensure_ascii=False) for r in rows}

@@ -1,0 +1,102 @@
+"""The keys papers are indexed under, and the lookups identity resolution makes.
+
+Input: (kind, key) pairs of a paper (``id``, ``title`` and near-duplicate ``block``
+keys), or keys to look up. Output: ``paper_key`` and ``block_key`` rows; the papers
+under a key, and the stored texts of a paper.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from digest.store.database import Database
+
+
+class PaperKeys:
+    """Papers by key, and the texts identity resolution compares a sighting with."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, paper_id: str, keys: Iterable[tuple[str, str]]) -> None:
+        """Index a paper under (kind, key) pairs: ``id``, ``title`` or ``block`` keys."""
+        rows = [(kind, key, paper_id) for kind, key in keys if key and kind != "block"]
+        blocks = [(key, paper_id) for kind, key in keys if key and kind == "block"]
+        conn = self.db.conn
+        conn.executemany(
+            "INSERT OR IGNORE INTO paper_key(kind, key, paper_id) VALUES(?, ?, ?)", rows
+        )
+        if blocks:
+            conn.executemany("INSERT OR IGNORE INTO block_key(key, paper_id) VALUES(?, ?)", blocks)
+
+    def papers_by_key(self, kind: str, keys: Sequence[str]) -> list[str]:
+        """Ids of papers indexed under any of ``keys`` of ``kind``, oldest paper first."""
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        rows = self.db.conn.execute(
+            f"SELECT DISTINCT k.paper_id FROM paper_key k JOIN paper p ON p.id = k.paper_id "
+            f"WHERE k.kind=? AND k.key IN ({marks}) ORDER BY p.first_seen, p.id",
+            (kind, *keys),
+        )
+        return [str(r[0]) for r in rows]
+
+    def block_candidates(self, keys: Sequence[str], cap: int) -> list[str]:
+        """Papers sharing a near-duplicate blocking key, oldest first; a key held by more
+        than ``cap`` papers is skipped (it says nothing, and would cost a lookup)."""
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        rows = self.db.conn.execute(
+            "SELECT k.key, k.paper_id, p.first_seen FROM block_key k "
+            f"JOIN paper p ON p.id = k.paper_id WHERE k.key IN ({marks}) LIMIT ?",
+            (*keys, (cap + 1) * len(keys)),
+        ).fetchall()
+        per_key: dict[str, int] = {}
+        for row in rows:
+            per_key[row[0]] = per_key.get(row[0], 0) + 1
+        found = {str(r[1]): str(r[2]) for r in rows if per_key[r[0]] <= cap}
+        return sorted(found, key=lambda pid: (found[pid], pid))
+
+    def has_text(self, digest: str) -> bool:
+        """True when a text of this hash was stored before."""
+        row = self.db.conn.execute("SELECT 1 FROM text WHERE hash=?", (digest,)).fetchone()
+        return row is not None
+
+    def paper_texts(
+        self, paper_ids: Sequence[str], versions: int | None = None
+    ) -> list[tuple[str, str, str]]:
+        """(id, title, abstract) of every distinct version of each paper (the shown one
+        first), papers in the order given. With ``versions``, at most that many per
+        paper: the shown one, then the newest among its ``8 * versions`` newest
+        sightings' texts (a paper seen thousands of times costs what one seen a few
+        times does)."""
+        out: list[tuple[str, str, str]] = []
+        conn = self.db.conn
+        for pid in paper_ids:
+            if versions is not None:
+                rows = conn.execute(
+                    "SELECT t.title, t.abstract FROM text t WHERE t.id IN (SELECT text_id "
+                    "FROM paper WHERE id=:id UNION SELECT text_id FROM (SELECT text_id "
+                    "FROM sighting WHERE paper_id=:id ORDER BY rowid DESC LIMIT :scan)) "
+                    "ORDER BY t.id = (SELECT text_id FROM paper WHERE id=:id) DESC, "
+                    "t.id DESC LIMIT :n",
+                    {"id": pid, "n": versions, "scan": 8 * versions},
+                ).fetchall()
+                out.extend((pid, str(r[0]), str(r[1])) for r in rows)
+                continue
+            rows = conn.execute(
+                "SELECT t.title, t.abstract FROM paper p JOIN text t ON t.id = p.text_id "
+                "WHERE p.id=:id UNION SELECT t.title, t.abstract FROM sighting s "
+                "JOIN text t ON t.id = s.text_id WHERE s.paper_id=:id",
+                {"id": pid},
+            ).fetchall()
+            out.extend((pid, str(r[0]), str(r[1])) for r in rows)
+        return out
+
+    def paper_refs(self, paper_id: str) -> set[str]:
+        """Everything a user may call a paper by: its id and its title keys."""
+        rows = self.db.execute(
+            "SELECT key FROM paper_key WHERE paper_id=? AND kind='title'", (paper_id,)
+        )
+        return {paper_id, *(str(r[0]) for r in rows)}

@@ -1,0 +1,290 @@
+"""The store's schema and its append-only migrations.
+
+Input: a :class:`~digest.store.database.Database` at any schema version up to
+:data:`SCHEMA_VERSION`. Output: the same store at :data:`SCHEMA_VERSION`, each step in a
+transaction of its own. Every sighting keeps the text it carried and the rule (and
+score) that tied it to its paper; each distinct title+abstract text is stored once;
+sightings are append-only (a listing whose content changed is a new ``listing`` row).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+
+from digest.errors import StoreDamagedError, StoreError
+from digest.store.database import Database
+
+SCHEMA_VERSION = 8
+
+_SCHEMA_V1 = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE listing(
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL,
+    stat TEXT NOT NULL DEFAULT '',
+    format TEXT NOT NULL,
+    date TEXT,
+    entries INTEGER NOT NULL,
+    problems INTEGER NOT NULL
+);
+CREATE TABLE text(
+    id INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    abstract TEXT NOT NULL
+);
+CREATE TABLE paper(
+    id TEXT PRIMARY KEY,
+    text_id INTEGER NOT NULL REFERENCES text(id),
+    first_seen TEXT NOT NULL,
+    shown_date TEXT NOT NULL,
+    week TEXT NOT NULL,
+    source_id TEXT,
+    url TEXT,
+    authors TEXT NOT NULL DEFAULT '[]',
+    tags TEXT NOT NULL DEFAULT '[]',
+    theme TEXT NOT NULL DEFAULT '',
+    rules TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX paper_week ON paper(week);
+CREATE INDEX paper_rules ON paper(rules);
+CREATE INDEX paper_theme ON paper(theme, first_seen);
+CREATE TABLE sighting(
+    listing_id INTEGER NOT NULL REFERENCES listing(id),
+    position INTEGER NOT NULL,
+    paper_id TEXT NOT NULL REFERENCES paper(id),
+    text_id INTEGER NOT NULL REFERENCES text(id),
+    date TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    source_id TEXT,
+    version INTEGER,
+    announce TEXT,
+    rule TEXT NOT NULL,
+    score REAL NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY(listing_id, position)
+);
+CREATE INDEX sighting_paper ON sighting(paper_id);
+CREATE TABLE paper_key(
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    paper_id TEXT NOT NULL REFERENCES paper(id),
+    PRIMARY KEY(kind, key, paper_id)
+) WITHOUT ROWID;
+CREATE INDEX paper_key_paper ON paper_key(paper_id);
+CREATE TABLE week(
+    week TEXT PRIMARY KEY,
+    published TEXT,
+    dirty INTEGER NOT NULL DEFAULT 1,
+    hash TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL DEFAULT '[]',
+    item TEXT NOT NULL DEFAULT ''
+);
+"""
+
+MIGRATIONS: dict[int, str] = {
+    1: _SCHEMA_V1,
+    # -- email: one row per (week, recipient); 'sending' before SMTP, 'sent' after --
+    2: """CREATE TABLE sent(
+        week TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL CHECK(status IN ('sending', 'sent')),
+        message_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        PRIMARY KEY(week, recipient)
+    )""",
+    # -- near-duplicate blocking keys in a table of their own: one B-tree (no index by
+    #    paper, no foreign key to check), since a new paper adds several and nothing
+    #    looks them up by paper --
+    3: """CREATE TABLE block_key(
+        key TEXT NOT NULL,
+        paper_id TEXT NOT NULL,
+        PRIMARY KEY(key, paper_id)
+    ) WITHOUT ROWID;
+    INSERT INTO block_key(key, paper_id) SELECT key, paper_id FROM paper_key WHERE kind='block';
+    DELETE FROM paper_key WHERE kind='block'""",
+    # -- a week's theme counts from the index alone (no table row read per paper), for
+    #    published weeks that later sightings touch --
+    4: """DROP INDEX paper_week;
+    CREATE INDEX paper_week ON paper(week, theme, first_seen, id)""",
+    # -- tags computed with a text as it is ingested (by the process that parsed it), so
+    #    the tag stage copies them instead of computing them afterwards --
+    5: """ALTER TABLE text ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE text ADD COLUMN theme TEXT NOT NULL DEFAULT '';
+    ALTER TABLE text ADD COLUMN rules TEXT NOT NULL DEFAULT ''""",
+    # -- version 6 dropped paper_key_paper, and was withdrawn (a paper's keys from listings
+    #    replaced earlier went stale without it): stores that took it get it back at 7;
+    #    for the others, nothing to do --
+    6: "CREATE INDEX IF NOT EXISTS paper_key_paper ON paper_key(paper_id)",
+    # -- a theme's newest papers in index order, ties by id included (no sort, and no
+    #    lookup by id: see newest_versions) --
+    7: """CREATE INDEX IF NOT EXISTS paper_key_paper ON paper_key(paper_id);
+    DROP INDEX paper_theme;
+    CREATE INDEX paper_theme ON paper(theme, first_seen, id)""",
+    # -- sightings are append-only: a listing whose content changed is a new row (a new
+    #    version of it) instead of replacing the old one, whose sightings stay; one row
+    #    per (name, content). SQLite changes a constraint by copying the table (foreign
+    #    keys are off while migrations run, see migrate) --
+    8: """CREATE TABLE listing_v8(
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        stat TEXT NOT NULL DEFAULT '',
+        format TEXT NOT NULL,
+        date TEXT,
+        entries INTEGER NOT NULL,
+        problems INTEGER NOT NULL,
+        UNIQUE(name, sha256)
+    );
+    INSERT INTO listing_v8(id, name, sha256, stat, format, date, entries, problems)
+        SELECT id, name, sha256, stat, format, date, entries, problems FROM listing;
+    DROP TABLE listing;
+    ALTER TABLE listing_v8 RENAME TO listing""",
+}
+"""Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
+
+REPAIRS: dict[int, Callable[[Database], None]] = {}
+"""Version -> what migrating to it runs after its SQL, in the same transaction, for what
+SQL alone cannot do (filled below). Append, never edit."""
+
+
+def version(db: Database) -> int:
+    """The store's schema version (0 for an empty file)."""
+    row = db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+    if row is None:
+        return 0
+    got = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    try:
+        return int(got[0]) if got else 0
+    except (TypeError, ValueError):
+        raise StoreDamagedError(
+            f"{db.path} is damaged: its schema version is {got[0]!r}, not a number"
+        ) from None
+
+
+def migrate(db: Database) -> None:
+    """Bring the store to :data:`SCHEMA_VERSION`; refuse a newer one."""
+    current = version(db)
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"{db.path} has schema version {current}, newer than this digest "
+            f"understands ({SCHEMA_VERSION})",
+            hint="upgrade digest",
+        )
+    if current == SCHEMA_VERSION:
+        return
+    # A migration may copy a table that others refer to (SQLite's way to change a
+    # constraint): foreign keys are off meanwhile (a no-op inside a transaction), and
+    # the sightings' references are checked before each commit.
+    db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        for step in range(current + 1, SCHEMA_VERSION + 1):
+            with db.transaction():
+                if version(db) >= step:  # another process migrated it meanwhile
+                    continue
+                for statement in _statements(MIGRATIONS[step]):
+                    db.execute(statement)
+                if step in REPAIRS:
+                    REPAIRS[step](db)
+                if db.execute("PRAGMA foreign_key_check(sighting)").fetchone():
+                    raise sqlite3.DatabaseError(f"migration {step}: broken references")
+                db.execute(
+                    "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    (str(step),),
+                )
+    finally:
+        db.execute("PRAGMA foreign_keys=ON")
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+# -- repairs: frozen with their migration (a later change to the readers must not change
+#    what an old migration did), hence their own copies of the bounds and names --------
+
+_DATE_MIN, _DATE_MAX = dt.date(1900, 1, 1), dt.date(9000, 12, 31)
+"""The dates the readers of version 8 keep (``digest.sources.bounds``)."""
+
+
+def _repair_for_version_8(db: Database) -> None:
+    """What the readers of version 8 refuse or show otherwise, in stores written before:
+    sightings dated outside the outputs' range, and listing names with characters that
+    do not print (now escaped, so the file is known again)."""
+    _drop_unshowable_sightings(db)
+    renamed = [
+        (_shown_name(str(r[0])), str(r[0]))
+        for r in db.execute("SELECT DISTINCT name FROM listing")
+        if _shown_name(str(r[0])) != r[0]
+    ]
+    db.conn.executemany("UPDATE listing SET name=? WHERE name=?", renamed)
+
+
+REPAIRS[8] = _repair_for_version_8
+
+
+def _drop_unshowable_sightings(db: Database) -> None:
+    """Remove sightings dated outside the outputs' range (every run failed on them), and
+    the papers and weeks they alone made; a paper seen on other days too moves to its
+    earliest remaining one."""
+    low, high = _DATE_MIN.isoformat(), _DATE_MAX.isoformat()
+    where = "date < ? OR date > ? OR length(date) != 10"
+    papers = [
+        str(r[0])
+        for r in db.execute(f"SELECT DISTINCT paper_id FROM sighting WHERE {where}", (low, high))
+    ]
+    if not papers:
+        return
+    db.execute(f"DELETE FROM sighting WHERE {where}", (low, high))
+    gone = []
+    touched = set()
+    for paper_id in papers:
+        rows = db.execute(
+            "SELECT s.text_id, s.date FROM sighting s JOIN listing l ON l.id = s.listing_id"
+            " WHERE s.paper_id=? ORDER BY s.date, l.id, s.position",
+            (paper_id,),
+        ).fetchall()
+        if not rows:
+            gone.append((paper_id,))
+            continue
+        year, week, _ = dt.date.fromisoformat(rows[0]["date"]).isocalendar()
+        label = f"{year:04d}-W{week:02d}"
+        db.execute(
+            "UPDATE paper SET first_seen=?, week=?, text_id=?, shown_date=? WHERE id=?",
+            (rows[0]["date"], label, rows[-1]["text_id"], rows[-1]["date"], paper_id),
+        )
+        touched.add(label)
+    # Blocking keys of a removed paper may stay: they point to no paper, which the
+    # near-duplicate lookup skips.
+    db.conn.executemany("DELETE FROM paper_key WHERE paper_id=?", gone)
+    db.conn.executemany("DELETE FROM paper WHERE id=?", gone)
+    db.execute("DELETE FROM week WHERE week < '1900' OR week >= '9001'")
+    db.execute("DELETE FROM sent WHERE week < '1900' OR week >= '9001'")
+    db.conn.executemany(
+        "INSERT INTO week(week, dirty) VALUES(?, 1) ON CONFLICT(week) DO UPDATE SET dirty=1",
+        [(w,) for w in sorted(touched)],
+    )
+
+
+def _shown_name(text: str) -> str:
+    """A listing name as version 8 shows it (``digest.sources.shown_name``)."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's surrogateescape of byte code - 0xDC00
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char.isprintable():
+            out.append(char)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "".join(out)
