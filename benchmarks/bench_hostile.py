@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from digest import pipeline, render  # noqa: E402
+from digest import filters, pipeline, render  # noqa: E402
 from digest.config import parse_config  # noqa: E402
 from digest.config.rules import parse_rules  # noqa: E402
 from digest.identity import matching as identity  # noqa: E402
@@ -76,7 +76,7 @@ def ratios(sizes: Sequence[int], times: Sequence[float], unit: str) -> None:
 def _old_trim(url: str) -> str:
     pairs = {")": "(", "]": "["}
     while url and (
-        url[-1] in render._TRAILING
+        url[-1] in filters._TRAILING
         or (url[-1] in pairs and url.count(pairs[url[-1]]) < url.count(url[-1]))
     ):
         url = url[:-1]

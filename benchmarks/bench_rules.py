@@ -41,9 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from digest.config import load_config
 from digest.config.rules import parse_rules
-from digest.matcher import FIELDS, fold
 from digest.rules import RuleSet, Tagging
 from digest.store import Store
+from digest.terms import FIELDS, fold
 from digest.yamlsrc import Source
 
 SEED = 20260311

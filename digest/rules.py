@@ -22,7 +22,7 @@ Term syntax (a string in an ``any``/``all``/``none`` list):
 - ``title:`` or ``abstract:`` in front scopes a term to one field.
 - ``case:`` in front makes it case-sensitive (for acronyms: ``case:MoE``).
 - ``re:`` in front (last) makes the rest a regular expression (case-insensitive
-  unless ``case:``), searched in the folded text (see :func:`digest.matcher.fold`).
+  unless ``case:``), searched in the folded text (see :func:`digest.terms.fold`).
 - A mapping spells the same without prefixes and adds a weight:
   ``{term: MoE, case: true, field: title, weight: 2}`` or ``{regex: '...'}``.
 """
@@ -37,14 +37,15 @@ from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from digest.matcher import FIELDS, Matcher, Term, fold
+from digest.matcher import Matcher
 from digest.normalize import stable_hash
+from digest.terms import FIELDS, SCORE_SLACK, Term
+from digest.verdicts import Explanation, TagVerdict, TermHit, excerpt, judge
 
 LISTS = ("any", "all", "none")
 DEFAULT_CATCH_ALL = "Other papers"
 SEMANTICS = "rules-2"
 """Part of every fingerprint: bump when matching changes meaning, so stores re-tag."""
-_EPSILON = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,38 +140,6 @@ class Tagging:
         return f"Tagging({', '.join(f'{n}={v!r}' for n, v in pairs)})"
 
 
-@dataclass(frozen=True, slots=True)
-class TermHit:
-    """One term found in one field of one paper."""
-
-    list: str
-    """``any``, ``all`` or ``none``."""
-    term: Term
-    field: str
-    excerpt: str
-    """The matched text with a little context, from the folded field."""
-
-
-@dataclass(frozen=True, slots=True)
-class TagVerdict:
-    """Why one tag did or did not match one paper."""
-
-    name: str
-    matched: bool
-    score: float
-    reason: str
-    hits: tuple[TermHit, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """Everything :meth:`RuleSet.explain` found out about one paper."""
-
-    tagging: Tagging
-    tags: tuple[TagVerdict, ...]
-    """Tags with at least one term found, in configuration order."""
-
-
 class _Plan(NamedTuple):
     """One tag as :meth:`RuleSet.decide` checks it: plain ids, sets and numbers."""
 
@@ -198,7 +167,7 @@ class _Plan(NamedTuple):
             frozenset(t.id for t in rule.all),
             frozenset(t.id for t in rule.none),
             rule.weight,
-            rule.min_score - _EPSILON,
+            rule.min_score - SCORE_SLACK,
             sum(t.weight for t in rule.all),
         )
 
@@ -316,7 +285,7 @@ class RuleSet:
 
     def _decide(self, hits: Set[int]) -> Tagging:
         # The hot path of tagging: only a tag with a term found can match, and each is
-        # decided by set operations on the found ids, as _judge words it. Most tags are
+        # decided by set operations on the found ids, as verdicts.judge words it. Most tags are
         # decided by the number of their terms found (see _counted): their scores are
         # put in place by C loops first, in tag order, and the others corrected after.
         counted, names, rule_of = self._counted, self._names, self._rule_of
@@ -436,14 +405,14 @@ class RuleSet:
         verdicts = []
         for rule in self.tags:
             term_hits = tuple(
-                TermHit(name, t, FIELDS[fi], _excerpt(t, texts[fi]))
+                TermHit(name, t, FIELDS[fi], excerpt(t, texts[fi]))
                 for name, terms in zip(LISTS, (rule.any, rule.all, rule.none), strict=True)
                 for t in terms
                 for fi in (0, 1)
                 if t.id in found[fi]
             )
             if term_hits:
-                score, reason = _judge(rule, hits)
+                score, reason = judge(rule, hits)
                 verdicts.append(
                     TagVerdict(rule.name, score is not None, score or 0.0, reason, term_hits)
                 )
@@ -459,47 +428,6 @@ def _counted(plan: _Plan) -> float | None:
     (rounding is monotonic), which reaches ``min_score``."""
     simple = plan.weighted is None and not plan.all_ids
     return plan.weight if simple and plan.any_ids and plan.weight >= plan.floor else None
-
-
-def _judge(rule: TagRule, hits: Set[int]) -> tuple[float | None, str]:
-    """A tag's score when it matches, else None, and why, in words (for explain)."""
-    found = [t for t in rule.any if t.id in hits]
-    if rule.any and not found:
-        return None, "no 'any' term found"
-    missing = [t.source for t in rule.all if t.id not in hits]
-    if missing:
-        return None, f"'all' term {missing[0]!r} not found"
-    blocked = [t.source for t in rule.none if t.id in hits]
-    if blocked:
-        return None, f"excluded by 'none' term {blocked[0]!r}"
-    weights = [t.weight for t in (*found, *rule.all)]
-    score = rule.weight * sum(weights)
-    if set(weights) == {1.0}:
-        how = f"{len(weights)} term{'s' if len(weights) > 1 else ''}"
-    else:
-        how = "(" + " + ".join(f"{w:g}" for w in weights) + ")"
-    how = f"score {score:g} = {how} × weight {rule.weight:g}"
-    if score < rule.min_score - _EPSILON:
-        return None, f"{how}, below min_score {rule.min_score:g}"
-    if rule.min_score:
-        how += f", at least min_score {rule.min_score:g}"
-    return score, how
-
-
-def _excerpt(term: Term, text: str, context: int = 24) -> str:
-    folded = fold(text, keep_case=term.case)
-    m = term.pattern.search(folded)
-    if m is None:  # cannot happen for a found term; keep explain robust anyway
-        return ""
-    start, end = max(m.start() - context, 0), min(m.end() + context, len(folded))
-    head = "…" if start > 0 else ""
-    tail = "…" if end < len(folded) else ""
-    before, after = folded[start : m.start()], folded[m.end() : end]
-    if head and " " in before:  # cut the context at whole words
-        before = before.split(" ", 1)[1]
-    if tail and " " in after:
-        after = after.rsplit(" ", 1)[0]
-    return f"{head}{before}[{m.group(0).strip()}]{after}{tail}".strip()
 
 
 def fingerprint(tags: list[TagRule], themes: list[ThemeRule], catch_all: str) -> str:

@@ -10,14 +10,14 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest import render
+from digest import filters, render
 
 
 def reference_trim(url: str) -> str:
-    """The former quadratic rule, kept as the specification of :func:`render._trim_url`."""
+    """The former quadratic rule, kept as the specification of :func:`filters._trim_url`."""
     pairs = {")": "(", "]": "["}
     while url and (
-        url[-1] in render._TRAILING
+        url[-1] in filters._TRAILING
         or (url[-1] in pairs and url.count(pairs[url[-1]]) < url.count(url[-1]))
     ):
         url = url[:-1]
@@ -30,7 +30,7 @@ _URL_BITS = st.lists(st.sampled_from([*"()[]a/.,;:!?*", "x.org", "))", "(("]), m
 @given(_URL_BITS.map("".join))
 def test_trim_matches_the_bracket_counting_rule(tail: str) -> None:
     url = "https://" + tail
-    assert render._trim_url(url) == reference_trim(url)
+    assert filters._trim_url(url) == reference_trim(url)
 
 
 def test_many_closing_brackets_make_one_link() -> None:

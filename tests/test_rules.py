@@ -22,9 +22,10 @@ from digest.config import load_config, parse_config
 from digest.config.rules import parse_rules
 from digest.errors import ConfigError
 from digest.latex import to_unicode
-from digest.matcher import FIELDS, _word_text, fold, hazard
+from digest.matcher import _word_text
 from digest.regex import UserPattern, compile_user
 from digest.rules import RuleSet
+from digest.terms import FIELDS, fold, hazard
 from digest.yamlsrc import Source, load
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "feeds" / "example"

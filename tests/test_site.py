@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from digest import render
+from digest import filters, render
 from digest.grouping import theme_slugs
 from digest.latex import MATH, to_unicode
 from digest.models import Paper, Sighting
@@ -401,7 +401,7 @@ def reference_split_abstract(text: str, lead: int = 240, slack: int = 120) -> tu
     """split_abstract as first written: every candidate cut checked against the text."""
 
     def splittable(at: int) -> bool:
-        spans = [*MATH.finditer(text), *render._URL.finditer(text)]
+        spans = [*MATH.finditer(text), *filters._URL.finditer(text)]
         return not any(m.start() < at < m.end() for m in spans)
 
     if len(text) <= lead + slack:
@@ -425,8 +425,8 @@ def reference_split_abstract(text: str, lead: int = 240, slack: int = 120) -> tu
 def test_split_abstract_equals_its_definition(text: str) -> None:
     for size in ((240, 120), (30, 20), (8, 6)):
         assert render.split_abstract(text, *size) == reference_split_abstract(text, *size)
-    urls = [m.span() for m in render._URL.finditer(text)]
-    assert [m.span() for m in render._urls(text)] == urls
+    urls = [m.span() for m in filters._URL.finditer(text)]
+    assert [m.span() for m in filters._urls(text)] == urls
 
 
 @settings(max_examples=500)

@@ -13,7 +13,6 @@ import difflib
 from typing import Any
 
 from digest.errors import Problem
-from digest.matcher import FIELDS, Term, make_term
 from digest.options import (
     Choice,
     Flag,
@@ -24,6 +23,7 @@ from digest.options import (
     unknown_keys,
 )
 from digest.rules import DEFAULT_CATCH_ALL, LISTS, RuleSet, TagRule, ThemeRule, fingerprint
+from digest.terms import FIELDS, Term, make_term
 from digest.yamlsrc import Path, Source, describe
 
 TAG_KEYS = {"any", "all", "none", "field", "weight", "min_score"}
