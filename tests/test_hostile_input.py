@@ -366,14 +366,14 @@ def test_a_full_disk_under_the_store_is_one_clear_message(
     (root / "listings" / "b.jsonl").write_text(
         "".join(json.dumps({**record, "title": f"Q {i}"}) + "\n" for i in range(200))
     )
-    original = Database._set_write_ahead_log
+    original = Database.configure
 
     def full_disk(self: Database) -> None:  # SQLite's own SQLITE_FULL: no page may be added
         original(self)
         pages = self.execute("PRAGMA page_count").fetchone()[0]
         self.execute(f"PRAGMA max_page_count={pages}")
 
-    monkeypatch.setattr(Database, "_set_write_ahead_log", full_disk)
+    monkeypatch.setattr(Database, "configure", full_disk)
     result = _run_cli(root)
     assert result.exit_code == 1, result.output
     assert isinstance(result.exception, SystemExit)

@@ -291,12 +291,12 @@ def test_an_ingest_copies_its_log_into_the_store_in_a_thread(
     from digest.store import database as store_module
 
     flushed: list[set[int]] = []
-    real_flush = store_module._flush
-    monkeypatch.setattr(store_module, "_flush", lambda fds: flushed.append(fds) or real_flush(fds))
+    real_flush = store_module.flush
+    monkeypatch.setattr(store_module, "flush", lambda fds: flushed.append(fds) or real_flush(fds))
     with pipeline.open_store(cfg) as store:
-        held = store_module._descriptors(path)
+        held = store_module.descriptors(path)
         pipeline.ingest(cfg, store, files, TODAY)
-        checkpointer = store.db._checkpointer
+        checkpointer = store.db.checkpointer
         assert checkpointer is not None and checkpointer.name == "digest-checkpoint"
         # Until it is done, commits leave the log to it.
         assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
@@ -314,7 +314,7 @@ def test_an_ingest_copies_its_log_into_the_store_in_a_thread(
         with store.db.transaction():  # the next transaction checkpoints as usual again
             store.meta.set("probe", "1")
         assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
-        assert store.db._checkpointer is None
+        assert store.db.checkpointer is None
     assert not path.with_name("digest.sqlite-wal").exists()  # closed: the log is gone
     with Store(path) as store:
         assert store.papers.counts()["sightings"] == 563 and store.db.integrity_problems() == []
@@ -329,14 +329,14 @@ def test_closing_the_store_waits_for_its_checkpoint(
 
     done: list[Path] = []
     release = threading.Event()
-    real = store_module._checkpoint
+    real = store_module.checkpoint
 
     def held(path: Path) -> None:
         release.wait()
         real(path)
         done.append(path)
 
-    monkeypatch.setattr(store_module, "_checkpoint", held)
+    monkeypatch.setattr(store_module, "checkpoint", held)
     cfg = load_config(feed)
     files, _ = pipeline.source_files(cfg)
     with pipeline.open_store(cfg) as store:
@@ -414,13 +414,13 @@ def test_a_bulk_ingest_keeps_the_log_while_another_connection_reads(
     (feed / "listings" / "late.txt").write_text(late, "utf-8")  # a new listing
     monkeypatch.setattr(ingest, "BULK_BYTES", 1)
     tried: list[bool] = []
-    real = Database._rollback_journal
+    real = Database.rollback_journal
 
     def spy(self: Database) -> bool:
         tried.append(real(self))
         return tried[-1]
 
-    monkeypatch.setattr(Database, "_rollback_journal", spy)
+    monkeypatch.setattr(Database, "rollback_journal", spy)
     reader = sqlite3.connect(feed / "digest.sqlite")
     assert reader.execute("SELECT COUNT(*) FROM listing").fetchone()[0] == 5
     report = ingest_all(feed)  # cannot switch journals: written through the log
@@ -452,13 +452,13 @@ def test_the_store_is_flushed_through_a_descriptor_held_already(
     monkeypatch.setattr(
         os, "fsync", lambda fd: synced.append(Path(f"/proc/self/fd/{fd}").readlink()) or real(fd)
     )
-    assert store_module._descriptors(path) == set()
-    store_module._flush(store_module._descriptors(path))
+    assert store_module.descriptors(path) == set()
+    store_module.flush(store_module.descriptors(path))
     assert synced == []  # no descriptor of it held: nothing opened to sync it
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("PRAGMA journal_mode=DELETE")  # its locks are on the file itself
     writer.execute("BEGIN IMMEDIATE")  # a lock on the file, held by this process
-    store_module._flush(store_module._descriptors(path))
+    store_module.flush(store_module.descriptors(path))
     assert synced == [path.resolve()]
     # Another process still finds the file locked (closing a descriptor of the file
     # would have dropped every lock this process holds on it).

@@ -280,7 +280,7 @@ def test_a_full_commit_group_is_committed_before_the_next_listing_is_stored(
     assert calls == ["000_", "001_", "002_", "003_", "004_"]
     # A commit after each listing but the last one, which the group's end commits
     # (its checkpoint left to a thread); and one for the listing stored again (none).
-    assert commits == 4 and store.db._checkpointer is not None
+    assert commits == 4 and store.db.checkpointing
     monkeypatch.undo()
     with pipeline.open_store(cfg) as store:
         assert {m[0][:4] for m in store.listings.meta().values()} == {

@@ -3,6 +3,10 @@
 Input: the path of a store file. Output: a :class:`Database` whose transactions the
 tables (:mod:`digest.store.listings`, ...) write in, and SQLite errors told as
 :class:`~digest.errors.StoreError` naming the file. Knows no table but ``meta``.
+
+The checkpoint thread's steps (:func:`checkpoint`, :func:`descriptors`, :func:`flush`)
+and the journal switch (:meth:`Database.rollback_journal`) are public so that tests can
+watch them or make them fail; nothing outside the store calls them.
 """
 
 from __future__ import annotations
@@ -160,7 +164,7 @@ class Database:
         Rows with random keys (hashes) dirty a page each: grouping lets many units share
         those writes. The last commit's checkpoint runs in a thread
         (:meth:`_checkpoint_in_background`). ``bulk`` (a large import) writes with a
-        rollback journal (:meth:`_rollback_journal`) and goes back to the log at the end.
+        rollback journal (:meth:`rollback_journal`) and goes back to the log at the end.
         Foreign keys are not enforced inside (a lookup per reference): the tables write
         parents before children (the tests check :meth:`integrity_problems`)."""
         if self.depth:  # inside a transaction already: it is the group
@@ -171,7 +175,7 @@ class Database:
         try:
             self.conn.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
             self.bulk_cache()
-            journal = bulk and self._rollback_journal()
+            journal = bulk and self.rollback_journal()
             self.conn.execute("BEGIN IMMEDIATE")
             self.depth = 1
             try:
@@ -189,7 +193,7 @@ class Database:
             self.depth = 0
             self.rolled_back()
             if journal:
-                self._write_ahead_log()
+                self.write_ahead_log()
             elif self._checkpointer is None:  # the commit failed: no thread does it
                 self.conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT}")
             self.conn.execute("PRAGMA foreign_keys=ON")
@@ -212,8 +216,8 @@ class Database:
 
     # -- journal and checkpoints ----------------------------------------------------------
 
-    def _rollback_journal(self) -> bool:
-        """Write with a rollback journal (until :meth:`_write_ahead_log`); False when
+    def rollback_journal(self) -> bool:
+        """Write with a rollback journal (until :meth:`write_ahead_log`); False when
         another connection has the store open. A first import mostly adds pages, which
         a rollback journal writes once (the log writes them twice, and slows reads as it
         grows); meanwhile other processes wait to read, up to :data:`BUSY_MS`."""
@@ -223,7 +227,7 @@ class Database:
         self.conn.execute("PRAGMA synchronous=FULL")  # what a rollback journal needs
         return True
 
-    def _write_ahead_log(self) -> None:
+    def write_ahead_log(self) -> None:
         """Back to the write-ahead log; a reader in the way leaves the journal, synced as
         it needs, until the next open."""
         try:
@@ -265,11 +269,16 @@ class Database:
         """A checkpoint thread was started and not waited for."""
         return self._checkpointer is not None
 
+    @property
+    def checkpointer(self) -> threading.Thread | None:
+        """The checkpoint thread started and not waited for, if any (to join or name it)."""
+        return self._checkpointer
+
     def _checkpoint_in_background(self) -> None:
         """Copy the write-ahead log into the database in a thread with a connection of its
         own (it spends its time in SQLite, without the GIL). If it fails, the checkpoint
         at close copies the log instead: nothing is lost either way."""
-        thread = threading.Thread(target=_checkpoint, args=(self.path,), name="digest-checkpoint")
+        thread = threading.Thread(target=checkpoint, args=(self.path,), name="digest-checkpoint")
         thread.start()
         self._checkpointer = thread
 
@@ -313,22 +322,23 @@ class Database:
         )
 
 
-def _checkpoint(path: Path) -> None:
+def checkpoint(path: Path) -> None:
     """A passive checkpoint of the store at ``path`` (it never waits for a lock), then the
-    pages it copied flushed to disk through the connection's own descriptor."""
+    pages it copied flushed to disk through the connection's own descriptor (the body of
+    :meth:`Database._checkpoint_in_background`'s thread, looked up when it starts)."""
     try:
-        before = _descriptors(path)
+        before = descriptors(path)
         db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_MS / 1000)
         try:
             db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            _flush(_descriptors(path) - before)
+            flush(descriptors(path) - before)
         finally:
             db.close()
     except sqlite3.Error:
         pass  # the store's own checkpoint at close copies the log instead
 
 
-def _descriptors(path: Path) -> set[int]:
+def descriptors(path: Path) -> set[int]:
     """The file descriptors of this process open on ``path`` (Linux; elsewhere none)."""
     target = path.resolve()
     try:
@@ -345,7 +355,7 @@ def _descriptors(path: Path) -> set[int]:
     return found
 
 
-def _flush(descriptors: set[int]) -> None:
+def flush(descriptors: set[int]) -> None:
     """fsync a file through one of the ``descriptors`` this process holds on it.
 
     SQLite syncs the database only after a checkpoint that copied the whole log, which a
