@@ -49,7 +49,7 @@ def _trim_url(url: str) -> str:
     """Drop trailing punctuation and unbalanced closing brackets (``(see https://x.org).``).
 
     Linear in ``len(url)``: the brackets are counted once and the counts kept as the end
-    moves left (counting again per dropped character was quadratic on ``x.org))))...``)."""
+    moves left (counting again per dropped character would be quadratic on ``x.org))))...``)."""
     opens = {")": url.count("("), "]": url.count("[")}
     closes = {")": url.count(")"), "]": url.count("]")}
     end = len(url)

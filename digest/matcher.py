@@ -37,8 +37,8 @@ class Matcher:
     Case-sensitive terms are looked for, case-folded, by the same scan when case
     folding keeps the text aligned (every offset and every word boundary: always
     for ASCII), and by a scan of their own in the case-kept word text otherwise.
-    Terms whose words hold other characters than word characters (``c++``) keep
-    the older scan: an automaton over the folded text itself with the boundaries
+    Terms whose words hold other characters than word characters (``c++``) have
+    a scan of their own: an automaton over the folded text itself with the boundaries
     checked per hit. Regular-expression terms are searched one by one.
     """
 

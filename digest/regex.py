@@ -5,8 +5,7 @@ is case-sensitive. Output: a compiled :class:`UserPattern` (google-re2), or the 
 it is refused. The only module that imports re2.
 
 Why re2: Python's ``re`` backtracks, so a pattern such as ``(a|a)*b`` takes time
-exponential in the text; a static check of patterns was bypassed by ambiguous
-patterns it did not foresee. re2 runs in time linear in the text for every
+exponential in the text. re2 runs in time linear in the text for every
 pattern it accepts, and refuses what it cannot run that way (backreferences,
 lookaround, atomic groups and possessive repeats): those are refused here, at
 config time, with re2's reason.

@@ -173,8 +173,7 @@ def make_term(
     return Term(ident, source, fields, case, False, weight, body, key, mode)
 
 
-# Backtracking cannot happen: re2 runs every pattern it accepts in linear time (the
-# static check of ambiguous repeats this replaced was bypassed by '(a|a)*b'). What is
+# Backtracking cannot happen: re2 runs every pattern it accepts in linear time. What is
 # still checked here is a mistake re2 cannot see: looking for a character the folded
 # text never holds. Python's parser reads the pattern's tree for that; matching never
 # uses it.

@@ -6,8 +6,8 @@ LaTeX, case, dashes, quotes and whitespace are normalised here) and, for
 :func:`~digest.identity.keys.block_keys`. Output: a :class:`Decision` naming the stored paper
 that is the same paper (or ``None``).
 
-The store tries source ids and exact title keys first; this module is the third
-rule. Two ways to be the same paper:
+Resolution (:mod:`digest.identity.resolve`) tries source ids and exact title keys
+first; this module is the third rule. Two ways to be the same paper:
 
 - ``abstract``: the abstracts (minus "code is available at ..." sentences) are
   near-identical text, whatever the titles say (a retitled version);

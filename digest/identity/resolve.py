@@ -35,8 +35,8 @@ MAX_PAPERS = 12
 """Candidate papers a new sighting is compared with at most, whatever the block: those of
 its rarer keys first (a key few papers share says most), the newest first within a key.
 Versions of one paper share every key, and unrelated papers rarely share even one, so
-the labelled set never has more than a few; without a bound, 3,000 look-alike records
-took 570 s."""
+the labelled set never has more than a few; without a bound, many look-alike records
+would make ingestion quadratic."""
 VERSIONS_JUDGED = 4
 """Stored versions of one candidate paper compared at most: the shown one, then the
 newest (a paper revised thousands of times would otherwise be compared in full)."""
