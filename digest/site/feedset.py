@@ -26,11 +26,11 @@ from digest.grouping import group_week
 from digest.models import Paper, WeekSummary
 from digest.outtext import clean_paper
 from digest.site import items as item_makers
-from digest.site.items import DATES, Draft, dated, draft_from_json, stored_updated
+from digest.site.items import Draft, dated, dates_key, draft_from_json, stored_updated, week_item_id
 from digest.site.links import FeedLink, SiteLinks
 from digest.site.manifest import fingerprint, sha256
 from digest.site.record import BuildRecord
-from digest.store import WeekState
+from digest.store import ItemDates, WeekState
 from digest.weeks import midnight
 
 
@@ -94,12 +94,12 @@ def issue_sources(
         summary = summaries.get(week)
         if summary is None and not cfg.output.empty_weeks:
             continue
-        item_id = f"{uid}:week:{week}"
+        item_id = week_item_id(uid, week)
         if week in states and summary is not None:
             # A stored issue is made from the week's digest: its hash and counts say
             # when it changed.
             version = f"{states[week].hash}\x1f{states[week].summary}"
-            make = partial(_stored_issue, record, week)
+            make = partial(_stored_issue, record, item_id)
         else:
             version = "no papers"
             make = partial(item_makers.week_item, cfg, env, uid, group_week(week, [], names))
@@ -171,10 +171,10 @@ class Items:
         self.now = now
         self.sources = sources
         self._prepare = prepare
-        records = record.meta_values([DATES + s.id for s in sources])
-        self.keys = [self._key(s, records.get(DATES + s.id, "")) for s in sources]
+        stored = record.item_dates([s.id for s in sources])
+        self.keys = [self._key(s, stored.get(s.id)) for s in sources]
         """Each item's key."""
-        self.updated = [stored_updated(records.get(DATES + s.id, "")) for s in sources]
+        self.updated = [stored_updated(stored.get(s.id)) for s in sources]
         """Each item's updated date, from its stored dates (None while it has none)."""
         self._made: dict[int, feeds.FeedItem] = {}
 
@@ -186,14 +186,14 @@ class Items:
         for i in todo:
             item = dated(self.record, self.sources[i].make(), self.now)
             self._made[i] = item
-            dates = self.record.meta_value(DATES + item.id)
+            dates = self.record.item_dates([item.id]).get(item.id)
             self.keys[i] = self._key(self.sources[i], dates)
             self.updated[i] = item.updated
         return [self._made[i] for i in indexes]
 
     @staticmethod
-    def _key(source: ItemSource, dates: str) -> str:
-        return fingerprint([source.id, source.version, dates])
+    def _key(source: ItemSource, dates: ItemDates | None) -> str:
+        return fingerprint([source.id, source.version, dates_key(dates)])
 
 
 class PaperLoader:
@@ -280,9 +280,9 @@ def _document(
     return FeedDocument(link.href, data, key, tuple(keys))
 
 
-def _stored_issue(record: BuildRecord, week: str) -> Draft:
+def _stored_issue(record: BuildRecord, item_id: str) -> Draft:
     """A week's issue as the store keeps it (or as this build recorded it)."""
-    return draft_from_json(record.week_item(week))
+    return draft_from_json(record.draft(item_id))
 
 
 def _meta(
