@@ -8,7 +8,11 @@ links, the run's date, and the entries of the documents written before
 Entry reuse: the manifest records each entry's key (the item's id, what its content
 is made from, and its stored dates), so an entry still in the document written
 before is taken from it as it is, and only new or changed items are made and
-serialized again; the bytes are those of a build from scratch.
+serialized again; the bytes are those of a build from scratch. The documents written
+before are that cache, kept in the output folder on purpose (not in the store): an
+entry is taken from one only while its SHA-256 is the one the manifest recorded, so
+a document edited or lost since is simply made again; the items' dates it depends on
+are the store's (``feed_item``, read through the record).
 """
 
 from __future__ import annotations
