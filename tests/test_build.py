@@ -32,6 +32,14 @@ def files(folder: Path) -> dict[str, bytes]:
     }
 
 
+STATE_TABLES = (
+    "SELECT * FROM week ORDER BY week",
+    "SELECT * FROM meta ORDER BY key",
+    "SELECT * FROM feed_item ORDER BY id",
+)
+"""What a build records in the store."""
+
+
 def rows(store: Path, sql: str) -> list[tuple[Any, ...]]:
     db = sqlite3.connect(store)
     try:
@@ -68,7 +76,7 @@ def test_parallel_build_writes_the_bytes_of_a_serial_one(
     assert pools[-1] == 2, "the week pages were not rendered in worker processes"
     assert len(parallel.report.build.rebuilt) >= 2
     assert files(parallel.site) == files(serial.site)
-    for sql in ("SELECT * FROM week ORDER BY week", "SELECT * FROM meta ORDER BY key"):
+    for sql in STATE_TABLES:
         assert rows(parallel.cfg.store, sql) == rows(serial.cfg.store, sql)
     assert parallel.report.build == serial.report.build
 
@@ -86,7 +94,7 @@ def test_parallel_build_writes_the_bytes_of_a_serial_one(
     assert split_later.report.build.rebuilt == ["2026-W18"]  # the last week: split
     assert pools[-1] == 2
     assert files(split_later.site) == files(serial_later.site)
-    for sql in ("SELECT * FROM week ORDER BY week", "SELECT * FROM meta ORDER BY key"):
+    for sql in STATE_TABLES:
         assert rows(split_later.cfg.store, sql) == rows(serial_later.cfg.store, sql)
 
 
@@ -313,9 +321,10 @@ def test_a_failed_build_records_nothing(
 ) -> None:
     feed = make_feed().listing("a.jsonl", [paper("Diffusion one", "2026-03-09")])
     first = feed.run(dt.date(2026, 3, 12))
-    state = "SELECT week, hash, summary, item, published FROM week ORDER BY week"
+    state = "SELECT week, hash, summary, published FROM week ORDER BY week"
     meta = "SELECT * FROM meta WHERE key LIKE 'feed%' ORDER BY key"
-    before = rows(first.cfg.store, state), rows(first.cfg.store, meta)
+    items = "SELECT * FROM feed_item ORDER BY id"
+    before = [rows(first.cfg.store, sql) for sql in (state, meta, items)]
     feed.listing("b.jsonl", [paper("Diffusion two", "2026-03-10")])
 
     def broken(*args: Any, **kwargs: Any) -> bytes:
@@ -325,7 +334,7 @@ def test_a_failed_build_records_nothing(
         patched.setattr(feeds, "document", broken)
         with pytest.raises(RuntimeError):
             feed.run(dt.date(2026, 3, 20))
-    assert (rows(first.cfg.store, state), rows(first.cfg.store, meta)) == before
+    assert [rows(first.cfg.store, sql) for sql in (state, meta, items)] == before
     # The next build does the work again, and ends as a build from scratch would.
     again = feed.run(dt.date(2026, 3, 20))
     assert rows(again.cfg.store, "SELECT published FROM week") == [("2026-03-20",)]

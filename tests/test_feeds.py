@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,9 @@ import feedparser
 import pytest
 from conftest import BuiltFeed, FeedMaker, paper
 from lxml import etree
+
+from digest import site
+from digest.store import SCHEMA_VERSION, Store
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE = "https://example.org/d/"
@@ -257,3 +262,60 @@ def test_formats_decide_which_feeds_exist(
     for name in absent:
         assert not (site / name).exists(), name
     assert not (site / "themes" / "diffusion.atom").exists()
+
+
+def test_feed_state_moved_by_migration_9_keeps_every_item(
+    make_feed: Callable[..., FeedMaker], tmp_path: Path
+) -> None:
+    # A store of version 8 kept each item's dates in meta 'feed_item:ID' and a week's
+    # issue in week.item: made here from a built store, through that old schema.
+    feed = make_feed().listing("a.jsonl", [paper("Diffusion one", "2026-03-09")])
+    feed.listing("b.jsonl", [paper("Quantization in W12", "2026-03-16")])
+    feed.run(dt.date(2026, 3, 20))
+    feed.listing("c.jsonl", [paper("Late diffusion", "2026-03-10")])  # W11 is updated
+    built = feed.run(dt.date(2026, 3, 25))
+    names = ["rss.xml", "atom.xml", "themes/diffusion.atom", "themes/quantization.xml"]
+    before = {n: (built.site / n).read_bytes() for n in names}
+    kept = {n: items(built.site / n) for n in names}
+    db = sqlite3.connect(built.cfg.store)
+    items_before = db.execute("SELECT * FROM feed_item ORDER BY id").fetchall()
+    (uid,) = db.execute("SELECT value FROM meta WHERE key='feed_uid'").fetchone()
+    db.execute("ALTER TABLE week ADD COLUMN item TEXT NOT NULL DEFAULT ''")
+    for item_id, fp, published, updated, draft in items_before:
+        if draft is not None:
+            week = item_id.removeprefix(f"{uid}:week:")
+            db.execute("UPDATE week SET item=? WHERE week=?", (draft, week))
+        if published is not None:
+            dates = {"fingerprint": fp, "published": published, "updated": updated}
+            value = json.dumps(dates, sort_keys=True)
+            db.execute("INSERT INTO meta(key, value) VALUES(?, ?)", ("feed_item:" + item_id, value))
+    db.execute("DROP TABLE feed_item")
+    db.execute("UPDATE meta SET value='8' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+    assert sum(1 for r in items_before if r[4] is not None) == 2  # both weeks' drafts
+    assert sum(1 for r in items_before if r[2] is not None) == 5  # 2 issues, 3 papers
+
+    # Migrated, the next runs write the same feeds: in the same folder (entries reused
+    # through the manifest), and in an empty one (every item made and dated again).
+    again = feed.run(dt.date(2026, 4, 10))
+    assert {n: (again.site / n).read_bytes() for n in names} == before
+    with Store(again.cfg.store) as store:
+        assert store.version == SCHEMA_VERSION
+        items_after = store.db.execute("SELECT * FROM feed_item ORDER BY id").fetchall()
+        assert [tuple(r) for r in items_after] == items_before
+        assert not store.db.execute(
+            "SELECT 1 FROM meta WHERE key LIKE 'feed^_item:%' ESCAPE '^'"
+        ).fetchall()
+        columns = {r[1] for r in store.db.execute("PRAGMA table_info(week)")}
+        assert "item" not in columns
+        site.build(again.cfg, store, tmp_path / "fresh", dt.date(2026, 4, 10))
+    assert {n: (tmp_path / "fresh" / n).read_bytes() for n in names} == before
+    # A new week later: every item of before keeps its id, content and dates.
+    feed.listing("d.jsonl", [paper("Diffusion four", "2026-04-06")])
+    later = feed.run(dt.date(2026, 4, 12))
+    for name in names:
+        after = items(later.site / name)
+        for item_id, old_item in kept[name].items():
+            assert after[item_id] == old_item, f"{name}: {item_id} changed"
+        assert len(after) > len(kept[name]) or name == "themes/quantization.xml"

@@ -71,8 +71,13 @@ def tamper(db: Path) -> None:
         con.execute("UPDATE text SET title = title || ?, abstract = ? || abstract", (BAD, BAD))
         con.execute("UPDATE paper SET url = ?, authors = ?", (EVIL_URL, json.dumps([f"A{BAD}"])))
         con.execute("UPDATE listing SET name = ? || name", ("\x1b[2J",))
-        escaped = json.dumps(BAD)[1:-1]  # the item is JSON
-        con.execute("UPDATE week SET dirty = 1, item = replace(item, 'Test', ?)", (escaped,))
+        escaped = json.dumps(BAD)[1:-1]  # a week's issue draft is JSON
+        con.execute("UPDATE week SET dirty = 1")
+        drafts = con.execute(
+            "UPDATE feed_item SET draft = replace(draft, 'Test', ?) WHERE draft LIKE '%Test%'",
+            (escaped,),
+        )
+        assert drafts.rowcount > 0
     con.close()
 
 

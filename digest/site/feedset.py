@@ -8,7 +8,11 @@ links, the run's date, and the entries of the documents written before
 Entry reuse: the manifest records each entry's key (the item's id, what its content
 is made from, and its stored dates), so an entry still in the document written
 before is taken from it as it is, and only new or changed items are made and
-serialized again; the bytes are those of a build from scratch.
+serialized again; the bytes are those of a build from scratch. The documents written
+before are that cache, kept in the output folder on purpose (not in the store): an
+entry is taken from one only while its SHA-256 is the one the manifest recorded, so
+a document edited or lost since is simply made again; the items' dates it depends on
+are the store's (``feed_item``, read through the record).
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ from digest.grouping import group_week
 from digest.models import Paper, WeekSummary
 from digest.outtext import clean_paper
 from digest.site import items as item_makers
-from digest.site.items import DATES, Draft, dated, draft_from_json, stored_updated
+from digest.site.items import Draft, dated, dates_key, draft_from_json, stored_updated, week_item_id
 from digest.site.links import FeedLink, SiteLinks
 from digest.site.manifest import fingerprint, sha256
 from digest.site.record import BuildRecord
-from digest.store import WeekState
+from digest.store import ItemDates, WeekState
 from digest.weeks import midnight
 
 
@@ -94,12 +98,12 @@ def issue_sources(
         summary = summaries.get(week)
         if summary is None and not cfg.output.empty_weeks:
             continue
-        item_id = f"{uid}:week:{week}"
+        item_id = week_item_id(uid, week)
         if week in states and summary is not None:
             # A stored issue is made from the week's digest: its hash and counts say
             # when it changed.
             version = f"{states[week].hash}\x1f{states[week].summary}"
-            make = partial(_stored_issue, record, week)
+            make = partial(_stored_issue, record, item_id)
         else:
             version = "no papers"
             make = partial(item_makers.week_item, cfg, env, uid, group_week(week, [], names))
@@ -171,10 +175,10 @@ class Items:
         self.now = now
         self.sources = sources
         self._prepare = prepare
-        records = record.meta_values([DATES + s.id for s in sources])
-        self.keys = [self._key(s, records.get(DATES + s.id, "")) for s in sources]
+        stored = record.item_dates([s.id for s in sources])
+        self.keys = [self._key(s, stored.get(s.id)) for s in sources]
         """Each item's key."""
-        self.updated = [stored_updated(records.get(DATES + s.id, "")) for s in sources]
+        self.updated = [stored_updated(stored.get(s.id)) for s in sources]
         """Each item's updated date, from its stored dates (None while it has none)."""
         self._made: dict[int, feeds.FeedItem] = {}
 
@@ -186,14 +190,14 @@ class Items:
         for i in todo:
             item = dated(self.record, self.sources[i].make(), self.now)
             self._made[i] = item
-            dates = self.record.meta_value(DATES + item.id)
+            dates = self.record.item_dates([item.id]).get(item.id)
             self.keys[i] = self._key(self.sources[i], dates)
             self.updated[i] = item.updated
         return [self._made[i] for i in indexes]
 
     @staticmethod
-    def _key(source: ItemSource, dates: str) -> str:
-        return fingerprint([source.id, source.version, dates])
+    def _key(source: ItemSource, dates: ItemDates | None) -> str:
+        return fingerprint([source.id, source.version, dates_key(dates)])
 
 
 class PaperLoader:
@@ -280,9 +284,9 @@ def _document(
     return FeedDocument(link.href, data, key, tuple(keys))
 
 
-def _stored_issue(record: BuildRecord, week: str) -> Draft:
+def _stored_issue(record: BuildRecord, item_id: str) -> Draft:
     """A week's issue as the store keeps it (or as this build recorded it)."""
-    return draft_from_json(record.week_item(week))
+    return draft_from_json(record.draft(item_id))
 
 
 def _meta(

@@ -2,7 +2,8 @@
 
 Input: the config, the template environment, the feed's id, a digest or a paper.
 Output: a :class:`Draft` (the item before its dates are known, also kept as JSON in
-the store for a week's issue), then a dated :class:`~digest.feeds.FeedItem`: an
+the store's ``feed_item`` row of a week's issue), then a dated
+:class:`~digest.feeds.FeedItem` whose dates the store keeps in the same row: an
 item's dates move only when its content does, and a new week never touches an
 older item.
 """
@@ -18,10 +19,8 @@ from digest.config import FeedConfig
 from digest.models import Paper, WeekDigest
 from digest.site.manifest import fingerprint
 from digest.site.record import BuildRecord
+from digest.store import ItemDates
 from digest.weeks import midnight
-
-DATES = "feed_item:"
-"""Prefix of the store's meta keys of items' dates (see :func:`item_dates`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +38,7 @@ def week_item(cfg: FeedConfig, env: render.Environment, uid: str, digest: WeekDi
         env, "feed_item.html", feed=cfg, digest=digest, page=_week_url(cfg, digest.week)
     )
     item = feeds.FeedItem(
-        id=f"{uid}:week:{digest.week}",
+        id=week_item_id(uid, digest.week),
         title=f"{cfg.title}: {digest.week} ({render.plural(digest.count, 'paper')})",
         link=_week_url(cfg, digest.week),
         published=midnight(digest.end, cfg.timezone),
@@ -130,29 +129,37 @@ def item_dates(
     """``(published, updated)`` of a feed item, kept in the store. A new item is dated
     ``first`` (the date of its content); an item whose ``content`` fingerprint changed
     gets ``now`` as its updated date; otherwise the stored dates are returned unchanged."""
-    key = DATES + item_id
-    raw = record.meta_value(key)
-    if raw:
-        old = json.loads(raw)
-        published = dt.datetime.fromisoformat(old["published"])
-        updated = dt.datetime.fromisoformat(old["updated"])
-        if old["fingerprint"] == content:
+    old = record.item_dates([item_id]).get(item_id)
+    if old is not None:
+        published = dt.datetime.fromisoformat(old.published)
+        updated = dt.datetime.fromisoformat(old.updated)
+        if old.fingerprint == content:
             return published, updated
         updated = max(updated, now)
     else:
         published = updated = first
-    dates = {
-        "fingerprint": content,
-        "published": published.isoformat(),
-        "updated": updated.isoformat(),
-    }
-    record.set_meta(key, json.dumps(dates, sort_keys=True))
+    record.set_item_dates(item_id, ItemDates(content, published.isoformat(), updated.isoformat()))
     return published, updated
 
 
-def stored_updated(dates: str) -> dt.datetime | None:
+def dates_key(dates: ItemDates | None) -> str:
+    """An item's stored dates as one string, for the key of its feed entry ('' while
+    it has none). The JSON is that of the ``meta`` values that held them before schema
+    9, so entry keys in manifests written before still match."""
+    if dates is None:
+        return ""
+    values = {"fingerprint": dates.fingerprint, "published": dates.published}
+    return json.dumps({**values, "updated": dates.updated}, sort_keys=True)
+
+
+def stored_updated(dates: ItemDates | None) -> dt.datetime | None:
     """The updated date of an item's stored dates (None while it has none)."""
-    return dt.datetime.fromisoformat(json.loads(dates)["updated"]) if dates else None
+    return dt.datetime.fromisoformat(dates.updated) if dates is not None else None
+
+
+def week_item_id(uid: str, week: str) -> str:
+    """The id of a week's issue (as :func:`week_item` makes it)."""
+    return f"{uid}:week:{week}"
 
 
 def _week_url(cfg: FeedConfig, week: str) -> str:

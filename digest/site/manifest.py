@@ -3,6 +3,11 @@
 Input: the config (templates, presentation settings), a week's digest, a folder.
 Output: fingerprints (of the rendering, of a week's content, of any parts) and the
 manifest read from ``out``, by which a build judges what ``out`` already holds.
+
+The manifest stays in the output folder, not in the store, on purpose: it describes
+what THAT folder holds (a folder copied, emptied or edited by hand is judged by what
+is in it), while the store keeps what holds for every folder built from it (feed
+items' dates and drafts, ``feed_item``; week states).
 """
 
 from __future__ import annotations

@@ -68,8 +68,9 @@ class WeekResult:
     """What :func:`render_job` made of a :class:`WeekJob`."""
 
     week: str
-    state: tuple[str, str, str | None] | None
-    """(hash, summary, feed item JSON or None to keep the stored one), to record."""
+    state: tuple[str, str, tuple[str, str] | None] | None
+    """(hash, summary, its issue's (item id, draft JSON) or None to keep the stored
+    one), to record."""
     files: dict[str, bytes]
     """The week's pages (relative path -> UTF-8) to write."""
 
@@ -77,12 +78,13 @@ class WeekResult:
 def render_job(state: RenderState, job: WeekJob) -> WeekResult:
     """Render one week's pages and feed item, and hash it (in a worker process, or here)."""
     files: dict[str, bytes] = {}
-    item: str | None = None
+    item: tuple[str, str] | None = None
     digest = None
     if job.rows is not None:
         digest = week_digest(job.week, job.rows, state.cfg)
         if job.item:
-            item = draft_to_json(week_item(state.cfg, state.env, state.uid, digest))
+            draft = week_item(state.cfg, state.env, state.uid, digest)
+            item = (draft.item.id, draft_to_json(draft))
         if job.trend is not None:
             pages = render_week(state.env, state.cfg, digest, job.trend, state.links, job.kinds)
             files = {relpath: text.encode("utf-8") for relpath, text in pages.items()}

@@ -3,10 +3,13 @@ record, gathered while it renders and written once, at the end.
 
 Input: the store. Output: the store's rows as the build reads them (overlaid with
 what this build has recorded so far), and, at :meth:`BuildRecord.commit`, one
-transaction holding every week state, feed item date and the feed's id and epoch,
-and the weeks it published.
+transaction holding every week state, every feed item's dates and week issue's draft
+(the store's ``feed_item`` table), the feed's id and epoch (``meta``), and the weeks
+it published.
 
-Every store call of the site build is in this module.
+Every store call of the site build is in this module. The output folder's manifest
+and the feed documents written before are not the store's: they say what that folder
+holds (:mod:`~digest.site.manifest`, :func:`~digest.site.feedset.previous_entries`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Sequence
 
 from digest.feedid import FEED_UID, new_feed_uid
 from digest.models import Paper
-from digest.store import PaperRows, Store, WeekState
+from digest.store import FeedItemRow, ItemDates, PaperRows, Store, WeekState
 from digest.store.papers import Papers
 
 FEED_EPOCH = "feed_epoch"
@@ -29,10 +32,16 @@ class BuildRecord:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.week_states: dict[str, tuple[str, str, str | None]] = {}
-        """Week -> (hash, summary, feed item JSON or None to keep the stored one)."""
+        self.week_states: dict[str, tuple[str, str]] = {}
+        """Week -> (hash, summary)."""
+        self.drafts: dict[str, str] = {}
+        """Week issue's item id -> its draft (JSON)."""
+        self.dates: dict[str, ItemDates] = {}
+        """Feed item id -> its dates."""
+        self._stored_dates: dict[str, ItemDates | None] = {}
+        """Feed item id -> its dates as stored (None: none), as read so far."""
         self.meta: dict[str, str] = {}
-        """Meta key -> value: the feed's id and epoch, feed items' dates."""
+        """Meta key -> value: the feed's id and epoch."""
         self.published: list[str] = []
         """Weeks to mark published."""
         self.today: dt.date | None = None
@@ -64,12 +73,25 @@ class BuildRecord:
         """(theme, papers) of one week, without loading its papers."""
         return self.store.feed.week_theme_counts(week)
 
-    def week_item(self, week: str) -> str:
-        """A week's feed item (JSON), as recorded by this build or else as stored."""
-        state = self.week_states.get(week)
-        if state is not None and state[2] is not None:
-            return state[2]
-        return self.store.feed.week_item(week)
+    def draft(self, item_id: str) -> str:
+        """A week issue's draft (JSON), as recorded by this build or else as stored."""
+        if item_id in self.drafts:
+            return self.drafts[item_id]
+        return self.store.feed_items.drafts([item_id]).get(item_id, "")
+
+    def item_dates(self, ids: Sequence[str]) -> dict[str, ItemDates]:
+        """The dates of those of ``ids`` that have any, as recorded by this build or
+        else as stored: the stored ones read in one query per batch, once."""
+        unread = [i for i in ids if i not in self.dates and i not in self._stored_dates]
+        if unread:
+            stored = self.store.feed_items.dates(unread)
+            self._stored_dates.update((i, stored.get(i)) for i in unread)
+        out: dict[str, ItemDates] = {}
+        for i in ids:
+            found = self.dates.get(i) or self._stored_dates.get(i)
+            if found is not None:
+                out[i] = found
+        return out
 
     def newest_versions(self, theme: str, limit: int) -> dict[str, str]:
         """The ``limit`` newest papers of a theme, each id with its version."""
@@ -84,12 +106,6 @@ class BuildRecord:
         if key in self.meta:
             return self.meta[key]
         return self.store.meta.get(key)
-
-    def meta_values(self, keys: Sequence[str]) -> dict[str, str]:
-        """The values of those of ``keys`` that are set (see :meth:`meta_value`)."""
-        stored = self.store.meta.values([k for k in keys if k not in self.meta])
-        stored.update((k, self.meta[k]) for k in keys if k in self.meta)
-        return stored
 
     def feed_uid(self, base_url: str) -> str:
         """The feed's permanent id (see :func:`digest.feedid.feed_uid`), recorded at the
@@ -109,16 +125,18 @@ class BuildRecord:
 
     # -- what to record ---------------------------------------------------------------
 
-    def set_week_state(self, week: str, content_hash: str, summary: str, item: str | None) -> None:
-        """Record a week's hash, summary and feed item (None keeps the one recorded or
-        stored); the week is then clean."""
-        if item is None and week in self.week_states:
-            item = self.week_states[week][2]
-        self.week_states[week] = (content_hash, summary, item)
+    def set_week_state(
+        self, week: str, content_hash: str, summary: str, draft: tuple[str, str] | None
+    ) -> None:
+        """Record a week's hash and summary (the week is then clean) and, unless None,
+        its issue's draft as (item id, JSON)."""
+        self.week_states[week] = (content_hash, summary)
+        if draft is not None:
+            self.drafts[draft[0]] = draft[1]
 
-    def set_meta(self, key: str, value: str) -> None:
-        """Record a meta value."""
-        self.meta[key] = value
+    def set_item_dates(self, item_id: str, dates: ItemDates) -> None:
+        """Record a feed item's dates."""
+        self.dates[item_id] = dates
 
     def publish(self, weeks: Sequence[str], today: dt.date) -> None:
         """Mark ``weeks`` published on ``today`` (a week's first date is kept)."""
@@ -132,8 +150,12 @@ class BuildRecord:
         same work again, and a week is never marked published (its tags frozen)
         unless its files were written."""
         with self.store.db.transaction():
-            for week, (content_hash, summary, item) in self.week_states.items():
-                self.store.feed.set_week_state(week, content_hash, summary, item)
+            for week, (content_hash, summary) in self.week_states.items():
+                self.store.feed.set_week_state(week, content_hash, summary)
+            ids = sorted(self.dates.keys() | self.drafts.keys())
+            self.store.feed_items.put(
+                FeedItemRow(i, self.dates.get(i), self.drafts.get(i)) for i in ids
+            )
             for key, value in self.meta.items():
                 self.store.meta.set(key, value)
             if self.published and self.today is not None:

@@ -9,7 +9,8 @@ and the email ledger. A :class:`Store` is a :class:`~digest.store.database.Datab
 - ``store.keys``: the keys papers are found by, for identity resolution (:mod:`.keys`);
 - ``store.papers``: papers as the later stages read them, and their tags (:mod:`.papers`);
 - ``store.weeks``: which weeks changed, and publishing (:mod:`.weeks`);
-- ``store.feed``: week states and feed items kept between runs (:mod:`.feed_state`);
+- ``store.feed``: week states kept between runs (:mod:`.feed_state`);
+- ``store.feed_items``: each feed item's dates and a week's issue draft (:mod:`.feed_items`);
 - ``store.ledger``: what was emailed to whom (:mod:`.ledger`);
 - ``store.meta``: small named values (:mod:`.meta`).
 
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from digest.errors import StoreError
 from digest.store.database import CommitGroup, Database, store_error
+from digest.store.feed_items import FeedItemRow, FeedItems, ItemDates
 from digest.store.feed_state import FeedState, WeekState
 from digest.store.keys import PaperKeys
 from digest.store.ledger import Ledger
@@ -40,6 +42,8 @@ __all__ = [
     "SIGHTINGS_ONLY",
     "CommitGroup",
     "Database",
+    "FeedItemRow",
+    "ItemDates",
     "Link",
     "PaperRows",
     "Store",
@@ -70,6 +74,7 @@ class Store:
         self.listings = Listings(self.db, self.weeks, self.keys)
         self.papers = Papers(self.db, self.weeks)
         self.feed = FeedState(self.db)
+        self.feed_items = FeedItems(self.db)
         self.ledger = Ledger(self.db)
 
     def __enter__(self) -> Store:

@@ -1,7 +1,8 @@
-"""What the site build keeps between runs: each week's rendered state and feed item.
+"""What the site build keeps between runs of each week: its rendered state.
 
-Input: a week or a theme. Output: its stored content hash, section counts and feed item
-(``week`` table), and the newest papers of a theme with a version string each.
+Input: a week or a theme. Output: a week's stored content hash and section counts
+(``week`` table), and the newest papers of a theme with a version string each. Feed
+items (dates, and a week's issue draft) are in :mod:`.feed_items`.
 """
 
 from __future__ import annotations
@@ -42,20 +43,13 @@ class FeedState:
             for r in rows
         ]
 
-    def week_item(self, week: str) -> str:
-        """A week's stored feed item (JSON; '' when none)."""
-        row = self.db.execute("SELECT item FROM week WHERE week=?", (week,)).fetchone()
-        return str(row[0]) if row else ""
-
-    def set_week_state(self, week: str, content_hash: str, summary: str, item: str | None) -> None:
-        """Record a week's content hash, summary and feed item (None keeps the stored
-        item), and mark it clean."""
+    def set_week_state(self, week: str, content_hash: str, summary: str) -> None:
+        """Record a week's content hash and summary, and mark it clean."""
         self.db.execute(
-            "INSERT INTO week(week, dirty, hash, summary, item) "
-            "VALUES(?, 0, ?, ?, COALESCE(?, '')) "
+            "INSERT INTO week(week, dirty, hash, summary) VALUES(?, 0, ?, ?) "
             "ON CONFLICT(week) DO UPDATE SET dirty=0, hash=excluded.hash, "
-            "summary=excluded.summary, item=COALESCE(?, week.item)",
-            (week, content_hash, summary, item, item),
+            "summary=excluded.summary",
+            (week, content_hash, summary),
         )
 
     def week_theme_counts(self, week: str) -> list[tuple[str, int]]:

@@ -1,13 +1,12 @@
-"""The ``meta`` table: the store's small named values (fingerprints, feed uid, ...).
+"""The ``meta`` table: the store's small named values (schema version, fingerprints of
+the rules and identity overrides, the feed's uid and epoch).
 
 Input: a key. Output: its value, '' (or a default) when unset.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from digest.store.database import Database, chunks
+from digest.store.database import Database
 
 
 class Meta:
@@ -28,14 +27,3 @@ class Meta:
             "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
             (key, value),
         )
-
-    def values(self, keys: Sequence[str]) -> dict[str, str]:
-        """The values of those of ``keys`` that are set, in few queries."""
-        out: dict[str, str] = {}
-        for chunk in chunks(list(keys), 500):
-            rows = self.db.execute(
-                f"SELECT key, value FROM meta WHERE key IN ({','.join('?' * len(chunk))})",
-                tuple(chunk),
-            )
-            out.update((str(r[0]), str(r[1])) for r in rows)
-        return out

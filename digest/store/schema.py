@@ -10,13 +10,14 @@ sightings are append-only (a listing whose content changed is a new ``listing`` 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Callable
 
 from digest.errors import StoreDamagedError, StoreError
 from digest.store.database import Database
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -143,6 +144,16 @@ MIGRATIONS: dict[int, str] = {
         SELECT id, name, sha256, stat, format, date, entries, problems FROM listing;
     DROP TABLE listing;
     ALTER TABLE listing_v8 RENAME TO listing""",
+    # -- feed state in one place: each feed item's dates (from meta 'feed_item:ID') and
+    #    the draft of a week's issue (from week.item) in one row per item (see the
+    #    repair; IF NOT EXISTS: a store may be turned back to an older version by hand) --
+    9: """CREATE TABLE IF NOT EXISTS feed_item(
+        id TEXT PRIMARY KEY,
+        fingerprint TEXT,
+        published TEXT,
+        updated TEXT,
+        draft TEXT
+    )""",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
@@ -225,6 +236,56 @@ def _repair_for_version_8(db: Database) -> None:
 
 
 REPAIRS[8] = _repair_for_version_8
+
+
+_ITEM_DATES = "feed_item:"
+"""Prefix of the meta keys that held feed items' dates before version 9."""
+
+
+def _repair_for_version_9(db: Database) -> None:
+    """Move feed items' dates out of ``meta`` and weeks' issue drafts out of
+    ``week.item`` into ``feed_item``, values unchanged (same ids, same dates: no item
+    of a feed changes), then drop what held them."""
+    low, high = _ITEM_DATES, _ITEM_DATES[:-1] + chr(ord(_ITEM_DATES[-1]) + 1)
+    dated = []
+    for key, value in db.execute(
+        "SELECT key, value FROM meta WHERE key >= ? AND key < ?", (low, high)
+    ):
+        try:
+            dates = json.loads(value)
+            row = (str(key)[len(low) :], dates["fingerprint"], dates["published"], dates["updated"])
+        except (ValueError, TypeError, KeyError):
+            continue  # unreadable dates: the item is dated as new, as before
+        dated.append(row)
+    db.conn.executemany(
+        "INSERT INTO feed_item(id, fingerprint, published, updated) VALUES(?, ?, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET fingerprint=excluded.fingerprint, "
+        "published=excluded.published, updated=excluded.updated",
+        dated,
+    )
+    db.execute("DELETE FROM meta WHERE key >= ? AND key < ?", (low, high))
+    columns = {str(r[1]) for r in db.execute("PRAGMA table_info(week)")}
+    if "item" not in columns:
+        return
+    drafts = []
+    for (item,) in db.execute("SELECT item FROM week WHERE item != '' ORDER BY week"):
+        try:
+            item_id = json.loads(item)["id"]
+        except (ValueError, TypeError, KeyError):
+            continue  # no readable draft: the week's issue is made again from its papers
+        drafts.append((str(item_id), str(item)))
+    db.conn.executemany(
+        "INSERT INTO feed_item(id, draft) VALUES(?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET draft=excluded.draft",
+        drafts,
+    )
+    if sqlite3.sqlite_version_info >= (3, 35, 0):  # DROP COLUMN
+        db.execute("ALTER TABLE week DROP COLUMN item")
+    else:
+        db.execute("UPDATE week SET item=''")
+
+
+REPAIRS[9] = _repair_for_version_9
 
 
 def _drop_unshowable_sightings(db: Database) -> None:
