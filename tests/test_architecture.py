@@ -88,3 +88,13 @@ def test_no_module_of_digest_imports_one_that_imports_it_back() -> None:
 
     for name in sorted(graph):
         visit(name, [])
+
+
+def test_no_stage_imports_click() -> None:
+    """click is the CLI's: the stages and the use cases can be used without it."""
+    allowed = ("digest.cli", "digest.terminal")
+    for name, path in _modules().items():
+        if name in allowed:
+            continue
+        imported = _imports(path, name, module_level=False)
+        assert "click" not in imported and not any(i.startswith("click.") for i in imported), name
