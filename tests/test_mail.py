@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from digest import commands, delivery, mail, scaffold
 from digest.cli import cli
 from digest.commands import run as run_command
+from digest.commands import send as send_command
 from digest.config import FeedConfig, load_config, parse_config
 from digest.errors import ConfigError, MailError
 from digest.ingest import ingest
@@ -195,7 +196,7 @@ def send(root: Path, **kwargs: Any) -> delivery.SendReport:
     cfg = load_config(root)
     sleeps: list[float] = kwargs.pop("sleeps", [])
     with commands.open_store(cfg) as store:
-        return delivery.send(cfg, store, TODAY, sleep=sleeps.append, **kwargs)
+        return send_command.send_week(cfg, store, TODAY, sleep=sleeps.append, **kwargs)
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -356,7 +357,7 @@ def test_an_odd_timeout_never_leaves_a_recipient_sending(
     assert cfg.email is not None
     odd = replace(cfg, email=replace(cfg.email, smtp=replace(cfg.email.smtp, timeout=timeout)))
     with commands.open_store(cfg) as store, pytest.raises(MailError, match=r"127\.0\.0\.1"):
-        delivery.send(odd, store, TODAY, sleep=lambda _: None)
+        send_command.send_week(odd, store, TODAY, sleep=lambda _: None)
     assert status(root, "ann@example.org") is None and status(root, "bob@example.org") is None
     assert len(send(root).sent) == 2 and len(handler.received) == 2
 
@@ -439,9 +440,9 @@ def test_bad_recipient_on_the_command_line(tmp_path: Path) -> None:
 def test_default_week_is_the_latest_complete_week_with_papers(tmp_path: Path) -> None:
     root = make_feed(tmp_path, 25)
     with Store(load_config(root).store) as store:
-        assert delivery.default_week(store, dt.date(2026, 5, 3)) is None  # W18 not over yet
-        assert delivery.default_week(store, dt.date(2026, 5, 4)) == WEEK
-        assert delivery.default_week(store, dt.date(2026, 12, 1)) == WEEK
+        assert send_command.default_week(store, dt.date(2026, 5, 3)) is None  # W18 not over yet
+        assert send_command.default_week(store, dt.date(2026, 5, 4)) == WEEK
+        assert send_command.default_week(store, dt.date(2026, 12, 1)) == WEEK
 
 
 def test_email_config_reports_every_problem_at_once(tmp_path: Path) -> None:

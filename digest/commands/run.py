@@ -69,8 +69,9 @@ def run(
         # -- email: last, so a failed send never stops the site from being written --
         emailed = None
         if cfg.email is not None and cfg.email.enabled:
-            from digest import delivery  # imported only by runs that send (css-inline, smtplib)
+            # imported only by runs that send (css-inline, smtplib)
+            from digest.commands.send import send_week
 
-            emailed = delivery.send(cfg, store, today)
+            emailed = send_week(cfg, store, today)
             problems += emailed.problems
     return RunReport(report, tagged, built, problems + report.problems, email=emailed)

@@ -2,20 +2,24 @@
 
 Input: the config, the run's date, the send time, and the options (week, recipients,
 force, dry run). Output: a :class:`~digest.delivery.SendReport`, and for a dry run the
-bytes to print (:func:`dry_run_output`). Papers are tagged first, so a week is sent as
-it would be built. The SMTP and never-twice mechanics are :mod:`digest.delivery`'s.
+bytes to print (:func:`dry_run_output`). This chooses the week and the recipients and
+whether to send; composing, SMTP and the never-twice ledger are
+:mod:`digest.delivery`'s. ``digest run`` sends through :func:`send_week` too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 
 from digest import delivery, mail
 from digest.commands import open_store
 from digest.config import FeedConfig
-from digest.errors import DigestError
+from digest.errors import DigestError, MailError
+from digest.store import Store
 from digest.tag import tag
+from digest.weeks import is_week, midnight, week_bounds
 
 
 def send(
@@ -36,12 +40,58 @@ def send(
     send with none returns a report whose ``week`` is None."""
     with open_store(cfg) as store:
         tag(cfg, store)
-        report = delivery.send(
+        report = send_week(
             cfg, store, today, week=week, to=to, force=force, dry_run=dry_run, now=now
         )
     if report.week is None and dry_run:
         raise DigestError(nothing_to_send(today), hint="give --week YYYY-Www")
     return report
+
+
+def default_week(store: Store, today: dt.date) -> str | None:
+    """The latest complete week (its Sunday before ``today``) that has papers."""
+    done = [w for w in store.weeks.with_papers() if week_bounds(w)[1] < today]
+    return done[-1] if done else None
+
+
+def send_week(
+    cfg: FeedConfig,
+    store: Store,
+    today: dt.date,
+    *,
+    week: str | None = None,
+    to: Sequence[str] = (),
+    force: bool = False,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+    environ: Mapping[str, str] | None = None,
+    sleep: delivery.Sleep = time.sleep,
+) -> delivery.SendReport:
+    """Send ``week`` (default: :func:`default_week`) to ``to`` (default: email.to) from
+    an open store; with ``dry_run`` only compose the messages (in ``messages``).
+    ``environ`` holds the SMTP password's variable (default: the process's);
+    ``sleep`` waits between retries."""
+    email = cfg.email
+    if email is None:
+        raise MailError("feed.yaml has no 'email' section", hint="see the README, section Email")
+    recipients = list(to or email.to)
+    for addr in recipients:
+        if (why := mail.address_problem(addr)) is not None:
+            raise MailError(f"not one valid email address ({why}): {mail.one_line(addr)!r}")
+    if not recipients:
+        raise MailError("no recipients", hint="list them in email.to or give --to")
+    if week is not None and not is_week(week):
+        raise MailError(f"not an ISO week like 2026-W18: {week!r}")
+    chosen = week or default_week(store, today)
+    if chosen is None:
+        return delivery.SendReport()
+    compose = delivery.composer(cfg, email, store, chosen, now or midnight(today, cfg.timezone))
+    if dry_run:
+        return delivery.SendReport(chosen, messages=[compose(rcpt) for rcpt in recipients])
+    return delivery.deliver(
+        cfg, email, store, chosen, recipients, compose, today,
+        force=force, environ=environ, sleep=sleep,
+    )  # fmt: skip
 
 
 def nothing_to_send(today: dt.date) -> str:
