@@ -1,8 +1,9 @@
 """``check``, ``export`` and ``explain``: looking inside a feed without changing it.
 
-Input: the config (and for ``explain`` a reference to a paper). Output: a
-:class:`CheckReport`, export records, or the lines that explain each paper found;
-printing is the CLI's job, the records and lines are :mod:`digest.explain`'s.
+Input: the config (and for ``explain`` a reference to a paper). Output: ``check``'s
+lines and source problems, export records, or the lines that explain each paper found
+(:class:`Explained`); printing is the CLI's job, the records and lines are
+:mod:`digest.explain`'s.
 """
 
 from __future__ import annotations
