@@ -41,12 +41,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from digest import filters, pipeline, render  # noqa: E402
+from digest import commands, filters, render  # noqa: E402
 from digest.config import parse_config  # noqa: E402
 from digest.config.rules import parse_rules  # noqa: E402
 from digest.identity import matching as identity  # noqa: E402
 from digest.identity import resolve  # noqa: E402
+from digest.ingest import ingest  # noqa: E402
 from digest.rules import RuleSet  # noqa: E402
+from digest.sources import gather  # noqa: E402
 from digest.sources.fetch import fetch  # noqa: E402
 from digest.yamlsrc import Source  # noqa: E402
 
@@ -134,9 +136,9 @@ def _ingest(rows: list[dict[str, str]]) -> tuple[float, int]:
             (root / "feed.yaml").write_text("sources: [listings/*.jsonl]\n")
             cfg = parse_config((root / "feed.yaml").read_text(), root)
             start = time.perf_counter()
-            with pipeline.open_store(cfg) as store:
-                files, _ = pipeline.source_files(cfg)
-                pipeline.ingest(cfg, store, files, dt.date(2026, 11, 25))
+            with commands.open_store(cfg) as store:
+                files, _ = gather.source_files(cfg)
+                ingest(cfg, store, files, dt.date(2026, 11, 25))
             took = time.perf_counter() - start
     finally:
         resolve.matching.decide = decide

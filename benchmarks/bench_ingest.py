@@ -3,7 +3,7 @@
 Input: sizes N (default 10,000 and 100,000 entries). For each N a synthetic corpus
 is generated (benchmarks/generate.py) and ingested once (untimed); then the same
 500-entry listing (``--append-listing``) is ingested into a fresh copy of that store,
-``--repeat`` times, timing only ``pipeline.ingest`` in this process (parse, identity
+``--repeat`` times, timing only ``digest.ingest.ingest`` in this process (parse, identity
 with near-duplicate blocking, store writes). Output: medians per N and the ratio of
 the largest to the smallest store, which should stay near 1 when the cost of a
 listing grows with the listing and not with the store.
@@ -26,8 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate
 
-from digest import pipeline
+from digest import commands
 from digest.config import load_config
+from digest.ingest import ingest
+from digest.sources import gather
 
 TODAY = dt.date(2025, 12, 31)
 INCREMENT = 500
@@ -38,9 +40,9 @@ def store_of(n: int, work: Path, seed: int) -> Path:
     feed = work / f"n{n}"
     generate.main([str(feed), "--entries", str(n), "--rules", "50", "--seed", str(seed)])
     cfg = load_config(feed)
-    files, _ = pipeline.source_files(cfg)
-    with pipeline.open_store(cfg) as store:
-        pipeline.ingest(cfg, store, files, TODAY)
+    files, _ = gather.source_files(cfg)
+    with commands.open_store(cfg) as store:
+        ingest(cfg, store, files, TODAY)
     extra = generate.append_listing(feed, n, seed, INCREMENT, 0)
     (feed / "extra.name").write_text(extra.name)
     return feed
@@ -57,9 +59,9 @@ def one_run(feed: Path, work: Path) -> float:
     name = (feed / "extra.name").read_text()
     listing = shutil.copy(feed / "listings" / name, copy / "listings" / name)
     cfg = load_config(copy)
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         start = time.perf_counter()
-        report = pipeline.ingest(cfg, store, [Path(listing)], TODAY)
+        report = ingest(cfg, store, [Path(listing)], TODAY)
         seconds = time.perf_counter() - start
     assert report.sightings == INCREMENT, report
     return seconds

@@ -40,7 +40,7 @@ a common helper is split by that helper's callers). Stages:
 - store: the ``store`` package (SQLite included)
 - render: ``site``, ``render``, ``grouping``, ``weeks``, ``output`` and the templates
 - feeds: ``feeds`` (feedgen included)
-- other: ``cli``, ``pipeline``, ``config`` and the rest (start-up, config), and
+- other: ``cli``, ``commands``, ``config`` and the rest (start-up, config), and
   whatever runs outside any digest function (the interpreter's own start-up)
 
 ``normalize``, ``latex``, ``models`` and ``errors`` are helpers shared by stages: like
@@ -83,7 +83,12 @@ INCREMENT = 500
 STAGES = ("parse", "identity", "tag", "store", "render", "feeds", "other")
 HELPERS = frozenset(["normalize", "latex", "models", "errors"])
 """Pure helpers shared by stages: their time goes to the stage that called them."""
-WRAPPERS = frozenset(["cli", "pipeline", "ingest", "__main__"])
+WRAPPERS = frozenset(
+    [
+        *("cli", "terminal", "commands", "commands.run", "commands.ingest", "commands.send"),
+        *("__main__", "ingest", "pipeline"),  # pipeline: a --source tree from before commands/
+    ]
+)
 """Modules whose functions hold whole phases (shown as phases, not as hotspots)."""
 MODULE_STAGES = {
     "rules": "tag",

@@ -1,9 +1,11 @@
-"""The ``digest`` command: click only. Parses options, calls one library function, reports.
+"""The ``digest`` command: click only. Parses options, calls one use case, reports.
 
 Input: argv. Output: messages on stderr, data (export, dry runs) on stdout,
-and the documented exit codes (see README, "Exit codes"). A
-:class:`~digest.errors.DigestError` becomes one clear sentence, never a
-traceback. The clock is read here and nowhere else (``--today`` overrides).
+and the documented exit codes (see README, "Exit codes"). Each command reads the
+clock (``--today`` overrides; nowhere else reads it), takes the feed's lock when it
+writes, calls one function of :mod:`digest.commands`, and reports. Exit code 3 (1
+under ``--strict``) comes from the problems' severities, never from their text. A
+:class:`~digest.errors.DigestError` becomes one clear sentence, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,156 +14,22 @@ import datetime as dt
 import gc
 import json
 import math
-import os
-import sqlite3
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from digest import __version__, pipeline, scaffold, workers
-from digest import explain as inspection
+from digest import __version__, scaffold, workers
+from digest.commands import ingest as ingest_command
+from digest.commands import inspect
+from digest.commands import run as run_command
 from digest.config import FeedConfig, load_config
-from digest.errors import (
-    EXIT_FAILURE,
-    EXIT_OK,
-    EXIT_WARNINGS,
-    ConfigError,
-    DigestError,
-    Problem,
-    environment_error,
-    printable,
-)
-from digest.identity.resolve import find
+from digest.errors import Problem, printable
 from digest.locking import feed_lock
 from digest.sources import formats
+from digest.terminal import Reporter, finish, handle_errors, notices, progress, reporter
 from digest.weeks import WEEK, is_week, zone
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Reporter:
-    """Where messages go: human lines or JSON lines on stderr; quiet hides the summary."""
-
-    def __init__(self, quiet: bool = False, fmt: str = "text") -> None:
-        self.quiet = quiet
-        self.fmt = fmt
-
-    def problem(self, problem: Problem, level: str = "warning") -> None:
-        """Report one input problem (always shown, even when quiet)."""
-        if self.fmt == "json":
-            self._json(
-                level=level,
-                file=problem.file,
-                line=problem.line,
-                column=problem.column,
-                message=problem.message,
-            )
-        else:
-            click.echo(f"digest: {level}: {printable(str(problem))}", err=True)
-
-    def summary(self, message: str, **fields: Any) -> None:
-        """The one line a run ends with (hidden by --quiet)."""
-        if self.quiet:
-            return
-        if self.fmt == "json":
-            self._json(level="info", message=message, **fields)
-        else:
-            click.echo(f"digest: {printable(message)}", err=True)
-
-    def error(self, message: str, details: Sequence[str] = ()) -> None:
-        """A fatal error (always shown), with ``details`` on lines of their own."""
-        if self.fmt == "json":
-            self._json(level="error", message="\n".join([message, *details]))
-        else:
-            click.echo(f"digest: error: {printable(message)}", err=True)
-            for line in details:
-                click.echo(f"  {printable(line)}", err=True)
-
-    def hint(self, message: str) -> None:
-        """What to do about the error just reported (always shown)."""
-        if self.fmt == "json":
-            self._json(level="hint", message=message)
-        else:
-            click.echo(f"digest: hint: {printable(message)}", err=True)
-
-    def _json(self, **fields: Any) -> None:
-        # JSON escapes control characters itself; a lone surrogate (a non-UTF-8 file
-        # name) is written as its \\udcXX escape instead of failing to encode.
-        line = json.dumps(fields, ensure_ascii=False, default=str)
-        click.echo(line.encode("utf-8", "backslashreplace"), err=True)
-
-
-def _reporter() -> Reporter:
-    ctx = click.get_current_context()
-    obj = ctx.find_object(Reporter)
-    return obj if obj is not None else Reporter()
-
-
-def handle_errors(func: F) -> F:
-    """Turn DigestError, and an OSError or SQLite failure of the environment (full or
-    read-only disk, permissions, damaged store), into a message and its exit code.
-    Anything else escaping is a bug in digest and keeps its traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except DigestError as err:
-            _fail(err)
-        except BrokenPipeError:
-            # The reader of stdout went away (`digest export | head`): nothing to say
-            # to it; keep the interpreter's final flush from failing again.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(EXIT_FAILURE)
-        except (OSError, sqlite3.Error) as err:
-            ctx = click.get_current_context()
-            known = environment_error(err, f"'digest {ctx.info_name}'")
-            if known is None:
-                raise
-            _fail(known)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _fail(err: DigestError) -> None:
-    reporter = _reporter()
-    if isinstance(err, ConfigError):
-        reporter.error(str(err).partition(":\n")[0] + ":", [str(p) for p in err.problems])
-    else:
-        reporter.error(str(err))
-    if err.hint:
-        reporter.hint(err.hint)
-    sys.exit(err.exit_code)
-
-
-@contextmanager
-def _progress() -> Iterator[pipeline.Progress | None]:
-    """A one-line progress display on a terminal (never under --quiet, JSON logs or cron)."""
-    reporter = _reporter()
-    if reporter.quiet or reporter.fmt != "text" or not sys.stderr.isatty():
-        yield None
-        return
-    count = 0
-
-    def show(name: str) -> None:
-        nonlocal count
-        count += 1
-        click.echo(
-            f"\r\x1b[Kdigest: reading listing {count}: {printable(name[:60])}", nl=False, err=True
-        )
-
-    try:
-        yield show
-    finally:
-        if count:
-            click.echo("\r\x1b[K", nl=False, err=True)
-
 
 YEARS = (1900, 2999)
 """Years ``--today`` and ``--week`` may name (as feed.yaml's ``year``): a week's
@@ -215,16 +83,6 @@ class Seconds(click.FloatRange):
         if not math.isfinite(seconds):
             self.fail(f"expected a finite number of seconds, got {value!r}", param, ctx)
         return seconds
-
-
-def finish(problems: Sequence[Problem], strict: bool) -> None:
-    """Report problems and exit with 0 (clean), 3 (warnings) or 1 (warnings under --strict)."""
-    reporter = _reporter()
-    for problem in problems:
-        reporter.problem(problem, "error" if strict else "warning")
-    if problems:
-        sys.exit(EXIT_FAILURE if strict else EXIT_WARNINGS)
-    sys.exit(EXIT_OK)
 
 
 # Whether FEED_DIR is a folder is load_config's to say: click would print the name raw.
@@ -284,7 +142,7 @@ def cli(ctx: click.Context, quiet: bool, log_format: str) -> None:
 def init(directory: Path, force: bool) -> None:
     """Create a feed folder DIRECTORY with a working feed.yaml."""
     created = scaffold.init_feed(directory, force=force)
-    _reporter().summary(
+    reporter().summary(
         f"created {created}; add listings to {directory / 'listings'} "
         f"and run 'digest run {directory}'"
     )
@@ -319,12 +177,10 @@ def ingest(
     """Add listing FILES to the store of the feed in FEED_DIR."""
     cfg = load_config(feed_dir)
     day = parse_today(today, cfg)
-    missing = [Problem(str(f), None, "no such file") for f in files if not f.is_file()]
     start = time.monotonic()
-    with feed_lock(cfg.root, lock_timeout), pipeline.open_store(cfg) as store:
-        listings = [f for f in files if f.is_file()]
-        report = pipeline.ingest(cfg, store, listings, day, fmt, jobs=_jobs(jobs))
-    _reporter().summary(
+    with feed_lock(cfg.root, lock_timeout):
+        report = ingest_command.ingest_files(cfg, files, day, fmt, jobs=_jobs(jobs))
+    reporter().summary(
         f"{report.listings_new} listings ingested ({report.listings_unchanged} unchanged), "
         f"{report.sightings} sightings, {report.new_papers} new papers "
         f"in {time.monotonic() - start:.2f} s",
@@ -333,7 +189,7 @@ def ingest(
         sightings=report.sightings,
         new_papers=report.new_papers,
     )
-    finish(missing + report.problems, strict)
+    finish(report.problems, strict)
 
 
 @cli.command()
@@ -372,16 +228,13 @@ def run(
     cfg = load_config(feed_dir)
     day = parse_today(today, cfg)
     start = time.monotonic()
-    with feed_lock(cfg.root, lock_timeout), _progress() as progress:
-        report = pipeline.run(
-            cfg, day, out, rebuild=rebuild, offline=offline, progress=progress, jobs=_jobs(jobs)
+    with feed_lock(cfg.root, lock_timeout), progress() as shown:
+        report = run_command.run(
+            cfg, day, out, rebuild=rebuild, offline=offline, progress=shown, jobs=_jobs(jobs)
         )
-    notices = [p for p in report.problems if "matches no file" in p.message]
-    for notice in notices:
-        _reporter().problem(notice, "notice")
-    warnings = [p for p in report.problems if p not in notices]
+    warnings = notices(report.problems)  # before the summary; warnings after it
     emailed = len(report.email.sent) if report.email is not None else 0
-    _reporter().summary(
+    reporter().summary(
         f"{report.ingest.listings_new} new listings, {report.ingest.new_papers} new papers, "
         f"{len(report.build.rebuilt)} of {len(report.build.weeks)} weeks rebuilt, "
         f"{len(report.build.written)} files written"
@@ -412,11 +265,10 @@ def run(
 def export(feed_dir: Path, fmt: str) -> None:
     """Print one JSON object per distinct paper (with every sighting) on stdout."""
     cfg = load_config(feed_dir)
-    with pipeline.open_store(cfg) as store:
-        for paper in store.papers.iter_all():
-            line = json.dumps(inspection.export_record(paper), ensure_ascii=False)
-            # A lone surrogate kept from an input becomes its JSON escape (\\udcXX).
-            click.echo(line.encode("utf-8", "backslashreplace"))
+    for record in inspect.export(cfg):
+        line = json.dumps(record, ensure_ascii=False)
+        # A lone surrogate kept from an input becomes its JSON escape (\\udcXX).
+        click.echo(line.encode("utf-8", "backslashreplace"))
 
 
 @cli.command()
@@ -424,23 +276,12 @@ def export(feed_dir: Path, fmt: str) -> None:
 @handle_errors
 def check(feed_dir: Path) -> None:
     """Validate feed.yaml and print what the store holds and how the rules fare."""
-    cfg = load_config(feed_dir)
-    files, problems = pipeline.source_files(cfg)
-    click.echo(f"configuration: {printable(str(cfg.file))} is valid")
-    click.echo(f"sources: {len(files)} files")
-    for problem in problems:
-        click.echo(f"  notice: {printable(str(problem))}")
-    if not cfg.store.exists():
-        click.echo("store: empty (no run yet)")
-        return
-    with pipeline.open_store(cfg) as store:
-        for line in inspection.check_lines(cfg, store):
+    for line in inspect.check(load_config(feed_dir)):
+        if isinstance(line, Problem):
+            # check changes nothing: whatever their severity, source problems are notices
+            click.echo(f"  notice: {printable(str(line))}")
+        else:
             click.echo(printable(line))
-
-
-MAX_REFERENCE = 2_000
-"""Longest ``explain`` REFERENCE: past SQLite's LIKE pattern limit (50,000 bytes) the
-store would fail, and no title is near this long."""
 
 
 @cli.command()
@@ -450,21 +291,18 @@ store would fail, and no title is near this long."""
 def explain(feed_dir: Path, reference: str) -> None:
     """Show why a paper (given by title, id or arXiv id) looks as it does: its sightings,
     the merges that formed it, and how it was tagged."""
-    if len(reference) > MAX_REFERENCE:
-        message = f"expected a title, paper id or arXiv id (at most {MAX_REFERENCE} characters)"
+    if len(reference) > inspect.MAX_REFERENCE:
+        limit = inspect.MAX_REFERENCE
+        message = f"expected a title, paper id or arXiv id (at most {limit} characters)"
         raise click.BadParameter(message, param_hint="REFERENCE")
-    cfg = load_config(feed_dir)
-    with pipeline.open_store(cfg) as store:
-        found = find(store, reference)
-        if not found:
-            raise DigestError(f"no paper matches {reference!r}")
-        for i, paper_id in enumerate(found[:5]):
-            if i:
-                click.echo("")
-            for line in inspection.explain_lines(cfg, store, paper_id):
-                click.echo(printable(line))
-        if len(found) > 5:
-            click.echo(f"... and {len(found) - 5} more papers match {printable(repr(reference))}")
+    explained = inspect.explain(load_config(feed_dir), reference)
+    for i, lines in enumerate(explained.papers):
+        if i:
+            click.echo("")
+        for line in lines:
+            click.echo(printable(line))
+    if explained.more:
+        click.echo(f"... and {explained.more} more papers match {printable(repr(reference))}")
 
 
 # -- email ----------------------------------------------------------------------------------
@@ -497,35 +335,26 @@ def send(
     lock_timeout: float,
 ) -> None:
     """Email one week's digest (plain text + HTML), at most once per recipient."""
-    from digest import delivery, mail  # only here and when a run sends: slow to import
+    from digest.commands import send as send_command  # slow to import: only here
 
     week = parse_week(week)
     cfg = load_config(feed_dir)
     day = parse_today(today, cfg)
     # The Date header: the real time, unless --today pins the run (then its midnight).
     now = None if today else dt.datetime.now(zone(cfg.timezone) or dt.UTC)
-    with feed_lock(cfg.root, lock_timeout), pipeline.open_store(cfg) as store:
-        pipeline.tag(cfg, store)
-        report = delivery.send(
-            cfg, store, day, week=week, to=to, force=force, dry_run=dry_run, now=now
+    with feed_lock(cfg.root, lock_timeout):
+        report = send_command.send(
+            cfg, day, week=week, to=to, force=force, dry_run=dry_run, now=now
         )
     if report.week is None:
-        nothing = f"nothing to send: no complete week with papers before {day.isoformat()}"
-        if dry_run:
-            raise DigestError(nothing, hint="give --week YYYY-Www")
-        _reporter().summary(nothing)
+        reporter().summary(send_command.nothing_to_send(day))
         return
     if dry_run:
-        several = len(report.messages) > 1
-        for msg in report.messages:
-            # Several recipients: an mbox, one message each (readable with `mail -f`).
-            if several:
-                click.echo(b"From digest " + day.strftime("%a %b %d 00:00:00 %Y").encode())
-            click.echo(mail.message_bytes(msg, mbox=several), nl=several)
+        click.echo(send_command.dry_run_output(report, day), nl=False)
         return
     for problem in report.problems:
-        _reporter().problem(problem)
-    _reporter().summary(
+        reporter().problem(problem)
+    reporter().summary(
         f"{report.week}: sent to {len(report.sent)}, skipped {len(report.skipped)}",
         week=report.week,
         sent=report.sent,

@@ -1,8 +1,9 @@
 """Delivery: one week's digest -> each recipient over SMTP, never twice.
 
-Input: the feed config (with a validated ``email`` section), the store, the run's
-date and send time, optionally a week, recipients and ``force``/``dry_run``.
-Output: a :class:`SendReport`; the store's ``sent`` table records every send.
+Input: the feed config and its ``email`` section, the store, a week, its recipients
+and the run's date. Output: the messages (:func:`composer`), and a :class:`SendReport`
+of who was sent them (:func:`deliver`); the store's ``sent`` table records every send.
+Which week and to whom is the ``send`` use case's (:mod:`digest.commands.send`).
 
 Never twice: before a message goes to the server its (week, recipient) row is
 written as ``sending`` (in a transaction that first checks no row exists), and
@@ -35,9 +36,8 @@ from digest.config import FeedConfig
 from digest.errors import MailError, Problem
 from digest.feedid import feed_uid
 from digest.grouping import group_week
-from digest.mail import SmtpConfig
+from digest.mail import EmailConfig, SmtpConfig
 from digest.store import Store
-from digest.weeks import is_week, midnight, week_bounds
 
 Sleep = Callable[[float], None]
 
@@ -68,51 +68,38 @@ class SendFailure(MailError):
         self.fatal = fatal
 
 
-def default_week(store: Store, today: dt.date) -> str | None:
-    """The latest complete week (its Sunday before ``today``) that has papers."""
-    done = [w for w in store.weeks.with_papers() if week_bounds(w)[1] < today]
-    return done[-1] if done else None
-
-
-def send(
-    cfg: FeedConfig,
-    store: Store,
-    today: dt.date,
-    *,
-    week: str | None = None,
-    to: Sequence[str] = (),
-    force: bool = False,
-    dry_run: bool = False,
-    now: dt.datetime | None = None,
-    environ: Mapping[str, str] | None = None,
-    sleep: Sleep = time.sleep,
-) -> SendReport:
-    """Send ``week`` (default: :func:`default_week`) to ``to`` (default: email.to)."""
-    email = cfg.email
-    if email is None:
-        raise MailError("feed.yaml has no 'email' section", hint="see the README, section Email")
-    recipients = list(to or email.to)
-    for addr in recipients:
-        if (why := mail.address_problem(addr)) is not None:
-            raise MailError(f"not one valid email address ({why}): {mail.one_line(addr)!r}")
-    if not recipients:
-        raise MailError("no recipients", hint="list them in email.to or give --to")
-    if week is not None and not is_week(week):
-        raise MailError(f"not an ISO week like 2026-W18: {week!r}")
-    report = SendReport(week=week or default_week(store, today))
-    if report.week is None:
-        return report
-    digest = group_week(report.week, store.papers.load(report.week), cfg.rules.section_names)
+def composer(
+    cfg: FeedConfig, email: EmailConfig, store: Store, week: str, when: dt.datetime
+) -> Callable[[str], EmailMessage]:
+    """The message of ``week`` for one recipient, dated ``when`` (the week's papers are
+    read, grouped and their templates loaded once)."""
+    digest = group_week(week, store.papers.load(week), cfg.rules.section_names)
     uid = feed_uid(cfg, store)
     env = render.environment(cfg.templates)
-    when = now or midnight(today, cfg.timezone)
 
     def compose(rcpt: str) -> EmailMessage:
         return mail.compose(cfg, email, digest, recipient=rcpt, uid=uid, now=when, env=env)
 
-    if dry_run:
-        report.messages = [compose(rcpt) for rcpt in recipients]
-        return report
+    return compose
+
+
+def deliver(
+    cfg: FeedConfig,
+    email: EmailConfig,
+    store: Store,
+    week: str,
+    recipients: Sequence[str],
+    compose: Callable[[str], EmailMessage],
+    today: dt.date,
+    *,
+    force: bool = False,
+    environ: Mapping[str, str] | None = None,
+    sleep: Sleep = time.sleep,
+) -> SendReport:
+    """Send ``week`` to each recipient not sent it already (all with ``force``),
+    recording each send in the ledger. A failure raises one
+    :class:`~digest.errors.MailError` naming every recipient missed."""
+    report = SendReport(week=week)
     password = _password(email.smtp, os.environ if environ is None else environ)
     sender = (mail.parse_address(email.sender) or ("", ""))[1]
     failures: list[str] = []
@@ -121,20 +108,20 @@ def send(
             addr = (mail.parse_address(rcpt) or ("", rcpt))[1].lower()
             msg = compose(rcpt)
             with store.db.transaction():
-                status = store.ledger.status(report.week, addr)
+                status = store.ledger.status(week, addr)
                 claim = force or status is None
                 if claim:
-                    store.ledger.mark_sending(report.week, addr, str(msg["Message-ID"]), today)
+                    store.ledger.mark_sending(week, addr, str(msg["Message-ID"]), today)
             if not claim:
                 report.skipped.append(rcpt)
                 if status == "sending":
-                    report.problems.append(_interrupted(cfg, report.week, rcpt))
+                    report.problems.append(_interrupted(cfg, week, rcpt))
                 continue
             try:
                 transport.send(msg, sender, addr)
             except SendFailure as err:
                 if err.certain:
-                    store.ledger.clear_sending(report.week, addr)
+                    store.ledger.clear_sending(week, addr)
                 failures.append(f"{rcpt}: {err}")
                 if err.fatal or not err.certain:
                     failures.extend(f"{r}: not tried" for r in _after(recipients, rcpt))
@@ -145,14 +132,14 @@ def send(
                 # Before the message went out it was certainly not delivered; after, it
                 # may have been, and the 'sending' row says so.
                 if not transport.handed_over:
-                    store.ledger.clear_sending(report.week, addr)
+                    store.ledger.clear_sending(week, addr)
                 raise
-            store.ledger.mark_sent(report.week, addr, today)
+            store.ledger.mark_sent(week, addr, today)
             report.sent.append(rcpt)
     if failures:
         done = f"; sent to {len(report.sent)} other(s)" if report.sent else ""
         raise MailError(
-            f"could not send {report.week} to {len(failures)} recipient(s){done}:\n  "
+            f"could not send {week} to {len(failures)} recipient(s){done}:\n  "
             + "\n  ".join(failures),
             hint="a later run retries them; a recipient marked 'may have been delivered' is "
             "skipped until 'digest send --force --to ADDR'",

@@ -13,6 +13,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 # Exit codes, documented in the README ("Exit codes").
 EXIT_OK = 0
@@ -41,6 +42,12 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(_escape, text)
 
 
+Severity = Literal["notice", "warning"]
+"""How much a problem matters. A ``notice`` is worth saying and changes nothing (a source
+pattern that matches no file yet); a ``warning`` means input was skipped or only partly
+read: the run exits 3 (1 under ``--strict``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """Something wrong in an input file, located as precisely as we can."""
@@ -53,6 +60,8 @@ class Problem:
     """What is wrong, as a sentence fragment a user can act on."""
     column: int | None = None
     """1-based column, when known."""
+    severity: Severity = "warning"
+    """Set where the problem is found; the CLI turns it into a log level and an exit code."""
 
     def __str__(self) -> str:
         where = self.file

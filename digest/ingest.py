@@ -24,23 +24,10 @@ from digest.models import Entry, EntryKeys, Listing
 from digest.normalize import text_hash
 from digest.rules import RuleSet
 from digest.sources import ReadContext, listing_name, load, read_bytes, shown_name
+from digest.sources.gather import ListingInput
 from digest.store import CommitGroup, Store
 from digest.tag import frozen_weeks, listing_tags
 from digest.weeks import iso_week
-
-
-@dataclass(frozen=True, slots=True)
-class ListingInput:
-    """One listing to ingest: a file, or a fetched URL's body."""
-
-    name: str
-    """Listing name (a file name), the provenance users see."""
-    format: str
-    """Reader name or ``auto``."""
-    path: Path | None = None
-    """The file, when the listing is one."""
-    data: bytes | None = None
-    """The content, when already in memory (a fetched URL)."""
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from digest import pipeline
+from digest.commands import run as run_command
 from digest.config import FeedConfig, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,14 +59,14 @@ def _no_proxy_for_local_servers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @dataclass(frozen=True)
 class BuiltFeed:
-    """A feed folder after one ``pipeline.run``."""
+    """A feed folder after one ``run_command.run``."""
 
     root: Path
     """The feed folder (holds feed.yaml, listings/, the store)."""
     site: Path
     """The output folder."""
     cfg: FeedConfig
-    report: pipeline.RunReport
+    report: run_command.RunReport
 
 
 def copy_example(dest: Path) -> Path:
@@ -80,7 +80,7 @@ def copy_example(dest: Path) -> Path:
 def run_feed(root: Path, today: dt.date = TODAY) -> BuiltFeed:
     """Load ``root/feed.yaml`` and run the pipeline once."""
     cfg = load_config(root)
-    report = pipeline.run(cfg, today=today)
+    report = run_command.run(cfg, today=today)
     return BuiltFeed(root=root, site=cfg.output.dir, cfg=cfg, report=report)
 
 

@@ -18,8 +18,9 @@ from conftest import TODAY, FeedMaker, copy_example, paper, run_feed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest import feeds, pipeline, site, workers
+from digest import commands, feeds, site, workers
 from digest.config import load_config
+from digest.ingest import ingest as ingest_listings
 from digest.output import Writer
 from digest.site import items as site_items
 from digest.store.database import Database
@@ -85,8 +86,8 @@ def test_parallel_build_writes_the_bytes_of_a_serial_one(
     for feed in (serial, parallel):
         late = feed.root / "late.jsonl"
         late.write_text(json.dumps(paper("Late paper", "2026-05-01")) + "\n", encoding="utf-8")
-        with pipeline.open_store(feed.cfg) as store:
-            pipeline.ingest(feed.cfg, store, [late], later)
+        with commands.open_store(feed.cfg) as store:
+            ingest_listings(feed.cfg, store, [late], later)
     with monkeypatch.context() as patched:
         patched.setattr(site, "build", build)
         serial_later = run_feed(serial.root, later)
@@ -120,8 +121,8 @@ def test_a_published_week_seen_again_is_not_recounted(
 
     def ingest(name: str, text: str) -> None:
         (first.root / "listings" / name).write_text(text, encoding="utf-8")
-        with pipeline.open_store(first.cfg) as store:
-            pipeline.ingest(first.cfg, store, [first.root / "listings" / name], TODAY)
+        with commands.open_store(first.cfg) as store:
+            ingest_listings(first.cfg, store, [first.root / "listings" / name], TODAY)
 
     # A later sighting of a paper of the published week 2026-W11: its counts cannot change.
     title = "Block Transformer: Global-to-Local Language Modeling for Fast Inference"
@@ -139,7 +140,7 @@ def test_a_published_week_seen_again_is_not_recounted(
     with monkeypatch.context() as patched:  # many papers to render would mean workers
         patched.setattr(site.pages, "PARALLEL_PAPERS", 1)
         patched.setattr(workers, "Pool", counted_pool)
-        with pipeline.open_store(first.cfg) as store:
+        with commands.open_store(first.cfg) as store:
             site.build(first.cfg, store, first.site, TODAY, jobs=2)
     assert pools == [0]  # W11 keeps its page: nothing to render, no worker started
     assert counted == [] and page.read_bytes() == before and dirty("2026-W11") == 0
@@ -212,7 +213,7 @@ def fresh_build(built: Path, tmp: Path, today: dt.date) -> dict[str, bytes]:
     copy = tmp / "fresh"
     shutil.copytree(built, copy, ignore=shutil.ignore_patterns("site"))
     cfg = load_config(copy)
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         site.build(cfg, store, tmp / "fresh-site", today)
     out = files(tmp / "fresh-site")
     out.pop(site.MANIFEST)

@@ -161,3 +161,15 @@ def test_json_log_format(runner: CliRunner, feed: Path) -> None:
     assert result.exit_code == 0
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["new_papers"] == 453 and summary["level"] == "info"
+
+
+def test_a_notice_is_logged_as_one_and_never_fails_a_strict_run(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    feed = tmp_path / "new"
+    assert runner.invoke(cli, ["init", str(feed)]).exit_code == 0
+    result = runner.invoke(cli, ["--log-format", "json", "run", str(feed), "--strict", *TODAY])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.strip().splitlines()]
+    notice = next(line for line in lines if "matches no file" in line["message"])
+    assert notice["level"] == "notice"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from digest import pipeline
+from digest import commands
+from digest.commands import run as run_command
 from digest.config import load_config
 from digest.explain import export_record
 
@@ -29,13 +30,13 @@ def build(tmp: Path) -> dict[str, bytes]:
     shutil.copytree(ROOT / "feeds" / "example", feed,
                     ignore=shutil.ignore_patterns("site", "*.sqlite*", "cache"))  # fmt: skip
     cfg = load_config(feed)
-    pipeline.run(cfg, TODAY)
+    run_command.run(cfg, TODAY)
     files = {
         str(p.relative_to(feed / "site")): p.read_bytes()
         for p in sorted((feed / "site").rglob("*"))
         if p.is_file() and not p.name.startswith(".")
     }
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         lines = [json.dumps(export_record(p), ensure_ascii=False) for p in store.papers.iter_all()]
     files["export.jsonl"] = ("\n".join(lines) + "\n").encode()
     return files

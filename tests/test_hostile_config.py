@@ -16,8 +16,9 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import mail, pipeline
+from digest import mail
 from digest.cli import cli
+from digest.commands import run as run_command
 from digest.config import TOP_KEYS, parse_config
 from digest.config.email import EMAIL_KEYS, SMTP_KEYS
 from digest.errors import ConfigError, Problem, printable
@@ -388,7 +389,7 @@ def test_environment_failures_become_one_message(
     def fail(*args: object, **kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr(pipeline, "run", fail)
+    monkeypatch.setattr(run_command, "run", fail)
     err = clean(runner.invoke(cli, ["run", str(feed), *TODAY]), 1)
     assert f"digest: error: {expected} (during 'digest run')" in err
     assert f"digest: hint: {hint}" in err or hint in err
@@ -403,7 +404,7 @@ def test_a_bug_keeps_its_traceback(
     def fail(*args: object, **kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr(pipeline, "run", fail)
+    monkeypatch.setattr(run_command, "run", fail)
     result = runner.invoke(cli, ["run", str(feed), *TODAY])
     assert result.exception is error
 

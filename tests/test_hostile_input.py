@@ -19,12 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import explain, ingest, pipeline
+from digest import commands, explain, ingest
 from digest.config import load_config
 from digest.ingest import store_listing
 from digest.models import Listing
 from digest.normalize import clean_text
-from digest.sources import ReadContext, bounds, read_bytes, shown_name
+from digest.sources import ReadContext, bounds, gather, read_bytes, shown_name
 from digest.store import Store
 from digest.store.database import Database
 
@@ -281,9 +281,9 @@ def test_problems_are_summarised_after_twenty_per_file(make_feed: Callable[..., 
     (feed.root / "listings" / "nodate.txt").write_text(text + "\n")
     feed.listing("ok.jsonl", [{"title": "Fine", "abstract": "A.", "date": "2026-11-20"}])
     cfg = load_config(feed.root)
-    files, _ = pipeline.source_files(cfg)
-    with pipeline.open_store(cfg) as store:
-        report = pipeline.ingest(cfg, store, files, dt.date(2026, 11, 25))
+    files, _ = gather.source_files(cfg)
+    with commands.open_store(cfg) as store:
+        report = ingest.ingest(cfg, store, files, dt.date(2026, 11, 25))
     mine = [p for p in report.problems if p.file == "nodate.txt"]
     assert len(mine) == ingest.PROBLEMS_PER_FILE + 1
     assert mine[-1].message == "... and 481 more problems in this file"
@@ -508,15 +508,15 @@ def test_any_listing_ingests_and_every_valid_record_survives_every_change(
         path = root / "listings" / f"l.{fmt}"
         today = dt.date(2026, 11, 25)
         path.write_bytes(_listing_bytes(fmt, first))
-        with pipeline.open_store(cfg) as store:
-            pipeline.ingest(cfg, store, [path], today)
+        with commands.open_store(cfg) as store:
+            ingest.ingest(cfg, store, [path], today)
             before = store.papers.counts()["sightings"]
             assert before == len(_valid(fmt, first))
-            again = pipeline.ingest(cfg, store, [path], today)
+            again = ingest.ingest(cfg, store, [path], today)
             assert again.sightings == 0
         path.write_bytes(_listing_bytes(fmt, first + added))  # the listing changes
-        with pipeline.open_store(cfg) as store:
-            pipeline.ingest(cfg, store, [path], today)
+        with commands.open_store(cfg) as store:
+            ingest.ingest(cfg, store, [path], today)
             assert store.papers.counts()["sightings"] == before + len(_valid(fmt, added))
             assert store.db.integrity_problems() == []
             exported = [explain.export_record(p) for p in store.papers.iter_all()]

@@ -26,8 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from digest import feeds, mail, outtext, pipeline, render
+from digest import feeds, mail, outtext, render
 from digest.cli import cli
+from digest.commands import run as run_command
 from digest.config import load_config
 from digest.errors import OutputError
 from digest.grouping import group_week
@@ -101,7 +102,7 @@ def test_forbidden_characters_in_the_store_never_break_an_output(
     again = feed.run()
     assert "rss.xml" in again.report.build.written
     assert_outputs_valid(again.site)
-    pipeline.run(again.cfg, TODAY, rebuild=True)
+    run_command.run(again.cfg, TODAY, rebuild=True)
     assert_outputs_valid(again.site)
     # The store keeps the text as it came.
     with Store(again.cfg.store) as store:
@@ -214,7 +215,7 @@ def test_whatever_the_store_holds_every_output_is_valid(
         con.execute("UPDATE listing SET name = ?", (listing or "x",))
     con.close()
     out = tmp_path_factory.mktemp("out")
-    pipeline.run(built.cfg, TODAY, out, rebuild=True)
+    run_command.run(built.cfg, TODAY, out, rebuild=True)
     assert_outputs_valid(out)
 
 
@@ -272,7 +273,7 @@ def test_out_may_not_hold_the_feeds_own_files(
         assert result.exit_code == 1, (out, result.output)
         assert "output folder" in result.output and "Traceback" not in result.output
         with pytest.raises(OutputError):
-            pipeline.run(load_config(feed.root), TODAY, out)
+            run_command.run(load_config(feed.root), TODAY, out)
     assert keep.read_text() == "a download in progress"
     assert not (feed.root / "digest.sqlite").exists()  # refused before anything was done
     # A folder of its own is fine, even next to the feed.
@@ -298,9 +299,9 @@ def test_rebuild_rewrites_every_output_as_a_cold_build(
     with (site / "themes" / "diffusion.atom").open("ab") as handle:
         handle.write(b"<!-- appended -->\n")
     (site / "index.html").write_text("")
-    pipeline.run(built.cfg, TODAY, rebuild=True)
+    run_command.run(built.cfg, TODAY, rebuild=True)
     cold = tmp_path / "cold"
-    pipeline.run(built.cfg, TODAY, cold)
+    run_command.run(built.cfg, TODAY, cold)
     assert tree(site) == tree(cold)
 
 
@@ -344,9 +345,9 @@ def test_unwritable_output_is_a_message_and_the_next_run_works(
         with Store(cfg.store) as store:
             assert store.weeks.published() == []  # nothing published that was not written
         remount(out, "rw,size=8m")
-        pipeline.run(cfg, TODAY, out)
+        run_command.run(cfg, TODAY, out)
         written = tree(out)
-    pipeline.run(cfg, TODAY, tmp_path / "cold")
+    run_command.run(cfg, TODAY, tmp_path / "cold")
     assert written == tree(tmp_path / "cold")
     with Store(cfg.store) as store:
         assert store.weeks.published() == ["2026-W46"]

@@ -15,10 +15,13 @@ from pathlib import Path
 import pytest
 from identity_set import load, pairwise
 
-from digest import pipeline
+from digest import commands
+from digest.commands import run as run_command
 from digest.config import parse_config
 from digest.explain import export_record
 from digest.identity import resolve
+from digest.ingest import ingest
+from digest.sources import gather
 
 PER_LISTING = 100
 
@@ -40,9 +43,9 @@ def test_labelled_set_through_the_store(tmp_path: Path) -> None:
                 where[(name, position)] = record.id
     (tmp_path / "feed.yaml").write_text("sources: [listings/*.jsonl]\n")
     cfg = parse_config((tmp_path / "feed.yaml").read_text(), tmp_path)
-    with pipeline.open_store(cfg) as store:
-        files, _ = pipeline.source_files(cfg)
-        report = pipeline.ingest(cfg, store, files, dt.date(2026, 11, 25))
+    with commands.open_store(cfg) as store:
+        files, _ = gather.source_files(cfg)
+        report = ingest(cfg, store, files, dt.date(2026, 11, 25))
         # Records without an abstract are kept (and reported); nothing is lost.
         assert all("without an abstract" in p.message for p in report.problems)
         assert report.sightings == len(records)
@@ -90,8 +93,8 @@ def _feed(tmp_path: Path, identity: str = "") -> Path:
 
 def _papers(feed: Path) -> list[dict[str, object]]:
     cfg = parse_config((feed / "feed.yaml").read_text(), feed)
-    pipeline.run(cfg, dt.date(2026, 11, 25))
-    with pipeline.open_store(cfg) as store:
+    run_command.run(cfg, dt.date(2026, 11, 25))
+    with commands.open_store(cfg) as store:
         return [export_record(p) for p in store.papers.iter_all()]
 
 
@@ -184,9 +187,9 @@ def _ingest_counting(
         f.writelines(json.dumps(row) + "\n" for row in rows)
     (tmp_path / "feed.yaml").write_text("sources: [listings/*.jsonl]\n")
     cfg = parse_config((tmp_path / "feed.yaml").read_text(), tmp_path)
-    with pipeline.open_store(cfg) as store:
-        files, _ = pipeline.source_files(cfg)
-        pipeline.ingest(cfg, store, files, dt.date(2026, 11, 25))
+    with commands.open_store(cfg) as store:
+        files, _ = gather.source_files(cfg)
+        ingest(cfg, store, files, dt.date(2026, 11, 25))
         return judged, [export_record(p) for p in store.papers.iter_all()]
 
 

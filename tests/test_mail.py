@@ -18,12 +18,16 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
-from digest import delivery, mail, pipeline, scaffold
+from digest import commands, delivery, mail, scaffold
 from digest.cli import cli
+from digest.commands import run as run_command
+from digest.commands import send as send_command
 from digest.config import FeedConfig, load_config, parse_config
 from digest.errors import ConfigError, MailError
+from digest.ingest import ingest
 from digest.store import Store
 from digest.store.ledger import Ledger
+from digest.tag import tag
 
 # aiosmtpd warns that AUTH without TLS is unsafe: true, and why feed.yaml refuses it off
 # localhost; these tests talk to 127.0.0.1 only.
@@ -177,9 +181,9 @@ def make_feed(tmp_path: Path, port: int, count: int = 3, words: int = 40, **extr
     listing = root / "listings" / "w18.txt"
     listing.write_text(papers(count, words))
     cfg = load_config(root)
-    with pipeline.open_store(cfg) as store:
-        assert pipeline.ingest(cfg, store, [listing], TODAY).new_papers == count
-        pipeline.tag(cfg, store)
+    with commands.open_store(cfg) as store:
+        assert ingest(cfg, store, [listing], TODAY).new_papers == count
+        tag(cfg, store)
     return root
 
 
@@ -191,8 +195,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> None:
 def send(root: Path, **kwargs: Any) -> delivery.SendReport:
     cfg = load_config(root)
     sleeps: list[float] = kwargs.pop("sleeps", [])
-    with pipeline.open_store(cfg) as store:
-        return delivery.send(cfg, store, TODAY, sleep=sleeps.append, **kwargs)
+    with commands.open_store(cfg) as store:
+        return send_command.send_week(cfg, store, TODAY, sleep=sleeps.append, **kwargs)
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -352,8 +356,8 @@ def test_an_odd_timeout_never_leaves_a_recipient_sending(
     cfg = load_config(root)
     assert cfg.email is not None
     odd = replace(cfg, email=replace(cfg.email, smtp=replace(cfg.email.smtp, timeout=timeout)))
-    with pipeline.open_store(cfg) as store, pytest.raises(MailError, match=r"127\.0\.0\.1"):
-        delivery.send(odd, store, TODAY, sleep=lambda _: None)
+    with commands.open_store(cfg) as store, pytest.raises(MailError, match=r"127\.0\.0\.1"):
+        send_command.send_week(odd, store, TODAY, sleep=lambda _: None)
     assert status(root, "ann@example.org") is None and status(root, "bob@example.org") is None
     assert len(send(root).sent) == 2 and len(handler.received) == 2
 
@@ -385,9 +389,9 @@ def test_cron_run_sends_once_when_enabled(
     root = make_feed(tmp_path, port)
     text = (root / "feed.yaml").read_text().replace('"enabled": false', '"enabled": true')
     (root / "feed.yaml").write_text(text)
-    first = pipeline.run(load_config(root), TODAY)
+    first = run_command.run(load_config(root), TODAY)
     assert first.email is not None and first.email.week == WEEK and len(first.email.sent) == 2
-    second = pipeline.run(load_config(root), TODAY)
+    second = run_command.run(load_config(root), TODAY)
     assert second.email is not None and second.email.sent == []
     assert len(handler.received) == 2
 
@@ -436,9 +440,9 @@ def test_bad_recipient_on_the_command_line(tmp_path: Path) -> None:
 def test_default_week_is_the_latest_complete_week_with_papers(tmp_path: Path) -> None:
     root = make_feed(tmp_path, 25)
     with Store(load_config(root).store) as store:
-        assert delivery.default_week(store, dt.date(2026, 5, 3)) is None  # W18 not over yet
-        assert delivery.default_week(store, dt.date(2026, 5, 4)) == WEEK
-        assert delivery.default_week(store, dt.date(2026, 12, 1)) == WEEK
+        assert send_command.default_week(store, dt.date(2026, 5, 3)) is None  # W18 not over yet
+        assert send_command.default_week(store, dt.date(2026, 5, 4)) == WEEK
+        assert send_command.default_week(store, dt.date(2026, 12, 1)) == WEEK
 
 
 def test_email_config_reports_every_problem_at_once(tmp_path: Path) -> None:

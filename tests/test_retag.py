@@ -1,4 +1,4 @@
-"""Re-tagging through ``pipeline.run``: changed rules re-tag stored papers without reading
+"""Re-tagging through ``run_command.run``: changed rules re-tag stored papers without reading
 listings again; published weeks keep their tags unless ``rebuild``; the current week
 follows the new rules."""
 
@@ -9,9 +9,12 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from digest import pipeline
+from digest import commands
+from digest.commands import run as run_command
 from digest.config import load_config
 from digest.explain import check_lines, explain_lines
+from digest.ingest import ingest
+from digest.sources import gather
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "feeds" / "example"
 TODAY = dt.date(2026, 5, 1)
@@ -35,10 +38,10 @@ def edit(root: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def run(root: Path, *, rebuild: bool = False) -> tuple[pipeline.RunReport, Stored]:
+def run(root: Path, *, rebuild: bool = False) -> tuple[run_command.RunReport, Stored]:
     cfg = load_config(root)
-    report = pipeline.run(cfg, TODAY, rebuild=rebuild)
-    with pipeline.open_store(cfg) as store:
+    report = run_command.run(cfg, TODAY, rebuild=rebuild)
+    with commands.open_store(cfg) as store:
         stored = {p.id: (p.week, tuple(p.tags), p.theme) for p in store.papers.load()}
     return report, stored
 
@@ -46,7 +49,7 @@ def run(root: Path, *, rebuild: bool = False) -> tuple[pipeline.RunReport, Store
 def current(root: Path) -> dict[str, tuple[tuple[str, ...], str]]:
     """Every stored paper tagged afresh with the rules now in feed.yaml."""
     cfg = load_config(root)
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         papers = store.papers.load()
     taggings = cfg.rules.tag_many((p.title, p.abstract) for p in papers)
     return {p.id: (t.tags, t.theme) for p, t in zip(papers, taggings, strict=True)}
@@ -84,7 +87,7 @@ def test_new_rules_retag_the_current_week_and_rebuild_retags_the_rest(tmp_path: 
     assert frozen_but_stale  # W11 has transformer papers that keep their old tags
 
     cfg = load_config(root)
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         lines = list(check_lines(cfg, store))
         assert f"{len(frozen_but_stale)} papers keep tags from earlier rules" in "\n".join(lines)
         why = list(explain_lines(cfg, store, frozen_but_stale[0]))
@@ -117,9 +120,9 @@ def test_tags_given_at_ingest_are_those_of_the_rules_at_tagging_time(tmp_path: P
     # they were computed under the rules in force, and tags afresh otherwise.
     root = copy_feed(tmp_path)
     cfg = load_config(root)
-    files, _ = pipeline.source_files(cfg)
-    with pipeline.open_store(cfg) as store:
-        pipeline.ingest(cfg, store, files, TODAY)  # tagged under the original rules
+    files, _ = gather.source_files(cfg)
+    with commands.open_store(cfg) as store:
+        ingest(cfg, store, files, TODAY)  # tagged under the original rules
     edit(root, "tags:\n", "tags:\n" + NEW_TAG)
     edit(root, "themes:\n", "themes:\n" + NEW_THEME)
     report, stored = run(root)
@@ -131,10 +134,10 @@ def test_tags_given_at_ingest_are_those_of_the_rules_at_tagging_time(tmp_path: P
 def test_papers_are_tagged_as_stored_and_texts_keep_their_tags(tmp_path: Path) -> None:
     root = copy_feed(tmp_path)
     cfg = load_config(root)
-    files, _ = pipeline.source_files(cfg)
+    files, _ = gather.source_files(cfg)
     fingerprint = cfg.rules.fingerprint
-    with pipeline.open_store(cfg) as store:
-        pipeline.ingest(cfg, store, files, TODAY)
+    with commands.open_store(cfg) as store:
+        ingest(cfg, store, files, TODAY)
         assert list(store.papers.untagged(fingerprint, only_new=True)) == []
         tagged = {p.id: (tuple(p.tags), p.theme) for p in store.papers.load()}
         # Papers that lost their tags get those their shown text was given at ingest.
@@ -148,7 +151,7 @@ def test_a_new_version_of_a_published_paper_keeps_its_published_tags(tmp_path: P
     root = copy_feed(tmp_path)
     _, before = run(root)
     cfg = load_config(root)
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         published = [p for p in store.papers.load("2026-W11") if p.theme != "Mixture of experts"]
     paper = published[0]
     page = root / "site" / "2026-W11.html"
@@ -160,7 +163,7 @@ def test_a_new_version_of_a_published_paper_keeps_its_published_tags(tmp_path: P
     assert report.ingest.merged == 1 and report.ingest.new_papers == 0
     assert after[paper.id] == before[paper.id]  # its published tags and theme
     assert page.read_bytes() == sent  # its week's page as it was sent
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         (shown,) = store.papers.load(ids=[paper.id])
         assert shown.abstract == abstract  # the store shows the newest version
         assert "1 papers keep tags from earlier rules" in "\n".join(check_lines(cfg, store))
@@ -175,7 +178,7 @@ def test_a_new_version_of_a_paper_never_tagged_is_tagged_in_a_published_week(
     root = copy_feed(tmp_path)
     run(root)
     cfg = load_config(root)
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         paper = store.papers.load("2026-W11")[0]
         # as a paper is after identity.merge/split changed (re-resolved, not tagged yet)
         store.db.execute("UPDATE paper SET tags='[]', theme='', rules='' WHERE id=?", (paper.id,))
@@ -183,6 +186,6 @@ def test_a_new_version_of_a_paper_never_tagged_is_tagged_in_a_published_week(
     (root / "listings" / "v2.txt").write_text(f"Apr 29\n\n{paper.title}\n\n{abstract}\n")
     _, after = run(root)
     assert after[paper.id][1:] == current(root)[paper.id]  # tagged, from its newest text
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         rules = store.db.execute("SELECT rules FROM paper WHERE id=?", (paper.id,)).fetchone()
     assert rules[0] == cfg.rules.fingerprint

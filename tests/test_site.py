@@ -460,12 +460,12 @@ def test_paper_fields_are_what_the_filters_give(p: Paper) -> None:
 
 
 def test_counts_from_sql_match_the_grouped_digest(built_example: BuiltFeed) -> None:
-    from digest import pipeline
+    from digest import commands
     from digest.grouping import group_week, summarize, summarize_counts
 
     cfg = built_example.cfg
     names = cfg.rules.section_names
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         for week in store.weeks.with_papers():
             grouped = summarize(group_week(week, store.papers.load(week), names))
             assert summarize_counts(week, store.feed.week_theme_counts(week), names) == grouped
@@ -474,11 +474,11 @@ def test_counts_from_sql_match_the_grouped_digest(built_example: BuiltFeed) -> N
 def test_week_hash_is_the_fingerprint_of_every_shown_part(built_example: BuiltFeed) -> None:
     # digest_hash feeds SHA-256 a paper at a time: the same hash as fingerprint of all
     # the parts at once (stored hashes of published weeks must not change)
-    from digest import pipeline
+    from digest import commands
     from digest.site.manifest import digest_hash, fingerprint
     from digest.site.pages import week_digest
 
-    with pipeline.open_store(built_example.cfg) as store:
+    with commands.open_store(built_example.cfg) as store:
         weeks = store.weeks.with_papers()
         digests = [week_digest(w, store.papers.week_rows(w), built_example.cfg) for w in weeks]
     assert len(digests) == 2

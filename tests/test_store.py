@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from digest import explain, ingest, pipeline
+from digest import commands, explain, ingest
 from digest.config import load_config
 from digest.errors import StoreError
 from digest.ingest import IngestResult, store_listing
 from digest.models import Entry
+from digest.sources import gather
 from digest.store import SCHEMA_VERSION, Store
 from digest.store.database import Database
 
@@ -36,11 +37,11 @@ def copy_of(target: Path) -> Path:
     return target
 
 
-def ingest_all(feed: Path) -> pipeline.IngestReport:
+def ingest_all(feed: Path) -> ingest.IngestReport:
     cfg = load_config(feed)
-    files, _ = pipeline.source_files(cfg)
-    with pipeline.open_store(cfg) as store:
-        return pipeline.ingest(cfg, store, files, TODAY)
+    files, _ = gather.source_files(cfg)
+    with commands.open_store(cfg) as store:
+        return ingest.ingest(cfg, store, files, TODAY)
 
 
 def test_seeds_give_453_papers_from_563_sightings(feed: Path) -> None:
@@ -74,8 +75,8 @@ def test_same_listing_under_another_name_adds_sightings_not_papers(feed: Path) -
     cfg = load_config(feed)
     copy = feed / "listings" / "zz_copy.txt"
     shutil.copy(feed / "listings" / "001_033b21ca461653a8.txt", copy)
-    with pipeline.open_store(cfg) as store:
-        report = pipeline.ingest(cfg, store, [copy], TODAY)
+    with commands.open_store(cfg) as store:
+        report = ingest.ingest(cfg, store, [copy], TODAY)
         assert (report.sightings, report.new_papers) == (99, 0)
         assert store.papers.counts() == {"listings": 6, "sightings": 662, "papers": 453}
 
@@ -88,13 +89,13 @@ def test_a_changed_listing_adds_what_is_new_and_keeps_every_sighting(feed: Path)
     path = feed / "listings" / "001_033b21ca461653a8.txt"
     original = path.read_text()
     paragraphs = original.split("\n\n")
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         before = {p.id: (p.title, len(p.sightings)) for p in store.papers.iter_all()}
     # The last entry goes, a new one comes.
     new = ["A brand new paper on something else", "Its abstract, which says enough."]
     path.write_text("\n\n".join(paragraphs[:-2] + new) + "\n")
-    with pipeline.open_store(cfg) as store:
-        report = pipeline.ingest(cfg, store, [path], TODAY)
+    with commands.open_store(cfg) as store:
+        report = ingest.ingest(cfg, store, [path], TODAY)
         assert (report.listings_new, report.sightings, report.new_papers) == (1, 1, 1)
         after = {p.id: (p.title, len(p.sightings)) for p in store.papers.iter_all()}
         assert store.papers.counts() == {"listings": 5, "sightings": 564, "papers": 454}
@@ -103,8 +104,8 @@ def test_a_changed_listing_adds_what_is_new_and_keeps_every_sighting(feed: Path)
     assert {k: v for k, v in after.items() if k in before} == before  # nothing lost
     # Back to the first content: known already, nothing changes.
     path.write_text(original)
-    with pipeline.open_store(cfg) as store:
-        report = pipeline.ingest(cfg, store, [path], TODAY)
+    with commands.open_store(cfg) as store:
+        report = ingest.ingest(cfg, store, [path], TODAY)
         assert (report.listings_new, report.listings_unchanged, report.sightings) == (0, 1, 0)
         assert store.papers.counts()["sightings"] == 564
         lines = list(explain.check_lines(cfg, store))
@@ -139,8 +140,8 @@ def test_a_store_of_version_7_keeps_its_listings_as_first_versions(feed: Path) -
     new = ["A brand new paper on something else", "Its abstract, which says enough."]
     path.write_text("\n\n".join(paragraphs + new) + "\n")
     cfg = load_config(feed)
-    with pipeline.open_store(cfg) as store:
-        report = pipeline.ingest(cfg, store, [path], TODAY)
+    with commands.open_store(cfg) as store:
+        report = ingest.ingest(cfg, store, [path], TODAY)
         assert report.sightings == 1
         assert store.papers.counts()["sightings"] == 564
 
@@ -159,7 +160,7 @@ def test_integrity_problems_are_found(feed: Path) -> None:
 def test_first_seen_is_earliest_and_week_follows(feed: Path) -> None:
     ingest_all(feed)
     cfg = load_config(feed)
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         for paper in store.papers.load():
             assert paper.first_seen == min(s.date for s in paper.sightings)
             year, week, _ = paper.first_seen.isocalendar()
@@ -199,13 +200,13 @@ def test_an_emptied_listing_removes_no_paper_and_no_key(feed: Path) -> None:
     ingest_all(feed)
     cfg = load_config(feed)
     path = feed / "listings" / "001_033b21ca461653a8.txt"
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         before = sorted(map(tuple, store.db.execute("SELECT kind, key, paper_id FROM paper_key")))
         blocks = sorted(map(tuple, store.db.execute("SELECT key, paper_id FROM block_key")))
     # Keep only the boilerplate and date line: the papers only this listing had stay.
     path.write_text("\n\n".join(path.read_text().split("\n\n")[:7]) + "\n")
-    with pipeline.open_store(cfg) as store:
-        pipeline.ingest(cfg, store, [path], TODAY)
+    with commands.open_store(cfg) as store:
+        ingest.ingest(cfg, store, [path], TODAY)
         assert store.papers.counts() == {"listings": 5, "sightings": 563, "papers": 453}
         keys = sorted(map(tuple, store.db.execute("SELECT kind, key, paper_id FROM paper_key")))
         assert keys == before
@@ -286,16 +287,16 @@ def test_an_ingest_copies_its_log_into_the_store_in_a_thread(
     feed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = load_config(feed)
-    files, _ = pipeline.source_files(cfg)
+    files, _ = gather.source_files(cfg)
     path = feed / "digest.sqlite"
     from digest.store import database as store_module
 
     flushed: list[set[int]] = []
     real_flush = store_module.flush
     monkeypatch.setattr(store_module, "flush", lambda fds: flushed.append(fds) or real_flush(fds))
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         held = store_module.descriptors(path)
-        pipeline.ingest(cfg, store, files, TODAY)
+        ingest.ingest(cfg, store, files, TODAY)
         checkpointer = store.db.checkpointer
         assert checkpointer is not None and checkpointer.name == "digest-checkpoint"
         # Until it is done, commits leave the log to it.
@@ -338,9 +339,9 @@ def test_closing_the_store_waits_for_its_checkpoint(
 
     monkeypatch.setattr(store_module, "checkpoint", held)
     cfg = load_config(feed)
-    files, _ = pipeline.source_files(cfg)
-    with pipeline.open_store(cfg) as store:
-        pipeline.ingest(cfg, store, files, TODAY)
+    files, _ = gather.source_files(cfg)
+    with commands.open_store(cfg) as store:
+        ingest.ingest(cfg, store, files, TODAY)
         assert done == []  # held
         threading.Timer(0.3, release.set).start()
     assert done == [feed / "digest.sqlite"]  # close waited for it

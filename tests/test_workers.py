@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 from conftest import require_tool
 
-from digest import ingest, pipeline, tag, workers
+from digest import commands, ingest, tag, workers
+from digest.commands import run as run_command
 from digest.config import load_config
+from digest.sources import gather
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "feeds" / "example"
@@ -65,7 +67,7 @@ def _export(feed: Path) -> list[dict[str, object]]:
     from digest import explain
 
     cfg = load_config(feed)
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         return [explain.export_record(p) for p in store.papers.iter_all()]
 
 
@@ -73,14 +75,14 @@ def test_parallel_run_gives_the_serial_run_byte_for_byte(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     serial, parallel = _feed(tmp_path / "a"), _feed(tmp_path / "b")
-    pipeline.run(load_config(serial), TODAY, jobs=1)
+    run_command.run(load_config(serial), TODAY, jobs=1)
     # The example is small: lower the thresholds so that every stage uses workers.
     monkeypatch.setattr(ingest, "PARALLEL_BYTES", 1)
     monkeypatch.setattr(tag, "PARALLEL_TAGGING", 1)
-    report = pipeline.run(load_config(parallel), TODAY, jobs=3)
+    report = run_command.run(load_config(parallel), TODAY, jobs=3)
     assert (report.ingest.sightings, report.ingest.new_papers, report.tagged) == (563, 453, 453)
     assert _export(parallel) == _export(serial)
-    with pipeline.open_store(load_config(parallel)) as store:
+    with commands.open_store(load_config(parallel)) as store:
         assert store.db.integrity_problems() == []
     files = sorted(p.relative_to(serial / "site") for p in (serial / "site").rglob("*"))
     assert files == sorted(p.relative_to(parallel / "site") for p in (parallel / "site").rglob("*"))
@@ -141,7 +143,7 @@ def test_killed_run_leaves_no_worker_behind_and_the_next_run_completes(tmp_path:
             assert (feed / "site" / path.relative_to(again / "site")).read_bytes() == (
                 path.read_bytes()
             ), path.name
-    with pipeline.open_store(load_config(feed)) as a, pipeline.open_store(load_config(again)) as b:
+    with commands.open_store(load_config(feed)) as a, commands.open_store(load_config(again)) as b:
         assert a.papers.counts() == b.papers.counts()
     assert json.dumps(_export(feed)) == json.dumps(_export(again))
 
@@ -172,9 +174,9 @@ def test_a_reader_crash_costs_one_listing_not_the_run(
 
     monkeypatch.setattr(ingest, "read_bytes", flaky)
     cfg = load_config(feed)
-    files, _ = pipeline.source_files(cfg)
-    with pipeline.open_store(cfg) as store:
-        report = pipeline.ingest(cfg, store, files, TODAY)
+    files, _ = gather.source_files(cfg)
+    with commands.open_store(cfg) as store:
+        report = ingest.ingest(cfg, store, files, TODAY)
     assert report.listings_new == 4
     [problem] = report.problems
     assert problem.file.startswith("002_") and "RuntimeError: reader bug" in problem.message
@@ -185,17 +187,17 @@ def test_a_touched_listing_is_hashed_not_parsed(
 ) -> None:
     feed = _feed(tmp_path)
     cfg = load_config(feed)
-    files, _ = pipeline.source_files(cfg)
-    with pipeline.open_store(cfg) as store:
-        pipeline.ingest(cfg, store, files, TODAY)
+    files, _ = gather.source_files(cfg)
+    with commands.open_store(cfg) as store:
+        ingest.ingest(cfg, store, files, TODAY)
     os.utime(files[0], (1, 1))  # new mtime and ctime, same content
     parsed: list[str] = []
     real = ingest.read_bytes
     monkeypatch.setattr(
         ingest, "read_bytes", lambda data, name, *a: parsed.append(name) or real(data, name, *a)
     )
-    with pipeline.open_store(cfg) as store:
-        report = pipeline.ingest(cfg, store, files, TODAY)
+    with commands.open_store(cfg) as store:
+        report = ingest.ingest(cfg, store, files, TODAY)
     assert (report.listings_new, report.listings_unchanged, parsed) == (0, 5, [])
 
 
@@ -219,9 +221,9 @@ def test_a_listing_that_cannot_be_stored_costs_that_listing_only(
 
     monkeypatch.setattr(ingest, "store_listing", failing)
     cfg = load_config(feed)
-    files, _ = pipeline.source_files(cfg)
-    with pipeline.open_store(cfg) as store:
-        report = pipeline.ingest(cfg, store, files, TODAY)
+    files, _ = gather.source_files(cfg)
+    with commands.open_store(cfg) as store:
+        report = ingest.ingest(cfg, store, files, TODAY)
     failed = sorted((p.file[:4], p.message.split(";")[0]) for p in report.problems)
     assert failed == [
         ("001_", "could not be stored (RuntimeError: flaky bug)"),
@@ -233,13 +235,13 @@ def test_a_listing_that_cannot_be_stored_costs_that_listing_only(
     # stored again
     assert calls == {"000_": 3, "001_": 2, "002_": 1, "003_": 2, "004_": 1}
     monkeypatch.undo()
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         names = {m[0][:4] for m in store.listings.meta().values()}
         assert names == {"000_", "003_"}
         assert store.db.integrity_problems() == []
         # each listing stored counts once, whatever was done again
         assert report.listings_new == 2 and report.sightings == store.papers.counts()["sightings"]
-        retried = pipeline.ingest(cfg, store, files, TODAY)  # the next run stores them
+        retried = ingest.ingest(cfg, store, files, TODAY)  # the next run stores them
     assert (retried.listings_new, retried.listings_unchanged) == (3, 2)
 
 
@@ -273,16 +275,16 @@ def test_a_full_commit_group_is_committed_before_the_next_listing_is_stored(
 
     monkeypatch.setattr(CommitGroup, "commit", counted)
     cfg = load_config(feed)
-    files, _ = pipeline.source_files(cfg)
-    with pipeline.open_store(cfg) as store:
-        report = pipeline.ingest(cfg, store, files, TODAY)
+    files, _ = gather.source_files(cfg)
+    with commands.open_store(cfg) as store:
+        report = ingest.ingest(cfg, store, files, TODAY)
     # 000_ and 001_ were committed before 002_ was stored: its failure cost them nothing
     assert calls == ["000_", "001_", "002_", "003_", "004_"]
     # A commit after each listing but the last one, which the group's end commits
     # (its checkpoint left to a thread); and one for the listing stored again (none).
     assert commits == 4 and store.db.checkpointing
     monkeypatch.undo()
-    with pipeline.open_store(cfg) as store:
+    with commands.open_store(cfg) as store:
         assert {m[0][:4] for m in store.listings.meta().values()} == {
             "000_",
             "001_",
@@ -304,9 +306,9 @@ def test_a_store_that_cannot_work_stops_the_ingest(
     monkeypatch.setattr(ingest, "store_listing", broken)
     feed = _feed(tmp_path)
     cfg = load_config(feed)
-    files, _ = pipeline.source_files(cfg)
-    with pipeline.open_store(cfg) as store, pytest.raises(sqlite3.OperationalError):
-        pipeline.ingest(cfg, store, files, TODAY)
+    files, _ = gather.source_files(cfg)
+    with commands.open_store(cfg) as store, pytest.raises(sqlite3.OperationalError):
+        ingest.ingest(cfg, store, files, TODAY)
 
 
 def test_two_source_files_with_one_name_are_reported_not_alternated(tmp_path: Path) -> None:
@@ -320,7 +322,7 @@ def test_two_source_files_with_one_name_are_reported_not_alternated(tmp_path: Pa
             "  - path: listings/*.txt", "  - path: listings/*.txt\n  - path: more/*.txt", 1
         )
     )
-    inputs, problems = pipeline.gather_sources(load_config(feed), TODAY)
+    inputs, problems = gather.gather_sources(load_config(feed), TODAY)
     assert [i.path for i in inputs if i.name == first.name] == [first]
     [problem] = problems
     assert "has the name of" in problem.message and "more" in problem.message
