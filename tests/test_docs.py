@@ -372,3 +372,12 @@ def test_the_link_checker_itself_sees_a_broken_link(tmp_path: Path) -> None:
     assert anchors(page) == {"title"}
     assert slug("`digest check`: how the rules fare") == "digest-check-how-the-rules-fare"
     assert slug("`digest run FEED_DIR`") == "digest-run-feed_dir"
+
+
+def test_the_module_tree_in_development_md_names_every_module() -> None:
+    """docs/development.md lists every module of digest/ and nothing that is gone."""
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "docs" / "development.md").read_text("utf-8")
+    listed = set(re.findall(r"^    (digest/\S+\.py) ", text, re.MULTILINE))
+    actual = {p.relative_to(root).as_posix() for p in (root / "digest").rglob("*.py")}
+    assert listed == actual, (sorted(actual - listed), sorted(listed - actual))
