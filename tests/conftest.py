@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from digest.commands import run as run_command
 from digest.config import FeedConfig, load_config
@@ -46,6 +47,20 @@ def require_tool(name: str, what: str) -> None:
     if os.environ.get("DIGEST_REQUIRE_BROWSER"):
         pytest.fail(f"{message}, and DIGEST_REQUIRE_BROWSER is set")
     pytest.skip(message)
+
+
+@pytest.fixture
+def feed(tmp_path: Path) -> Path:
+    """A copy of the example feed (listings and feed.yaml, no store, no site)."""
+    target = tmp_path / "feed"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("site", "*.sqlite*"))
+    return target
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """click's runner for the CLI in this process."""
+    return CliRunner()
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,18 +17,6 @@ ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "feeds" / "example"
 SEED = EXAMPLE / "listings" / "000_b7ea8f9abe6ed864.txt"
 TODAY = ["--today", "2026-11-25"]
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def feed(tmp_path: Path) -> Path:
-    target = tmp_path / "feed"
-    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("site", "*.sqlite*"))
-    return target
 
 
 def commands() -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import json
-import shutil
 import sqlite3
 import tempfile
 from email import message_from_bytes, policy
@@ -27,18 +26,6 @@ from digest.yamlsrc import ALIAS_LIMIT
 EXAMPLE = Path(__file__).parent.parent / "feeds" / "example"
 TODAY = ["--today", "2026-11-25"]
 MINIMAL = "title: T\ntags:\n  a: {any: [x]}\n"
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def feed(tmp_path: Path) -> Path:
-    target = tmp_path / "feed"
-    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("site", "*.sqlite*"))
-    return target
 
 
 def clean(result: Result, code: int) -> str:

@@ -25,13 +25,6 @@ EXAMPLE = Path(__file__).parent.parent / "feeds" / "example"
 TODAY = dt.date(2026, 11, 25)
 
 
-@pytest.fixture
-def feed(tmp_path: Path) -> Path:
-    target = tmp_path / "feed"
-    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("site", "*.sqlite*"))
-    return target
-
-
 def copy_of(target: Path) -> Path:
     shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("site", "*.sqlite*"))
     return target
