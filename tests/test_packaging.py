@@ -16,6 +16,11 @@ ROOT = Path(__file__).parent.parent
 
 @pytest.mark.slow
 def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
+    # Built from a copy without build/: setuptools reuses build/lib, so a wheel built in a
+    # worked-in tree can hold modules that pyproject's package list leaves out.
+    tree = tmp_path / "tree"
+    skip = ("build", ".venv", "*.egg-info", ".git", ".hypothesis", ".*_cache", "*.sqlite*")
+    shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(*skip))
     subprocess.run(
         [
             sys.executable,
@@ -25,7 +30,7 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
             "--no-isolation",
             "--outdir",
             str(tmp_path),
-            str(ROOT),
+            str(tree),
         ],
         check=True,
         capture_output=True,
