@@ -23,6 +23,7 @@ from digest.config import load_config
 from digest.ingest import ingest as ingest_listings
 from digest.output import Writer
 from digest.site import items as site_items
+from digest.site.record import BuildRecord
 from digest.store.database import Database
 
 
@@ -312,9 +313,11 @@ def test_a_build_writes_the_store_once_after_every_file(
     # and a week to publish, all in one store transaction after the manifest.
     feed.listing("b.jsonl", [paper("Diffusion two", "2026-03-10")])
     feed.run(dt.date(2026, 3, 20))
-    first = events.index("store")  # then only the units nested in it (mark_published's)
-    assert events[first - 1] == site.MANIFEST and set(events[first:]) == {"store"}
-    assert "2026-W11.html" in events and "rss.xml" in events
+    # Files, then the store (one transaction, with the units nested in it), then the
+    # manifest: the manifest only names files whose state the store holds.
+    first = events.index("store")
+    assert events[-1] == site.MANIFEST and set(events[first:-1]) == {"store"}
+    assert "2026-W11.html" in events[:first] and "rss.xml" in events[:first]
 
 
 def test_a_failed_build_records_nothing(
@@ -342,3 +345,38 @@ def test_a_failed_build_records_nothing(
     got = files(again.site)
     got.pop(site.MANIFEST)
     assert got == fresh_build(feed.root, tmp_path, dt.date(2026, 3, 20))
+
+
+@pytest.mark.parametrize("dies", ["in the store commit", "writing the manifest"])
+def test_a_build_that_dies_before_its_manifest_leaves_nothing_to_trust(
+    make_feed: Callable[..., FeedMaker],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    dies: str,
+) -> None:
+    # Files written, then the build dies: the next build must not reuse feed entries the
+    # store knows nothing of (their dates would exist only in the XML), so its site is the
+    # one a build from scratch makes of the store.
+    feed = make_feed().listing("a.jsonl", [paper("Diffusion one", "2026-03-09")])
+    feed.run(dt.date(2026, 3, 12))
+    feed.listing("b.jsonl", [paper("Diffusion two", "2026-03-10")])
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("killed")
+
+    write = Writer.write
+
+    def no_manifest(self: Writer, relpath: str, data: Any) -> Any:
+        return boom() if relpath == site.MANIFEST else write(self, relpath, data)
+
+    with monkeypatch.context() as patched:
+        if dies == "in the store commit":
+            patched.setattr(BuildRecord, "commit", boom)
+        else:
+            patched.setattr(Writer, "write", no_manifest)
+        with pytest.raises(RuntimeError):
+            feed.run(dt.date(2026, 3, 13))
+    again = feed.run(dt.date(2026, 3, 16))
+    got = files(again.site)
+    got.pop(site.MANIFEST)
+    assert got == fresh_build(feed.root, tmp_path, dt.date(2026, 3, 16))

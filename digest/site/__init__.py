@@ -146,18 +146,20 @@ def build(
             writer.write(doc.href, doc.data)
             built[doc.href] = doc.manifest()
 
-    # 5. The manifest, last of the files: until it is written, the next build trusts
-    # nothing this one wrote (a failed write leaves the one before, or none).
+    # 5. Publish: the store learns what was built, once, after every file is written. A
+    # week is published once it has ended (its tags are frozen from then on). A build
+    # that failed before this point publishes nothing and records nothing.
+    record.publish([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
+    record.commit()
+
+    # 6. The manifest, last: the next build trusts the files it names as they are (their
+    # feed entries are reused, not dated again), so it may only be written once the store
+    # holds what those files were made from. A build that failed before this point leaves
+    # the manifest before it (or none), and the next build makes its files again.
     if writer.written or fresh or done != rendered or built != recorded:
         entry = {"render": fingerprint, "weeks": rendered, "feeds": built}
         writer.write(MANIFEST, json.dumps(entry, indent=1))
 
-    # 6. Publish: the store learns what was built, once, after every file is written. A
-    # week is published once it has ended (its tags are frozen from then on): a build
-    # that failed before this point publishes nothing and records nothing, so the next
-    # one does its work again.
-    record.publish([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
-    record.commit()
     return BuildReport(
         weeks=weeks,
         written=[w for w in writer.written if w != MANIFEST],

@@ -145,10 +145,11 @@ class BuildRecord:
     def commit(self) -> None:
         """Write everything recorded, in one transaction.
 
-        Called once, after every output file and the manifest are written: a build
-        that fails before leaves the store as it found it, so the next build does the
-        same work again, and a week is never marked published (its tags frozen)
-        unless its files were written."""
+        Called once, after every output file is written and before the manifest is: a
+        build that fails before leaves the store as it found it, so the next build does
+        the same work again, and a week is never marked published (its tags frozen)
+        unless its files were written; the manifest, which lets the next build reuse
+        those files' feed entries, only ever names files whose state the store holds."""
         with self.store.db.transaction():
             for week, (content_hash, summary) in self.week_states.items():
                 self.store.feed.set_week_state(week, content_hash, summary)
