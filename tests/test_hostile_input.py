@@ -567,3 +567,61 @@ def test_a_changed_listing_takes_no_paper_from_a_published_week(
         titles = {p.title for p in store.papers.iter_all()}
         assert store.listings.changed() == [("a.jsonl", 2)]
     assert titles == {"Diffusion kept", "Diffusion dropped later"}
+
+
+def test_migrating_names_that_escape_alike_keeps_both_listings(
+    make_feed: Callable[..., Any],
+) -> None:
+    # A store of version 7 kept a raw control byte in one file's name; another file of the
+    # same content is named as that escape reads. Escaping the first must not collide with
+    # the second (UNIQUE(name, sha256)) and lock the store out for good (review).
+    record = {"title": "Diffusion twins", "abstract": "d", "date": "2026-11-20"}
+    feed = make_feed().listing("a.jsonl", [record]).listing("b.jsonl", [record])
+    built = feed.run()
+    db = sqlite3.connect(built.cfg.store)
+    db.execute("UPDATE listing SET name='a\x01.jsonl' WHERE name='a.jsonl'")
+    db.execute("UPDATE listing SET name='a\\x01.jsonl' WHERE name='b.jsonl'")
+    db.execute("UPDATE meta SET value='7' WHERE key='schema_version'")
+    db.commit()
+    sightings = db.execute("SELECT COUNT(*) FROM sighting").fetchone()[0]
+    db.close()
+    with Store(built.cfg.store) as store:
+        assert store.db.integrity_problems() == []
+    db = sqlite3.connect(built.cfg.store)
+    names = sorted(r[0] for r in db.execute("SELECT name FROM listing"))
+    assert names == ["a\\x01.jsonl", "a\\x01.jsonl (2)"]
+    assert db.execute("SELECT COUNT(*) FROM sighting").fetchone()[0] == sightings
+    db.close()
+    listings = feed.root / "listings"
+    (listings / "a.jsonl").rename(listings / "a\x01.jsonl")  # the files as the store knew them
+    (listings / "b.jsonl").rename(listings / "a\\x01.jsonl")
+    assert feed.run().report.ingest.sightings == 0  # both files known again
+
+
+def test_a_migration_that_fails_says_the_store_is_unchanged(
+    make_feed: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A migration meeting data it did not expect is a bug, not damage: the message must
+    # not tell the user to move the store away (that loses the record of mailed weeks).
+    from digest.errors import StoreError
+    from digest.store import schema
+
+    built = (
+        make_feed()
+        .listing("a.jsonl", [{"title": "T", "abstract": "d", "date": "2026-11-20"}])
+        .run()
+    )
+    db = sqlite3.connect(built.cfg.store)
+    db.execute("UPDATE meta SET value='7' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+
+    def broken(db: Any) -> None:
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: listing.name")
+
+    monkeypatch.setitem(schema.REPAIRS, 8, broken)
+    with pytest.raises(StoreError) as caught:
+        Store(built.cfg.store)
+    assert "upgrading the store to schema version 8 failed" in str(caught.value)
+    assert "unchanged (still version 7)" in str(caught.value)
+    assert "report" in (caught.value.hint or "") and "move" not in (caught.value.hint or "")

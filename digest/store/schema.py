@@ -191,6 +191,7 @@ def migrate(db: Database) -> None:
     # constraint): foreign keys are off meanwhile (a no-op inside a transaction), and
     # the sightings' references are checked before each commit.
     db.execute("PRAGMA foreign_keys=OFF")
+    step = current
     try:
         for step in range(current + 1, SCHEMA_VERSION + 1):
             with db.transaction():
@@ -207,6 +208,16 @@ def migrate(db: Database) -> None:
                     "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                     (str(step),),
                 )
+    except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.DataError) as err:
+        # Not damage: this migration met data it did not expect. Its transaction rolled
+        # back, so the store is as it was: say so, rather than "move the store away",
+        # which would lose the record of mailed weeks.
+        raise StoreError(
+            f"{db.path}: upgrading the store to schema version {step} failed: {err}; "
+            f"the store is unchanged (still version {version(db)})",
+            hint="this is a bug in digest: please report it; until it is fixed, keep "
+            "running the digest version that wrote this store",
+        ) from err
     finally:
         db.execute("PRAGMA foreign_keys=ON")
 
@@ -227,12 +238,20 @@ def _repair_for_version_8(db: Database) -> None:
     sightings dated outside the outputs' range, and listing names with characters that
     do not print (now escaped, so the file is known again)."""
     _drop_unshowable_sightings(db)
-    renamed = [
-        (_shown_name(str(r[0])), str(r[0]))
-        for r in db.execute("SELECT DISTINCT name FROM listing")
-        if _shown_name(str(r[0])) != r[0]
-    ]
-    db.conn.executemany("UPDATE listing SET name=? WHERE name=?", renamed)
+    listings = db.execute("SELECT id, name, sha256 FROM listing ORDER BY id").fetchall()
+    for listing_id, name, sha256 in listings:
+        shown = _shown_name(str(name))
+        if shown == name:
+            continue
+        # A file named as another escapes (a raw control byte, or the literal text of
+        # its escape) may hold the same content: the row keeps its sightings under a
+        # name of its own, and the file is known again by that content.
+        target, n = shown, 2
+        while db.execute(
+            "SELECT 1 FROM listing WHERE name=? AND sha256=?", (target, sha256)
+        ).fetchone():
+            target, n = f"{shown} ({n})", n + 1
+        db.execute("UPDATE listing SET name=? WHERE id=?", (target, listing_id))
 
 
 REPAIRS[8] = _repair_for_version_8
