@@ -266,7 +266,13 @@ def test_out_may_not_hold_the_feeds_own_files(
     keep = feed.root / "listings" / ".partial-download.tmp"
     keep.write_text("a download in progress")
     runner = CliRunner()
-    for out in (Path("/"), feed.root, feed.root / "listings", feed.root.parent):
+    for out in (
+        Path("/"),
+        feed.root,
+        feed.root / "listings",
+        feed.root / "cache",
+        feed.root.parent,
+    ):
         result = runner.invoke(
             cli, ["run", str(feed.root), "--out", str(out), "--today", "2026-11-25"]
         )

@@ -10,16 +10,21 @@ from pathlib import Path
 
 from digest.config import FeedConfig
 from digest.errors import OutputError
+from digest.sources.gather import CACHE_DIR
 
 
 def check_output_dir(cfg: FeedConfig, out: Path, store: Path | None = None) -> None:
     """Refuse an output folder that holds the feed's own files: ``/``, the feed folder,
     or a folder equal to or holding the store (``store``, default the configured one),
-    the feed folder or a source's folder."""
+    the feed folder, a source's folder or the fetch cache."""
     where = out.resolve()
     if where == Path(where.anchor):
         raise OutputError(f"the output folder {out} is the root of the file system")
-    held = {"the feed folder": cfg.root, "the store": store or cfg.store}
+    held = {
+        "the feed folder": cfg.root,
+        "the store": store or cfg.store,
+        "the fetch cache": cfg.root / CACHE_DIR,
+    }
     for source in cfg.sources:
         if source.path is not None:
             held[f"the source {source.path}"] = _glob_base(cfg.root / source.path)
