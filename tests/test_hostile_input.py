@@ -632,3 +632,25 @@ def test_an_id_with_control_characters_is_refused_with_its_line() -> None:
     assert [p.line for p in listing.problems] == [1, 2]
     assert all("non-printable" in p.message for p in listing.problems)
     assert all("\x1b" not in p.message for p in listing.problems)
+
+
+def test_migration_8_keeps_the_week_of_the_last_date_in_range(
+    make_feed: Callable[..., Any],
+) -> None:
+    # 9000-12-31, the last day outputs show, is in ISO week 9001-W01: its week row stays.
+    from digest.identity.resolve import Resolver
+    from digest.models import Entry
+
+    last = {"title": "Diffusion at the end", "abstract": "d", "date": "9000-12-31"}
+    built = make_feed().listing("ok.jsonl", [last]).run()
+    with Store(built.cfg.store) as store:
+        far = Entry("Far future", "a", "old.jsonl", dt.date(9999, 12, 31), 0)
+        store_listing(store, Resolver(), "old.jsonl", "sha", "jsonl", None, [far], 0)
+    db = sqlite3.connect(built.cfg.store)
+    assert sorted(r[0] for r in db.execute("SELECT week FROM week")) == ["9001-W01", "9999-W52"]
+    db.execute("UPDATE meta SET value='7' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+    with Store(built.cfg.store) as store:
+        assert [p.title for p in store.papers.iter_all()] == ["Diffusion at the end"]
+        assert [r[0] for r in store.db.execute("SELECT week FROM week")] == ["9001-W01"]
