@@ -18,6 +18,7 @@ from digest.filters import (
     SLACK,
     _split,
     linkify,
+    md_escape,
     md_text,
     md_url,
     plural,
@@ -140,8 +141,9 @@ def _listing_html(name: str, date: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _listing_md(name: str, date: str) -> str:
-    """``NAME (DATE``, the name Markdown-escaped (:func:`md_text`)."""
-    return f"{md_text(name)} ({date}"
+    """``NAME (DATE``, the name Markdown-escaped (:func:`md_escape`): a file name, not
+    listing text, so never read as LaTeX (``shown_name`` writes ``\\u202e``, not a breve)."""
+    return f"{md_escape(name)} ({date}"
 
 
 def _items(texts: Sequence[str]) -> Markup:

@@ -625,3 +625,90 @@ def test_a_migration_that_fails_says_the_store_is_unchanged(
     assert "upgrading the store to schema version 8 failed" in str(caught.value)
     assert "unchanged (still version 7)" in str(caught.value)
     assert "report" in (caught.value.hint or "") and "move" not in (caught.value.hint or "")
+
+
+# -- URLs and ids are checked at ingest ---------------------------------------------------
+
+BAD_URLS = [
+    "https://e.org/" + "a" * 2_000_000,  # copied into every page, feed and email
+    'https://e.org/"><script>alert(1)</script>',
+    "https://e.org/a\nb",
+    "https://e.org/\x1b[31m",
+    "https://e.org/a\tb",
+    "https://e.org/a b",
+    "https://e.org/`x`",
+    "https://e.org/\u202eevil",
+    "javascript:alert(1)",
+    "https:///no-host",
+    "https://e.org:port/",
+]
+
+
+def test_unbounded_or_unsafe_urls_are_refused_with_file_and_line() -> None:
+    fine = "https://e.org/" + "a" * (2048 - len("https://e.org/"))  # the longest kept
+    records = [
+        {"title": f"T{i}", "abstract": "A.", "date": "2026-11-20", "url": url}
+        for i, url in enumerate([*BAD_URLS, fine])
+    ]
+    listing = read_bytes(jsonl(*records), "u.jsonl", CTX)
+    assert [e.title for e in listing.entries] == [r["title"] for r in records]  # all kept
+    assert [e.url for e in listing.entries] == [None] * len(BAD_URLS) + [fine]
+    assert [(p.file, p.line) for p in listing.problems] == [
+        ("u.jsonl", n) for n in range(1, len(BAD_URLS) + 1)
+    ]
+    assert "over 2,048" in listing.problems[0].message
+    assert all(len(p.message) < 300 for p in listing.problems)
+    urls = ["https://e.org/" + "a" * 10_000, *BAD_URLS[3::3]]  # csv caps a field at 128 KiB
+    rows = "".join(f"T{i},A.,2026-11-20,{u}\n" for i, u in enumerate(urls))
+    listing = read_bytes(f"title,abstract,date,url\n{rows}".encode(), "u.csv", CTX)
+    assert [e.url for e in listing.entries] == [None] * 4
+    assert [p.line for p in listing.problems] == [2, 3, 4, 5]
+
+
+def test_a_long_url_reaches_no_output(make_feed: Callable[..., Any]) -> None:
+    long = "https://e.org/" + "a" * 100_000
+    feed = make_feed().listing(
+        "a.jsonl",
+        [{"title": "Diffusion", "abstract": "diffusion", "date": "2026-11-20", "url": long}],
+    )
+    built = feed.run()
+    with Store(built.cfg.store) as store:
+        assert [p.url for p in store.papers.iter_all()] == [None]
+    for path in built.site.rglob("*"):
+        if path.is_file():
+            assert "a" * 3000 not in path.read_text(errors="replace"), path
+
+
+def test_an_id_with_control_characters_is_refused_with_its_line() -> None:
+    records = [
+        {"title": "T", "abstract": "A.", "date": "2026-11-20", "id": "10.1000/\x1b[31mX"},
+        {"title": "U", "abstract": "A.", "date": "2026-11-20", "id": "2403.01234\u202e"},
+        {"title": "V", "abstract": "A.", "date": "2026-11-20", "id": "10.1000/ok"},
+    ]
+    listing = read_bytes(jsonl(*records), "i.jsonl", CTX)
+    assert [e.source_id for e in listing.entries] == [None, None, "doi:10.1000/ok"]
+    assert [p.line for p in listing.problems] == [1, 2]
+    assert all("non-printable" in p.message for p in listing.problems)
+    assert all("\x1b" not in p.message for p in listing.problems)
+
+
+def test_migration_8_keeps_the_week_of_the_last_date_in_range(
+    make_feed: Callable[..., Any],
+) -> None:
+    # 9000-12-31, the last day outputs show, is in ISO week 9001-W01: its week row stays.
+    from digest.identity.resolve import Resolver
+    from digest.models import Entry
+
+    last = {"title": "Diffusion at the end", "abstract": "d", "date": "9000-12-31"}
+    built = make_feed().listing("ok.jsonl", [last]).run()
+    with Store(built.cfg.store) as store:
+        far = Entry("Far future", "a", "old.jsonl", dt.date(9999, 12, 31), 0)
+        store_listing(store, Resolver(), "old.jsonl", "sha", "jsonl", None, [far], 0)
+    db = sqlite3.connect(built.cfg.store)
+    assert sorted(r[0] for r in db.execute("SELECT week FROM week")) == ["9001-W01", "9999-W52"]
+    db.execute("UPDATE meta SET value='7' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+    with Store(built.cfg.store) as store:
+        assert [p.title for p in store.papers.iter_all()] == ["Diffusion at the end"]
+        assert [r[0] for r in store.db.execute("SELECT week FROM week")] == ["9001-W01"]

@@ -411,3 +411,15 @@ def test_oversized_title_still_gives_a_readable_email(make_feed: Callable[..., F
 )
 def test_the_note_reads_right_in_every_case(count: int, full: int, listed: int, note: str) -> None:
     assert mail.shown_note(count, full, listed) == note
+
+
+def test_an_escaped_listing_name_is_not_read_as_latex(
+    make_feed: Callable[..., FeedMaker],
+) -> None:
+    # shown_name escapes U+202E as ``\u202e``: that is the name, not LaTeX's breve ``\u``
+    feed = make_feed().listing("evil\u202e.jsonl", [paper("A paper", "2026-11-10")])
+    built = feed.run()
+    for page in ("2026-W46.html", "2026-W46.md"):
+        text = (built.site / page).read_text()
+        assert "\u0306" not in text, page
+        assert "evil\\u202e.jsonl" in text.replace("\\\\", "\\"), page

@@ -135,6 +135,7 @@ def test_arxiv_rss_malformed_items_are_problems_and_the_rest_counts() -> None:
     assert problems(listing) == [
         (45, "item oai:arXiv.org:2403.09999v1 without a title (skipped)"),
         (74, "bad pubDate 'Someday, 99 Foo 2024'; using the channel date"),
+        (74, "url 'javascript:alert(1)' is not an http(s) URL with a host (ignored)"),
     ]
     garbled = by_id(listing)["arxiv:2403.07777"]
     assert garbled.date == dt.date(2024, 3, 11)
@@ -299,6 +300,7 @@ def test_jsonl_records_and_problems_with_line_numbers() -> None:
     )
     assert entries["arxiv:2403.05678"].abstract == ""
     assert problems(listing) == [
+        (2, "url 'ftp://example.org/paper.pdf' is not an http(s) URL with a host (ignored)"),
         (4, "not valid JSON: Expecting ',' delimiter (skipped)"),
         (6, "record without a date: 'Missing Date' (skipped)"),
         (7, "expected a JSON object, got list (skipped)"),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from digest.errors import Problem
 from digest.models import Entry, Listing
 from digest.normalize import clean_text
-from digest.sources.fields import arxiv_id, http_url, parse_timestamp, zone
+from digest.sources.fields import arxiv_id, http_url, parse_timestamp, url_problem, zone
 from digest.sources.xmlsafe import add_items, child_text, load_xml
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ def _entry(
     for link in element.findall(f"{ATOM}link"):
         if link.get("rel", "alternate") == "alternate":
             url = http_url(link.get("href"))
+            if url is None and (bad_url := url_problem(link.get("href"), name, line)):
+                problems.append(bad_url)
             break
     authors = (
         clean_text(a.findtext(f"{ATOM}name") or "") for a in element.findall(f"{ATOM}author")

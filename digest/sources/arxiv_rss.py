@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING
 
 from digest.errors import Problem
 from digest.models import Entry, Listing
-from digest.sources.fields import arxiv_id, http_url, split_authors, to_date, zone
+from digest.sources.fields import (
+    arxiv_id,
+    http_url,
+    split_authors,
+    to_date,
+    url_problem,
+    zone,
+)
 from digest.sources.xmlsafe import add_items, child_text, load_xml
 
 if TYPE_CHECKING:
@@ -96,7 +103,10 @@ def _item(
         return None, [*problems, missing]
     if not abstract:
         problems.append(Problem(name, line, f"item without an abstract: {title[:60]!r} (kept)"))
-    url = http_url(child_text(item, "link"))
+    link = child_text(item, "link")
+    url = http_url(link)
+    if url is None and (bad_url := url_problem(link, name, line)):
+        problems.append(bad_url)
     if url is None and found is not None:
         url = f"https://arxiv.org/abs/{found[0]}"
     creators = [c.text or "" for c in item.findall(f"{{{DC_NS}}}creator")]

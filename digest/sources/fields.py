@@ -64,6 +64,8 @@ def source_id(text: str) -> tuple[str | None, int | None]:
     paper meets itself across sources. Anything unrecognised gives ``(None, None)``.
     """
     text = text.strip()
+    if not text.isprintable():  # ESC, NUL, bidi controls, lone surrogates: no real id
+        return None, None
     doi = _DOI.search(text)
     if doi is not None:
         if not _ARXIV_DOI.match(doi["doi"]):
@@ -75,18 +77,56 @@ def source_id(text: str) -> tuple[str | None, int | None]:
     return "arxiv:" + found[0], found[1]
 
 
-def http_url(value: object) -> str | None:
-    """The value when it is an http(s) URL with a host; anything else is dropped."""
+URL_MAX = 2048
+"""The longest URL kept. 2,048 characters is the de-facto limit (old browsers, sitemaps,
+many servers and CDNs refuse longer); paper links are under 200, and a URL is copied into
+every page, feed and email that shows its paper."""
+
+# Characters no plausible URL holds raw (RFC 3986 wants them percent-encoded) and that
+# would break out of an attribute or an autolink: the set ``filters.safe_url`` refuses.
+_URL_FORBIDDEN = frozenset(" <>\"'`\\{}|^")
+
+
+def url_fault(value: object) -> str | None:
+    """Why ``value`` is not a plausible http(s) URL with a host, or None when it is."""
     if not isinstance(value, str):
-        return None
+        return "is not text"
     url = value.strip()
+    if len(url) > URL_MAX:
+        return f"is {len(url):,} characters long, over {URL_MAX:,}"
+    if not url.isprintable() or not _URL_FORBIDDEN.isdisjoint(url):
+        return "holds a control, space, quote or angle bracket"
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a port that is not a number
     except ValueError:
+        return "is not a URL"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "is not an http(s) URL with a host"
+    return None
+
+
+def http_url(value: object) -> str | None:
+    """The value (stripped) when it is a plausible http(s) URL (:func:`url_fault`), else None."""
+    if url_fault(value) is not None:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in url:
+    assert isinstance(value, str)
+    return value.strip()
+
+
+def url_problem(value: object, name: str, line: int | None) -> Problem | None:
+    """The problem of a ``url`` field given but refused (None when fine or absent)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    return url
+    fault = url_fault(value)
+    if fault is None:
+        return None
+    shown = (
+        repr(value[:80]) + ("..." if len(value) > 80 else "")
+        if isinstance(value, str)
+        else type(value).__name__
+    )
+    return Problem(name, line, f"url {shown} {fault} (ignored)")
 
 
 def split_authors(value: object) -> tuple[str, ...]:
@@ -168,11 +208,15 @@ def record_entry(
     abstract = _text(record.get("abstract"))
     if not abstract:
         problems.append(Problem(name, line, f"record without an abstract: {title[:60]!r} (kept)"))
-    url = http_url(record.get("url"))
+    raw_url = record.get("url")
+    url = http_url(raw_url)
+    if url is None and (bad_url := url_problem(raw_url, name, line)) is not None:
+        problems.append(bad_url)
     raw_id = record.get("id")
     sid, version = source_id(raw_id) if isinstance(raw_id, str) else (None, None)
     if isinstance(raw_id, str) and raw_id.strip() and sid is None:
-        problems.append(Problem(name, line, f"unrecognised id {raw_id!r} (ignored)"))
+        why = "unrecognised" if raw_id.strip().isprintable() else "non-printable characters in"
+        problems.append(Problem(name, line, f"{why} id {raw_id[:80]!r} (ignored)"))
     if sid is None and url is not None and re.search(r"//(?:\w+\.)?(arxiv|doi)\.org/", url):
         sid, version = source_id(url)
     entry = Entry(

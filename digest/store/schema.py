@@ -342,8 +342,9 @@ def _drop_unshowable_sightings(db: Database) -> None:
     # near-duplicate lookup skips.
     db.conn.executemany("DELETE FROM paper_key WHERE paper_id=?", gone)
     db.conn.executemany("DELETE FROM paper WHERE id=?", gone)
-    db.execute("DELETE FROM week WHERE week < '1900' OR week >= '9001'")
-    db.execute("DELETE FROM sent WHERE week < '1900' OR week >= '9001'")
+    last = "{}-W{:02d}".format(*_DATE_MAX.isocalendar()[:2])  # 9000-12-31 is in 9001-W01
+    db.execute("DELETE FROM week WHERE week < '1900' OR week > ?", (last,))
+    db.execute("DELETE FROM sent WHERE week < '1900' OR week > ?", (last,))
     db.conn.executemany(
         "INSERT INTO week(week, dirty) VALUES(?, 1) ON CONFLICT(week) DO UPDATE SET dirty=1",
         [(w,) for w in sorted(touched)],
