@@ -119,8 +119,17 @@ def _jobs(jobs: int) -> int:
     return jobs or workers.available()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="digest")
+ENV_PREFIX = "DIGEST"
+"""Every option can also come from the environment: ``DIGEST_QUIET=1``, ``DIGEST_RUN_JOBS=1``
+(click's ``auto_envvar_prefix``: the prefix, the command, the option, upper case, ``-`` as
+``_``; docs/commands.md lists them). The command line wins over the environment."""
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": ENV_PREFIX}
+)
+# DIGEST_VERSION set for another purpose (a deploy script's) must not turn a run into --version.
+@click.version_option(__version__, prog_name="digest", allow_from_autoenv=False)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (for cron).")
 @click.option(
     "--log-format",
@@ -156,6 +165,7 @@ def init(directory: Path, force: bool) -> None:
     "--format",
     "fmt",
     type=click.Choice(["auto", *formats()]),
+    envvar="DIGEST_INGEST_FORMAT",  # the parameter is named fmt: click would say ..._FMT
     default="auto",
     show_default=True,
     help="Listing format (default: detect from content).",
@@ -257,6 +267,7 @@ def run(
     "--format",
     "fmt",
     type=click.Choice(["jsonl"]),
+    envvar="DIGEST_EXPORT_FORMAT",
     default="jsonl",
     show_default=True,
     help="Output format.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -160,3 +161,34 @@ def test_a_notice_is_logged_as_one_and_never_fails_a_strict_run(
     lines = [json.loads(line) for line in result.output.strip().splitlines()]
     notice = next(line for line in lines if "matches no file" in line["message"])
     assert notice["level"] == "notice"
+
+
+def test_options_from_digest_environment_variables(tmp_path: Path) -> None:
+    """Through the real command (a subprocess): DIGEST_* variables set options, the command
+    line wins, a bad value is refused like a bad option."""
+    feed = tmp_path / "new"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+
+    def digest(*argv: str, **more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "digest", *argv],
+            env={**env, **more},
+            capture_output=True,
+            text=True,
+        )
+
+    assert digest("init", str(feed)).returncode == 0
+    quiet = digest("run", str(feed), *TODAY, DIGEST_QUIET="1", DIGEST_RUN_JOBS="1")
+    assert quiet.returncode == 0 and "matches no file" in quiet.stderr  # a notice still shows
+    assert "files written" not in quiet.stderr  # the summary does not
+    logged = digest("run", str(feed), DIGEST_LOG_FORMAT="json", DIGEST_RUN_TODAY="2026-11-25")
+    lines = [json.loads(line) for line in logged.stderr.splitlines()]
+    assert logged.returncode == 0 and lines[-1]["level"] == "info"
+    text = digest("--log-format", "text", "run", str(feed), *TODAY, DIGEST_LOG_FORMAT="json")
+    assert text.stderr.splitlines()[-1].startswith("digest: ")  # the command line wins
+    bad = digest("run", str(feed), DIGEST_RUN_JOBS="many")
+    assert bad.returncode == 2 and "--jobs" in bad.stderr
+    forced = digest("init", str(feed), DIGEST_INIT_FORCE="true")
+    assert forced.returncode == 0  # a flag from the environment
+    version = digest("-q", "run", str(feed), *TODAY, DIGEST_VERSION="1")
+    assert version.returncode == 0 and "version" not in version.stdout
