@@ -14,6 +14,7 @@ import datetime as dt
 import gc
 import json
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from digest.commands import run as run_command
 from digest.config import FeedConfig, load_config
 from digest.errors import Problem, printable
 from digest.locking import feed_lock
-from digest.sources import formats
+from digest.sources import MAX_LISTING_BYTES, formats
 from digest.terminal import Reporter, finish, handle_errors, notices, progress, reporter
 from digest.weeks import WEEK, is_week, zone
 
@@ -157,6 +158,17 @@ def init(directory: Path, force: bool) -> None:
     )
 
 
+def check_listing_name(name: str, *, piped: bool) -> None:
+    """``--name``: a file name (what listings are known by), and only with ``-``."""
+    if not piped:
+        message = "names the listing read from '-', and no '-' is given"
+        raise click.BadParameter(message, param_hint="--name")
+    if not name.strip() or "/" in name or name in (".", "..") or len(name) > 255:
+        shown = printable(repr(name))
+        message = f"expected a file name (no '/', at most 255 characters), got {shown}"
+        raise click.BadParameter(message, param_hint="--name")
+
+
 @cli.command()
 @feed_dir
 # No click checks on paths that may come from a glob: click would print a name raw.
@@ -170,6 +182,14 @@ def init(directory: Path, force: bool) -> None:
     show_default=True,
     help="Listing format (default: detect from content).",
 )
+@click.option(
+    "--name",
+    "stdin_as",
+    metavar="NAME",
+    allow_from_autoenv=False,  # names one piped listing: from the environment, every ingest
+    help="The listing name for '-' (standard input); default: stdin- and 12 hex digits "
+    "of its SHA-256.",
+)
 @today_option
 @strict_option
 @lock_option
@@ -179,17 +199,28 @@ def ingest(
     feed_dir: Path,
     files: tuple[Path, ...],
     fmt: str,
+    stdin_as: str | None,
     today: str | None,
     strict: bool,
     lock_timeout: float,
     jobs: int,
 ) -> None:
-    """Add listing FILES to the store of the feed in FEED_DIR."""
+    """Add listing FILES to the store of the feed in FEED_DIR ('-' reads one from stdin)."""
+    piped = files.count(ingest_command.STDIN)
+    if piped > 1:
+        raise click.BadParameter("'-' (standard input) may be given once", param_hint="FILES")
+    if stdin_as is not None:
+        check_listing_name(stdin_as, piped=bool(piped))
     cfg = load_config(feed_dir)
     day = parse_today(today, cfg)
+    # Read before taking the lock (a slow producer must not hold the feed), and no more than
+    # tells a listing too large to take from one.
+    data = sys.stdin.buffer.read(MAX_LISTING_BYTES + 1) if piped else None
     start = time.monotonic()
     with feed_lock(cfg.root, lock_timeout):
-        report = ingest_command.ingest_files(cfg, files, day, fmt, jobs=_jobs(jobs))
+        report = ingest_command.ingest_files(
+            cfg, files, day, fmt, jobs=_jobs(jobs), stdin=data, stdin_as=stdin_as
+        )
     reporter().summary(
         f"{report.listings_new} listings ingested ({report.listings_unchanged} unchanged), "
         f"{report.sightings} sightings, {report.new_papers} new papers "

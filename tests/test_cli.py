@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -192,3 +194,63 @@ def test_options_from_digest_environment_variables(tmp_path: Path) -> None:
     assert forced.returncode == 0  # a flag from the environment
     version = digest("-q", "run", str(feed), *TODAY, DIGEST_VERSION="1")
     assert version.returncode == 0 and "version" not in version.stdout
+
+
+def listings(feed: Path) -> list[tuple[str, str]]:
+    """(name, format) of every listing version in the feed's store."""
+    with sqlite3.connect(feed / "digest.sqlite") as db:
+        return list(db.execute("SELECT name, format FROM listing ORDER BY id"))
+
+
+def test_ingest_reads_one_listing_from_stdin(runner: CliRunner, tmp_path: Path) -> None:
+    feed = tmp_path / "f"
+    assert runner.invoke(cli, ["init", str(feed)]).exit_code == 0
+    data = SEED.read_bytes()
+    result = runner.invoke(cli, ["ingest", str(feed), "-", *TODAY], input=data)
+    assert result.exit_code == 0, result.output
+    assert "1 listings ingested (0 unchanged), 94 sightings, 94 new papers" in result.output
+    name = "stdin-" + hashlib.sha256(data).hexdigest()[:12]
+    assert listings(feed) == [(name, "textdump")]  # named by content, format detected
+    # The same content piped again (another day) is the same listing: nothing added.
+    again = runner.invoke(cli, ["ingest", str(feed), "-", "--today", "2026-11-26"], input=data)
+    assert again.exit_code == 0, again.output
+    assert "0 listings ingested (1 unchanged), 0 sightings, 0 new papers" in again.output
+    assert len(listings(feed)) == 1
+    # Another format, named with --name, next to a file: JSON Lines detected from content.
+    record = {"title": "Piped Paper About Diffusion", "abstract": "Piped.", "date": "2026-03-12"}
+    piped = json.dumps(record) + "\n"
+    args = ["ingest", str(feed), "-", str(SEED), "--name", "piped.jsonl", *TODAY]
+    named = runner.invoke(cli, args, input=piped)
+    assert named.exit_code == 0, named.output
+    assert listings(feed)[1:] == [("piped.jsonl", "jsonl"), (SEED.name, "textdump")]
+    exported = runner.invoke(cli, ["export", str(feed)])
+    titles = {json.loads(line)["title"] for line in exported.output.splitlines()}
+    assert "Piped Paper About Diffusion" in titles
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-", "-"], "may be given once"),
+        ([str(SEED), "--name", "x.txt"], "no '-' is given"),
+        (["-", "--name", "a/b.txt"], "expected a file name"),
+        (["-", "--name", " "], "expected a file name"),
+    ],
+)
+def test_ingest_stdin_usage_errors(
+    runner: CliRunner, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(cli, ["ingest", str(tmp_path), *args], input="")
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_ingest_dash_through_the_real_command(tmp_path: Path) -> None:
+    feed = tmp_path / "f"
+    digest = [sys.executable, "-m", "digest"]
+    subprocess.run([*digest, "-q", "init", str(feed)], check=True)
+    piped = subprocess.run(
+        [*digest, "ingest", str(feed), "-", *TODAY],
+        input=SEED.read_bytes(),
+        capture_output=True,
+    )
+    assert piped.returncode == 0 and b"94 new papers" in piped.stderr
