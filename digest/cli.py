@@ -126,8 +126,25 @@ ENV_PREFIX = "DIGEST"
 ``_``; docs/commands.md lists them). The command line wins over the environment."""
 
 
+class DigestGroup(click.Group):
+    """click's group, except that under ``--log-format json`` a command line click refuses
+    (exit 2) is reported as a JSON line too (before the group's options are parsed, the
+    format is not known yet: click's own text)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as err:
+            if ctx.params.get("log_format") != "json":
+                raise
+            # An unknown command is refused before the group's callback made the Reporter.
+            (ctx.find_object(Reporter) or Reporter(fmt="json")).usage_error(err)
+            sys.exit(err.exit_code)
+
+
 @click.group(
-    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": ENV_PREFIX}
+    cls=DigestGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": ENV_PREFIX},
 )
 # DIGEST_VERSION set for another purpose (a deploy script's) must not turn a run into --version.
 @click.version_option(__version__, prog_name="digest", allow_from_autoenv=False)
@@ -142,7 +159,8 @@ ENV_PREFIX = "DIGEST"
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool, log_format: str) -> None:
     """Weekly reading digests from paper listings: site, RSS/Atom feeds and email."""
-    ctx.obj = Reporter(quiet, log_format)
+    # JSON lines are stamped with the real time in UTC (--today pins dates, not the log).
+    ctx.obj = Reporter(quiet, log_format, clock=lambda: dt.datetime.now(dt.UTC))
 
 
 @cli.command()

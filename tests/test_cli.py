@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from digest import __version__
 from digest.cli import cli
+from digest.terminal import Reporter
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "feeds" / "example"
@@ -254,3 +258,49 @@ def test_ingest_dash_through_the_real_command(tmp_path: Path) -> None:
         capture_output=True,
     )
     assert piped.returncode == 0 and b"94 new papers" in piped.stderr
+
+
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+LEVELS = {"info", "notice", "warning", "error", "hint"}
+
+
+def json_log(stderr: str) -> list[dict[str, Any]]:
+    """Every stderr line parsed as JSON: an object stamped in UTC, with a level and message."""
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    for line in lines:
+        assert STAMP.fullmatch(line["timestamp"]), line
+        stamp = dt.datetime.fromisoformat(line["timestamp"])
+        assert stamp.utcoffset() == dt.timedelta(0)
+        assert abs(dt.datetime.now(dt.UTC) - stamp) < dt.timedelta(minutes=10)  # the real time
+        assert line["level"] in LEVELS and isinstance(line["message"], str)
+    return lines
+
+
+def test_json_logs_every_message_with_timestamp_and_level(runner: CliRunner, feed: Path) -> None:
+    json_mode = ["--log-format", "json"]
+    run = runner.invoke(cli, [*json_mode, "run", str(feed), *TODAY])
+    assert run.exit_code == 0 and json_log(run.stderr)[-1]["level"] == "info"
+    # A warning (exit 3), an error with its hint, and command lines click refuses: all JSON.
+    binary = feed / "image.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    warned = runner.invoke(cli, [*json_mode, "ingest", str(feed), str(binary), *TODAY])
+    assert warned.exit_code == 3
+    assert "warning" in {line["level"] for line in json_log(warned.stderr)}
+    (feed / "digest.sqlite").write_bytes(b"not a database at all, " * 100)
+    damaged = runner.invoke(cli, [*json_mode, "run", str(feed), *TODAY])
+    assert damaged.exit_code == 1
+    assert [line["level"] for line in json_log(damaged.stderr)] == ["error", "hint"]
+    for argv in (["run", str(feed), "--today", "soon"], ["bogus"], ["run", str(feed), "-j", "x"]):
+        refused = runner.invoke(cli, [*json_mode, *argv])
+        assert refused.exit_code == 2
+        (line,) = json_log(refused.stderr)
+        assert line["level"] == "error"
+
+
+def test_json_log_timestamp_comes_from_the_reporters_clock(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    noon = dt.datetime(2026, 3, 11, 13, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    Reporter(fmt="json", clock=lambda: noon).hint("do this")
+    line = json.loads(capsys.readouterr().err)
+    assert line == {"timestamp": "2026-03-11T12:00:00.123Z", "level": "hint", "message": "do this"}
