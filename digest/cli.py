@@ -14,6 +14,7 @@ import datetime as dt
 import gc
 import json
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from digest.commands import run as run_command
 from digest.config import FeedConfig, load_config
 from digest.errors import Problem, printable
 from digest.locking import feed_lock
-from digest.sources import formats
+from digest.sources import MAX_LISTING_BYTES, formats
 from digest.terminal import Reporter, finish, handle_errors, notices, progress, reporter
 from digest.weeks import WEEK, is_week, zone
 
@@ -119,8 +120,34 @@ def _jobs(jobs: int) -> int:
     return jobs or workers.available()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="digest")
+ENV_PREFIX = "DIGEST"
+"""Every option can also come from the environment: ``DIGEST_QUIET=1``, ``DIGEST_RUN_JOBS=1``
+(click's ``auto_envvar_prefix``: the prefix, the command, the option, upper case, ``-`` as
+``_``; docs/commands.md lists them). The command line wins over the environment."""
+
+
+class DigestGroup(click.Group):
+    """click's group, except that under ``--log-format json`` a command line click refuses
+    (exit 2) is reported as a JSON line too (before the group's options are parsed, the
+    format is not known yet: click's own text)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as err:
+            if ctx.params.get("log_format") != "json":
+                raise
+            # An unknown command is refused before the group's callback made the Reporter.
+            (ctx.find_object(Reporter) or Reporter(fmt="json")).usage_error(err)
+            sys.exit(err.exit_code)
+
+
+@click.group(
+    cls=DigestGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": ENV_PREFIX},
+)
+# DIGEST_VERSION set for another purpose (a deploy script's) must not turn a run into --version.
+@click.version_option(__version__, prog_name="digest", allow_from_autoenv=False)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (for cron).")
 @click.option(
     "--log-format",
@@ -132,7 +159,8 @@ def _jobs(jobs: int) -> int:
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool, log_format: str) -> None:
     """Weekly reading digests from paper listings: site, RSS/Atom feeds and email."""
-    ctx.obj = Reporter(quiet, log_format)
+    # JSON lines are stamped with the real time in UTC (--today pins dates, not the log).
+    ctx.obj = Reporter(quiet, log_format, clock=lambda: dt.datetime.now(dt.UTC))
 
 
 @cli.command()
@@ -148,6 +176,17 @@ def init(directory: Path, force: bool) -> None:
     )
 
 
+def check_listing_name(name: str, *, piped: bool) -> None:
+    """``--name``: a file name (what listings are known by), and only with ``-``."""
+    if not piped:
+        message = "names the listing read from '-', and no '-' is given"
+        raise click.BadParameter(message, param_hint="--name")
+    if not name.strip() or "/" in name or name in (".", "..") or len(name) > 255:
+        shown = printable(repr(name))
+        message = f"expected a file name (no '/', at most 255 characters), got {shown}"
+        raise click.BadParameter(message, param_hint="--name")
+
+
 @cli.command()
 @feed_dir
 # No click checks on paths that may come from a glob: click would print a name raw.
@@ -156,9 +195,18 @@ def init(directory: Path, force: bool) -> None:
     "--format",
     "fmt",
     type=click.Choice(["auto", *formats()]),
+    envvar="DIGEST_INGEST_FORMAT",  # the parameter is named fmt: click would say ..._FMT
     default="auto",
     show_default=True,
     help="Listing format (default: detect from content).",
+)
+@click.option(
+    "--name",
+    "stdin_as",
+    metavar="NAME",
+    allow_from_autoenv=False,  # names one piped listing: from the environment, every ingest
+    help="The listing name for '-' (standard input); default: stdin- and 12 hex digits "
+    "of its SHA-256.",
 )
 @today_option
 @strict_option
@@ -169,17 +217,28 @@ def ingest(
     feed_dir: Path,
     files: tuple[Path, ...],
     fmt: str,
+    stdin_as: str | None,
     today: str | None,
     strict: bool,
     lock_timeout: float,
     jobs: int,
 ) -> None:
-    """Add listing FILES to the store of the feed in FEED_DIR."""
+    """Add listing FILES to the store of the feed in FEED_DIR ('-' reads one from stdin)."""
+    piped = files.count(ingest_command.STDIN)
+    if piped > 1:
+        raise click.BadParameter("'-' (standard input) may be given once", param_hint="FILES")
+    if stdin_as is not None:
+        check_listing_name(stdin_as, piped=bool(piped))
     cfg = load_config(feed_dir)
     day = parse_today(today, cfg)
+    # Read before taking the lock (a slow producer must not hold the feed), and no more than
+    # tells a listing too large to take from one.
+    data = sys.stdin.buffer.read(MAX_LISTING_BYTES + 1) if piped else None
     start = time.monotonic()
     with feed_lock(cfg.root, lock_timeout):
-        report = ingest_command.ingest_files(cfg, files, day, fmt, jobs=_jobs(jobs))
+        report = ingest_command.ingest_files(
+            cfg, files, day, fmt, jobs=_jobs(jobs), stdin=data, stdin_as=stdin_as
+        )
     reporter().summary(
         f"{report.listings_new} listings ingested ({report.listings_unchanged} unchanged), "
         f"{report.sightings} sightings, {report.new_papers} new papers "
@@ -257,6 +316,7 @@ def run(
     "--format",
     "fmt",
     type=click.Choice(["jsonl"]),
+    envvar="DIGEST_EXPORT_FORMAT",
     default="jsonl",
     show_default=True,
     help="Output format.",

@@ -8,6 +8,7 @@ makes an error); exit code 3 (1 under ``--strict``) means at least one warning.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -34,12 +35,26 @@ from digest.ingest import Progress
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Reporter:
-    """Where messages go: human lines or JSON lines on stderr; quiet hides the summary."""
+Clock = Callable[[], dt.datetime]
+"""Reads the time a JSON log line is stamped with (an aware datetime)."""
 
-    def __init__(self, quiet: bool = False, fmt: str = "text") -> None:
+
+def utc_now() -> dt.datetime:
+    """The real time in UTC: what JSON log lines are stamped with."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Reporter:
+    """Where messages go: human lines or JSON lines on stderr; quiet hides the summary.
+
+    A JSON line is one object: ``timestamp`` (ISO 8601, UTC, milliseconds, from ``clock``),
+    ``level`` (``info``, ``notice``, ``warning``, ``error``, ``hint``), ``message``, then the
+    message's own fields."""
+
+    def __init__(self, quiet: bool = False, fmt: str = "text", clock: Clock = utc_now) -> None:
         self.quiet = quiet
         self.fmt = fmt
+        self.clock = clock
 
     def problem(self, problem: Problem, strict: bool = False) -> None:
         """Report one input problem (always shown, even when quiet) at the level of its
@@ -83,10 +98,19 @@ class Reporter:
         else:
             click.echo(f"digest: hint: {printable(message)}", err=True)
 
-    def _json(self, **fields: Any) -> None:
+    def usage_error(self, err: click.ClickException) -> None:
+        """A command line click refused (exit 2): in JSON mode, as one JSON line."""
+        fields: dict[str, Any] = {}
+        if isinstance(err, click.UsageError) and err.ctx is not None:
+            fields["command"] = err.ctx.command_path
+        self._json(level="error", message=err.format_message(), **fields)
+
+    def _json(self, level: str, message: str, **fields: Any) -> None:
+        stamp = self.clock().astimezone(dt.UTC).isoformat(timespec="milliseconds")
+        record = {"timestamp": stamp.replace("+00:00", "Z"), "level": level, "message": message}
         # JSON escapes control characters itself; a lone surrogate (a non-UTF-8 file
         # name) is written as its \\udcXX escape instead of failing to encode.
-        line = json.dumps(fields, ensure_ascii=False, default=str)
+        line = json.dumps({**record, **fields}, ensure_ascii=False, default=str)
         click.echo(line.encode("utf-8", "backslashreplace"), err=True)
 
 

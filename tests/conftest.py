@@ -72,6 +72,15 @@ def _no_proxy_for_local_servers(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(var, f"{current},{LOCAL_HOSTS}" if current else LOCAL_HOSTS)
 
 
+@pytest.fixture(autouse=True)
+def _no_digest_options_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``DIGEST_*`` variables set options (``DIGEST_RUN_JOBS``...): one in the environment of
+    the test run must not change what a test runs. ``DIGEST_REQUIRE_BROWSER`` is the suite's."""
+    for var in list(os.environ):
+        if var.startswith("DIGEST_") and var != "DIGEST_REQUIRE_BROWSER":
+            monkeypatch.delenv(var)
+
+
 @dataclass(frozen=True)
 class BuiltFeed:
     """A feed folder after one ``run_command.run``."""

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
+import os
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from digest import __version__
 from digest.cli import cli
+from digest.terminal import Reporter
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "feeds" / "example"
@@ -160,3 +167,140 @@ def test_a_notice_is_logged_as_one_and_never_fails_a_strict_run(
     lines = [json.loads(line) for line in result.output.strip().splitlines()]
     notice = next(line for line in lines if "matches no file" in line["message"])
     assert notice["level"] == "notice"
+
+
+def test_options_from_digest_environment_variables(tmp_path: Path) -> None:
+    """Through the real command (a subprocess): DIGEST_* variables set options, the command
+    line wins, a bad value is refused like a bad option."""
+    feed = tmp_path / "new"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+
+    def digest(*argv: str, **more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "digest", *argv],
+            env={**env, **more},
+            capture_output=True,
+            text=True,
+        )
+
+    assert digest("init", str(feed)).returncode == 0
+    quiet = digest("run", str(feed), *TODAY, DIGEST_QUIET="1", DIGEST_RUN_JOBS="1")
+    assert quiet.returncode == 0 and "matches no file" in quiet.stderr  # a notice still shows
+    assert "files written" not in quiet.stderr  # the summary does not
+    logged = digest("run", str(feed), DIGEST_LOG_FORMAT="json", DIGEST_RUN_TODAY="2026-11-25")
+    lines = [json.loads(line) for line in logged.stderr.splitlines()]
+    assert logged.returncode == 0 and lines[-1]["level"] == "info"
+    text = digest("--log-format", "text", "run", str(feed), *TODAY, DIGEST_LOG_FORMAT="json")
+    assert text.stderr.splitlines()[-1].startswith("digest: ")  # the command line wins
+    bad = digest("run", str(feed), DIGEST_RUN_JOBS="many")
+    assert bad.returncode == 2 and "--jobs" in bad.stderr
+    forced = digest("init", str(feed), DIGEST_INIT_FORCE="true")
+    assert forced.returncode == 0  # a flag from the environment
+    version = digest("-q", "run", str(feed), *TODAY, DIGEST_VERSION="1")
+    assert version.returncode == 0 and "version" not in version.stdout
+
+
+def listings(feed: Path) -> list[tuple[str, str]]:
+    """(name, format) of every listing version in the feed's store."""
+    with sqlite3.connect(feed / "digest.sqlite") as db:
+        return list(db.execute("SELECT name, format FROM listing ORDER BY id"))
+
+
+def test_ingest_reads_one_listing_from_stdin(runner: CliRunner, tmp_path: Path) -> None:
+    feed = tmp_path / "f"
+    assert runner.invoke(cli, ["init", str(feed)]).exit_code == 0
+    data = SEED.read_bytes()
+    result = runner.invoke(cli, ["ingest", str(feed), "-", *TODAY], input=data)
+    assert result.exit_code == 0, result.output
+    assert "1 listings ingested (0 unchanged), 94 sightings, 94 new papers" in result.output
+    name = "stdin-" + hashlib.sha256(data).hexdigest()[:12]
+    assert listings(feed) == [(name, "textdump")]  # named by content, format detected
+    # The same content piped again (another day) is the same listing: nothing added.
+    again = runner.invoke(cli, ["ingest", str(feed), "-", "--today", "2026-11-26"], input=data)
+    assert again.exit_code == 0, again.output
+    assert "0 listings ingested (1 unchanged), 0 sightings, 0 new papers" in again.output
+    assert len(listings(feed)) == 1
+    # Another format, named with --name, next to a file: JSON Lines detected from content.
+    record = {"title": "Piped Paper About Diffusion", "abstract": "Piped.", "date": "2026-03-12"}
+    piped = json.dumps(record) + "\n"
+    args = ["ingest", str(feed), "-", str(SEED), "--name", "piped.jsonl", *TODAY]
+    named = runner.invoke(cli, args, input=piped)
+    assert named.exit_code == 0, named.output
+    assert listings(feed)[1:] == [("piped.jsonl", "jsonl"), (SEED.name, "textdump")]
+    exported = runner.invoke(cli, ["export", str(feed)])
+    titles = {json.loads(line)["title"] for line in exported.output.splitlines()}
+    assert "Piped Paper About Diffusion" in titles
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-", "-"], "may be given once"),
+        ([str(SEED), "--name", "x.txt"], "no '-' is given"),
+        (["-", "--name", "a/b.txt"], "expected a file name"),
+        (["-", "--name", " "], "expected a file name"),
+    ],
+)
+def test_ingest_stdin_usage_errors(
+    runner: CliRunner, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(cli, ["ingest", str(tmp_path), *args], input="")
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_ingest_dash_through_the_real_command(tmp_path: Path) -> None:
+    feed = tmp_path / "f"
+    digest = [sys.executable, "-m", "digest"]
+    subprocess.run([*digest, "-q", "init", str(feed)], check=True)
+    piped = subprocess.run(
+        [*digest, "ingest", str(feed), "-", *TODAY],
+        input=SEED.read_bytes(),
+        capture_output=True,
+    )
+    assert piped.returncode == 0 and b"94 new papers" in piped.stderr
+
+
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+LEVELS = {"info", "notice", "warning", "error", "hint"}
+
+
+def json_log(stderr: str) -> list[dict[str, Any]]:
+    """Every stderr line parsed as JSON: an object stamped in UTC, with a level and message."""
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    for line in lines:
+        assert STAMP.fullmatch(line["timestamp"]), line
+        stamp = dt.datetime.fromisoformat(line["timestamp"])
+        assert stamp.utcoffset() == dt.timedelta(0)
+        assert abs(dt.datetime.now(dt.UTC) - stamp) < dt.timedelta(minutes=10)  # the real time
+        assert line["level"] in LEVELS and isinstance(line["message"], str)
+    return lines
+
+
+def test_json_logs_every_message_with_timestamp_and_level(runner: CliRunner, feed: Path) -> None:
+    json_mode = ["--log-format", "json"]
+    run = runner.invoke(cli, [*json_mode, "run", str(feed), *TODAY])
+    assert run.exit_code == 0 and json_log(run.stderr)[-1]["level"] == "info"
+    # A warning (exit 3), an error with its hint, and command lines click refuses: all JSON.
+    binary = feed / "image.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    warned = runner.invoke(cli, [*json_mode, "ingest", str(feed), str(binary), *TODAY])
+    assert warned.exit_code == 3
+    assert "warning" in {line["level"] for line in json_log(warned.stderr)}
+    (feed / "digest.sqlite").write_bytes(b"not a database at all, " * 100)
+    damaged = runner.invoke(cli, [*json_mode, "run", str(feed), *TODAY])
+    assert damaged.exit_code == 1
+    assert [line["level"] for line in json_log(damaged.stderr)] == ["error", "hint"]
+    for argv in (["run", str(feed), "--today", "soon"], ["bogus"], ["run", str(feed), "-j", "x"]):
+        refused = runner.invoke(cli, [*json_mode, *argv])
+        assert refused.exit_code == 2
+        (line,) = json_log(refused.stderr)
+        assert line["level"] == "error"
+
+
+def test_json_log_timestamp_comes_from_the_reporters_clock(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    noon = dt.datetime(2026, 3, 11, 13, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    Reporter(fmt="json", clock=lambda: noon).hint("do this")
+    line = json.loads(capsys.readouterr().err)
+    assert line == {"timestamp": "2026-03-11T12:00:00.123Z", "level": "hint", "message": "do this"}

@@ -381,3 +381,25 @@ def test_the_module_tree_in_development_md_names_every_module() -> None:
     listed = set(re.findall(r"^    (digest/\S+\.py) ", text, re.MULTILINE))
     actual = {p.relative_to(root).as_posix() for p in (root / "digest").rglob("*.py")}
     assert listed == actual, (sorted(actual - listed), sorted(listed - actual))
+
+
+def test_every_option_environment_variable_is_documented() -> None:
+    """Each option's DIGEST_* variable (click's auto_envvar_prefix naming, or the option's own
+    envvar) is named in docs/commands.md, and every DIGEST_ name there is a real one."""
+    names = {
+        param.envvar or f"DIGEST_{param.name.upper()}"
+        for param in cli.params
+        if isinstance(param, click.Option) and param.allow_from_autoenv and param.name != "help"
+    }
+    for command_name, command in cli.commands.items():  # type: ignore[attr-defined]
+        prefix = "DIGEST_" + command_name.upper().replace("-", "_")
+        for param in command.params:
+            if (
+                isinstance(param, click.Option)
+                and param.name != "help"
+                and (param.allow_from_autoenv or param.envvar)
+            ):
+                names.add(param.envvar or f"{prefix}_{param.name.upper()}")
+    documented = set(re.findall(r"`(DIGEST_[A-Z_]+)`", doc("commands.md")))
+    assert names - documented == set()
+    assert documented - names == set()

@@ -1,4 +1,6 @@
-"""Packaging: the wheel carries the default templates; the console script exists."""
+"""Packaging: the distribution ``reading-digest``; the wheel carries the default templates and
+installs into a fresh environment outside the source tree; the sdist holds what its tests
+need."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -35,10 +39,11 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    (wheel,) = tmp_path.glob("digest-*.whl")
+    (wheel,) = tmp_path.glob("reading_digest-*.whl")
     from digest import __version__
 
-    assert wheel.name.startswith(f"digest-{__version__}-")  # the version has one source
+    # The version has one source; the distribution's name is not the import package's.
+    assert wheel.name.startswith(f"reading_digest-{__version__}-")
     names = set(zipfile.ZipFile(wheel).namelist())
     for template in (
         "week.html",
@@ -58,41 +63,110 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     long_description = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "Description-Content-Type: text/markdown" in long_description
+    assert "\nName: reading-digest\n" in long_description
+    assert "\nLicense-Expression: MIT\n" in long_description  # SPDX (PEP 639)
+    assert "\nLicense-File: LICENSE\n" in long_description
+    assert "Classifier: Programming Language :: Python :: 3.11" in long_description
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "pip install . && digest run feeds/example" in long_description
     assert "pip install -e '.[test]' && python -m pytest" in long_description
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "digest = digest.cli:main" in text
 
-    # The installed layout works: the wheel's contents alone, run from elsewhere, build
-    # the example feed (templates are found inside the package, not in a checkout).
-    site = tmp_path / "site-packages"
-    zipfile.ZipFile(wheel).extractall(site)
-    feed = tmp_path / "feed"
+    # The installed layout works: the wheel installed by pip into a fresh environment and run
+    # from a folder outside the checkout builds the example feed (templates are found inside
+    # the package, not in a checkout). The dependencies come from this environment through a
+    # .pth line, so no index is needed; the .pth files of this environment (its editable
+    # install of digest) are not processed from there, so only the wheel provides digest.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    python = venv / "bin" / "python"
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    deps = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    (site / "zz_dependencies.pth").write_text("\n".join(sorted(deps)) + "\n")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    outside = tmp_path / "elsewhere"
+    feed = outside / "feed"
     shutil.copytree(
         ROOT / "feeds" / "example",
         feed,
-        ignore=shutil.ignore_patterns("site", "*.sqlite*", "cache"),
+        ignore=shutil.ignore_patterns("site", "*.sqlite*", "cache", ".digest.lock"),
     )
-    env = {**os.environ, "PYTHONPATH": str(site)}
-    where = subprocess.run(
-        [sys.executable, "-c", "import digest.render as r; print(r.default_template_dir())"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+    def installed(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(argv, cwd=outside, env=env, capture_output=True, text=True)
+
+    where = installed(
+        str(python),
+        "-c",
+        "import digest.render as r, importlib.metadata as m; "
+        "print(r.default_template_dir()); print(m.version('reading-digest'))",
     )
-    assert where.stdout.strip() == str(site / "digest" / "templates")
-    run = subprocess.run(
-        [sys.executable, "-m", "digest", "run", str(feed), "--today", "2026-11-25"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.split() == [str(site / "digest" / "templates"), __version__]
+    version = installed(str(python), "-m", "digest", "--version")
+    assert version.returncode == 0 and version.stdout == f"digest, version {__version__}\n"
+    run = installed(str(venv / "bin" / "digest"), "run", "feed", "--today", "2026-11-25")
     assert run.returncode == 0, run.stderr
     assert (feed / "site" / "2026-W11.html").is_file() and (feed / "site" / "rss.xml").is_file()
+
+
+@pytest.mark.slow
+def test_sdist_holds_what_its_tests_need(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--sdist",
+            "--no-isolation",
+            "--outdir",
+            str(tmp_path),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    (sdist,) = tmp_path.glob("reading_digest-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    tracked = subprocess.run(
+        ["git", "ls-files", "tests", "feeds/example", "docs", "benchmarks", "templates"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    wanted = set(tracked.stdout.split()) if tracked.returncode == 0 else set()
+    wanted |= {
+        "LICENSE",
+        "README.md",
+        "pyproject.toml",
+        "tests/conftest.py",
+        "feeds/example/feed.yaml",
+        "docs/commands.md",
+        "benchmarks/run.py",
+        "templates/week.html",
+    }
+    assert wanted - names == set()
+    assert any(n.startswith("tests/golden/example/") for n in names)
+    assert any(n.startswith("tests/fixtures/sources/") for n in names)
+    assert any(n.startswith("feeds/example/listings/") for n in names)
+    # Nothing a local run leaves behind: no store, no built site, no bytecode.
+    assert not [n for n in names if ".sqlite" in n or "__pycache__" in n or "example/site/" in n]
 
 
 def test_ci_runs_the_readme_test_command() -> None:
