@@ -453,7 +453,7 @@ def test_paper_fields_are_what_the_filters_give(p: Paper) -> None:
     assert md.tags == render.md_text(", ".join(p.tags))
     assert md.source_id == (render.md_text(p.source_id) if p.source_id else "")
     assert md.seen == render.plural(len(rows), "listing") + ": " + ", ".join(
-        f"{render.md_text(r.name)} ({r.date}"
+        f"{render.md_escape(r.name)} ({r.date}"
         + (f", {r.entries} entries)" if r.entries > 1 else ")")
         for r in rows
     )
