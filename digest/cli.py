@@ -235,9 +235,9 @@ def ingest(
     # tells a listing too large to take from one.
     data = sys.stdin.buffer.read(MAX_LISTING_BYTES + 1) if piped else None
     start = time.monotonic()
-    with feed_lock(cfg.root, lock_timeout):
+    with feed_lock(cfg.root, lock_timeout), progress() as shown:
         report = ingest_command.ingest_files(
-            cfg, files, day, fmt, jobs=_jobs(jobs), stdin=data, stdin_as=stdin_as
+            cfg, files, day, fmt, jobs=_jobs(jobs), stdin=data, stdin_as=stdin_as, progress=shown
         )
     reporter().summary(
         f"{report.listings_new} listings ingested ({report.listings_unchanged} unchanged), "

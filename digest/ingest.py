@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,8 @@ from digest.identity.keys import entry_keys, new_paper_id
 from digest.identity.resolve import Resolver
 from digest.models import Entry, EntryKeys, Listing
 from digest.normalize import text_hash
+from digest.progress import READ, STORE, Progress
+from digest.progress import report as report_progress
 from digest.rules import RuleSet
 from digest.sources import ReadContext, listing_name, load, read_bytes, shown_name
 from digest.sources.gather import ListingInput
@@ -43,10 +45,6 @@ class IngestReport:
     tagged: int = 0
     """Papers tagged as they were stored."""
     problems: list[Problem] = field(default_factory=list)
-
-
-Progress = Callable[[str], None]
-"""Called with each listing's name as ingesting it starts."""
 
 
 COMMIT_ROWS = 100_000
@@ -112,8 +110,7 @@ def ingest(
         pending = IngestReport()  # what they did: counted once committed
         prepared_all = pool.map(_prepare, todo, parallel=size >= PARALLEL_BYTES)
         for i, prepared in enumerate(prepared_all):
-            if progress is not None:
-                progress(prepared.job.item.name)
+            report_progress(progress, READ, i + 1, len(todo))
             try:
                 rows = _store(store, prepared, writing, pending)
             except Exception as err:  # a bug met by this listing: it alone is left out
@@ -123,8 +120,10 @@ def ingest(
                 stored = _store_again(store, group, since_commit, state, writing, report)
                 _add(report, stored)  # committed
                 since_commit, pending = [], IngestReport()
+                report_progress(progress, STORE, i + 1, len(todo))
             else:
                 since_commit.append(prepared.job)
+                report_progress(progress, STORE, i + 1, len(todo))
                 if not group.done(rows, last=i == len(todo) - 1):
                     continue
                 _add(report, pending)  # committed

@@ -19,6 +19,7 @@ from itertools import chain, islice
 from digest import workers
 from digest.config import FeedConfig
 from digest.models import Entry
+from digest.progress import TAG, Progress, report
 from digest.rules import RuleSet
 from digest.store import Store
 
@@ -47,16 +48,28 @@ PARALLEL_TAGGING = 4000
 """Papers to tag in worker processes when there are at least this many."""
 
 
-def tag(cfg: FeedConfig, store: Store, *, rebuild: bool = False, jobs: int = 1) -> int:
+def tag(
+    cfg: FeedConfig,
+    store: Store,
+    *,
+    rebuild: bool = False,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> int:
     """Tag papers never tagged (new papers, new versions) and, when the rules changed,
     re-tag the papers outside published weeks (all papers with ``rebuild``) without
     re-reading any listing. Returns how many papers were (re)tagged. With ``jobs`` > 1
-    and enough papers, worker processes tag while this one stores the results."""
+    and enough papers, worker processes tag while this one stores the results. ``progress``
+    is told of the papers tagged (stage ``tag``)."""
     rules = cfg.rules
     changed = rebuild or store.meta.get("rules_fingerprint") != rules.fingerprint
     frozen = sorted(frozen_weeks(store, rebuild=rebuild))
     count = store.papers.tags_from_texts(rules.fingerprint)
     batches = store.papers.untagged(rules.fingerprint, frozen, only_new=not changed, limit=1000)
+    total = 0
+    if progress is not None:
+        total = store.papers.count_untagged(rules.fingerprint, frozen, only_new=not changed)
+    done = 0
     first = list(islice(batches, PARALLEL_TAGGING // 1000))
     parallel = len(first) * 1000 >= PARALLEL_TAGGING
     if parallel and jobs > 1:
@@ -64,6 +77,8 @@ def tag(cfg: FeedConfig, store: Store, *, rebuild: bool = False, jobs: int = 1) 
     with workers.Pool(rules, jobs if jobs > 1 else 0) as pool:
         for results in pool.map(_tag_batch, chain(first, batches), parallel=parallel):
             count += store.papers.set_tags(results, rules.fingerprint)
+            done += len(results)
+            report(progress, TAG, min(done, total), total)
     if changed:
         with store.db.transaction():
             store.meta.set("rules_fingerprint", rules.fingerprint)

@@ -1,4 +1,4 @@
-"""What the CLI tells its user: problems, summaries, errors, hints, a progress line.
+"""What the CLI tells its user: problems, summaries, errors, hints, progress bars.
 
 Input: the problems and reports of a command, or an exception escaping it. Output:
 text lines (``digest: warning: ...``) or JSON lines on stderr, and the documented exit
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
@@ -30,7 +30,7 @@ from digest.errors import (
     environment_error,
     printable,
 )
-from digest.ingest import Progress
+from digest.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -158,27 +158,62 @@ def _fail(err: DigestError) -> None:
     sys.exit(err.exit_code)
 
 
+class ProgressBars:
+    """Draws a stage's progress (a :class:`~digest.progress.Progress` callback) as a
+    click progress bar on ``stream``, one line per stage, the stage's name as its label.
+
+    A stage's bar ends its line when the stage reaches its total; two stages that take
+    turns (read and store) share the line until then. :meth:`close` ends a bar left
+    unfinished (a failed run)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._bars: dict[str, Any] = {}
+        self._open: list[str] = []
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = click.progressbar(
+                length=total,
+                label=stage.ljust(6),
+                file=self.stream,
+                show_eta=False,
+                update_min_steps=1,
+            )
+            self._bars[stage] = bar
+            self._open.append(stage)
+        if stage not in self._open:
+            return  # already finished
+        bar.update(max(0, min(done, total) - bar.pos))
+        if done >= total:
+            self._finish(stage)
+
+    def close(self) -> None:
+        """End the bars still drawn."""
+        for stage in list(self._open):
+            self._finish(stage)
+
+    def _finish(self, stage: str) -> None:
+        self._open.remove(stage)
+        self._bars[stage].render_finish()
+
+
 @contextmanager
-def progress() -> Iterator[Progress | None]:
-    """A one-line progress display on a terminal (never under --quiet, JSON logs or cron)."""
+def progress(stream: TextIO | None = None) -> Iterator[Progress | None]:
+    """Progress bars on a terminal (on ``stream``, standard error by default); None, so
+    nothing is drawn, under --quiet, with JSON logs, or when the stream is not a
+    terminal (cron, a pipe, a file)."""
     shown = reporter()
-    if shown.quiet or shown.fmt != "text" or not sys.stderr.isatty():
+    out: TextIO = sys.stderr if stream is None else stream
+    if shown.quiet or shown.fmt != "text" or not out.isatty():
         yield None
         return
-    count = 0
-
-    def show(name: str) -> None:
-        nonlocal count
-        count += 1
-        click.echo(
-            f"\r\x1b[Kdigest: reading listing {count}: {printable(name[:60])}", nl=False, err=True
-        )
-
+    bars = ProgressBars(out)
     try:
-        yield show
+        yield bars
     finally:
-        if count:
-            click.echo("\r\x1b[K", nl=False, err=True)
+        bars.close()
 
 
 def notices(problems: Sequence[Problem]) -> list[Problem]:

@@ -18,6 +18,7 @@ from digest.commands import open_store
 from digest.config import FeedConfig
 from digest.errors import Problem
 from digest.ingest import IngestReport, ingest
+from digest.progress import Progress
 from digest.sources import MAX_LISTING_BYTES
 from digest.sources.gather import ListingInput
 
@@ -43,11 +44,13 @@ def ingest_files(
     jobs: int = 1,
     stdin: bytes | None = None,
     stdin_as: str | None = None,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest the ``files`` that exist; each missing one is a problem, not a failure.
 
     ``-`` among the files is the listing ``stdin`` (the bytes read from standard input), named
-    ``stdin_as`` or else :func:`stdin_name`; its format is detected like a file's."""
+    ``stdin_as`` or else :func:`stdin_name`; its format is detected like a file's. ``progress``
+    is told of the listings read and stored (see :mod:`digest.progress`)."""
     items: list[Path | ListingInput] = []
     problems = []
     for f in files:
@@ -63,6 +66,6 @@ def ingest_files(
         else:
             problems.append(Problem(str(f), None, "no such file"))
     with open_store(cfg) as store:
-        report = ingest(cfg, store, items, today, fmt, jobs=jobs)
+        report = ingest(cfg, store, items, today, fmt, progress, jobs=jobs)
     report.problems[:0] = problems
     return report

@@ -20,8 +20,9 @@ from digest import site
 from digest.commands import open_store
 from digest.config import FeedConfig
 from digest.errors import Problem
-from digest.ingest import IngestReport, Progress, ingest
+from digest.ingest import IngestReport, ingest
 from digest.output import sweep_temp_files
+from digest.progress import Progress
 from digest.sources.gather import gather_sources
 from digest.tag import tag
 
@@ -55,7 +56,8 @@ def run(
 ) -> RunReport:
     """Ingest the configured sources, tag, build every output, then send the week's
     email when it is enabled. ``jobs`` is how many processes a large run may keep busy
-    (see :mod:`digest.workers`)."""
+    (see :mod:`digest.workers`); ``progress`` is told how far each stage got (see
+    :mod:`digest.progress`)."""
     out = out or cfg.output.dir
     site.check_output_dir(cfg, out, store_path)  # before anything is read or swept
     inputs, problems = gather_sources(cfg, today, offline=offline)
@@ -63,9 +65,9 @@ def run(
         if rebuild:
             store.weeks.unpublish()
         report = ingest(cfg, store, inputs, today, progress=progress, jobs=jobs)
-        tagged = report.tagged + tag(cfg, store, rebuild=rebuild, jobs=jobs)
+        tagged = report.tagged + tag(cfg, store, rebuild=rebuild, jobs=jobs, progress=progress)
         sweep_temp_files(out)  # left by a run killed while writing
-        built = site.build(cfg, store, out, today, jobs=jobs, rebuild=rebuild)
+        built = site.build(cfg, store, out, today, jobs=jobs, rebuild=rebuild, progress=progress)
         # -- email: last, so a failed send never stops the site from being written --
         emailed = None
         if cfg.email is not None and cfg.email.enabled:

@@ -28,6 +28,7 @@ from digest import render, workers
 from digest.config import FeedConfig
 from digest.grouping import summary_from_json
 from digest.output import Writer
+from digest.progress import FEEDS, RENDER, Progress, report
 from digest.site import pages
 from digest.site.archive import ARCHIVE, render_archive
 from digest.site.feedset import feed_documents, issue_sources, previous_entries
@@ -75,6 +76,7 @@ def build(
     *,
     jobs: int = 1,
     rebuild: bool = False,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """Bring every output in ``out`` up to date with the store, rendering only what changed.
 
@@ -90,6 +92,9 @@ def build(
     With ``rebuild``, nothing of what ``out`` holds is trusted: every file is made
     again from the store and written where its bytes differ, so the folder ends byte
     for byte as a build into an empty folder would leave it.
+
+    ``progress`` is told of the weeks looked at for rendering (stage ``render``) and of
+    the feed documents made (stage ``feeds``).
     """
     check_output_dir(cfg, out, store.path)
     writer = Writer(out)
@@ -119,11 +124,17 @@ def build(
         workers.Pool(RenderState(env, cfg, links, uid), jobs if parallel else 0) as pool,
         Files(writer) as files,
     ):
+        position = {w: i + 1 for i, w in enumerate(plan.candidates)}
+        seen = 0  # the last week rendered (by its position)
         for result in pool.map(render_job, plan.jobs(split=parallel), parallel=parallel):
             if result.state is not None:
                 plan.hashed(result.week, result.state[0])
                 record.set_week_state(result.week, *result.state)
             files.write(result.files)
+            seen = position[result.week]
+            report(progress, RENDER, seen, len(position))
+        if seen:  # the weeks after the last one rendered had nothing to render
+            report(progress, RENDER, len(position), len(position))
     weeks, now, affected = plan.weeks, plan.now, plan.affected
     rendered = {w: now[w] if w in affected else done.get(w, now[w]) for w in weeks}
 
@@ -142,9 +153,11 @@ def build(
         issues = issue_sources(cfg, env, record, uid, weeks, states, summaries)
         before = previous_entries(out, links, recorded)
         built = {}
-        for doc in feed_documents(cfg, env, record, issues, links, today, before):
+        made = feed_documents(cfg, env, record, issues, links, today, before)
+        for i, doc in enumerate(made):
             writer.write(doc.href, doc.data)
             built[doc.href] = doc.manifest()
+            report(progress, FEEDS, i + 1, len(made))
 
     # 5. Publish: the store learns what was built, once, after every file is written. A
     # week is published once it has ended (its tags are frozen from then on). A build

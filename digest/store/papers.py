@@ -222,12 +222,7 @@ class Papers:
             "SELECT p.rowid, p.id, t.title, t.abstract FROM paper p "
             "JOIN text t ON t.id = p.text_id WHERE p.rowid > ? AND "
         )
-        if only_new:
-            where, args = "p.rules = ''", ()  # type: tuple[str, tuple[Any, ...]]
-        else:
-            marks = ",".join("?" * len(frozen))
-            outside = f" AND p.week NOT IN ({marks})" if frozen else ""
-            where, args = f"(p.rules = '' OR (p.rules != ?{outside}))", (fingerprint, *frozen)
+        where, args = _untagged(fingerprint, frozen, only_new)
         last = 0
         while True:
             rows = self.db.execute(
@@ -237,6 +232,14 @@ class Papers:
                 return
             last = int(rows[-1][0])
             yield [(str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+    def count_untagged(
+        self, fingerprint: str, frozen: Sequence[str] = (), *, only_new: bool = False
+    ) -> int:
+        """How many papers :meth:`untagged` would give (with the same arguments)."""
+        where, args = _untagged(fingerprint, frozen, only_new)
+        row = self.db.execute(f"SELECT COUNT(*) FROM paper p WHERE {where}", args).fetchone()
+        return int(row[0])
 
     def tags_from_texts(self, fingerprint: str) -> int:
         """Give papers never tagged the tags their shown text was given as it was
@@ -276,3 +279,14 @@ class Papers:
             self.db.conn.executemany("UPDATE paper SET tags=?, theme=?, rules=? WHERE id=?", data)
             self.weeks.flush_touched()
         return len(data)
+
+
+def _untagged(
+    fingerprint: str, frozen: Sequence[str], only_new: bool
+) -> tuple[str, tuple[Any, ...]]:
+    """The condition on ``paper p`` of the papers to tag (see :meth:`Papers.untagged`)."""
+    if only_new:
+        return "p.rules = ''", ()
+    marks = ",".join("?" * len(frozen))
+    outside = f" AND p.week NOT IN ({marks})" if frozen else ""
+    return f"(p.rules = '' OR (p.rules != ?{outside}))", (fingerprint, *frozen)
