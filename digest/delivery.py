@@ -72,15 +72,14 @@ def composer(
     cfg: FeedConfig, email: EmailConfig, store: Store, week: str, when: dt.datetime
 ) -> Callable[[str], EmailMessage]:
     """The message of ``week`` for one recipient, dated ``when`` (the week's papers are
-    read, grouped and their templates loaded once)."""
+    read and grouped, and its body rendered and CSS-inlined, once for all recipients:
+    :class:`~digest.mail.WeekMail`)."""
     digest = group_week(week, store.papers.load(week), cfg.rules.section_names)
     uid = feed_uid(cfg, store)
-    env = render.environment(cfg.templates)
-
-    def compose(rcpt: str) -> EmailMessage:
-        return mail.compose(cfg, email, digest, recipient=rcpt, uid=uid, now=when, env=env)
-
-    return compose
+    week_mail = mail.WeekMail(
+        cfg, email, digest, uid=uid, now=when, env=render.environment(cfg.templates)
+    )
+    return week_mail.compose
 
 
 def deliver(

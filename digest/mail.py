@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import quopri
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from email import policy
@@ -24,6 +25,7 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 import css_inline
+from jinja2 import nodes
 
 from digest import render
 from digest.addresses import address_problem, ascii_domain, parse_address, read_address
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EmailConfig",
     "SmtpConfig",
+    "WeekMail",
     "address_problem",
     "ascii_domain",
     "compose",
@@ -106,10 +109,159 @@ def compose(
     now: dt.datetime,
     env: render.Environment | None = None,
 ) -> EmailMessage:
-    """One recipient's message for ``digest``: text/plain + inlined text/html."""
+    """One recipient's message for ``digest``: text/plain + inlined text/html, rendered
+    for this recipient alone (:class:`WeekMail` renders a week once for many)."""
     env = env or render.environment(feed.templates)
     title = subject(feed, digest)
-    ctx: dict[str, Any] = {
+    ctx = _context(feed, email, digest, title, recipient)
+
+    def html_for(full: int, listed: int) -> str:
+        return _html(env, ctx, digest, full, listed)
+
+    full, listed = fit(html_for, digest.count, email.max_html_bytes)
+    html = html_for(full, listed)
+    text = _text(env, ctx, digest, full, listed)
+    return _message(feed, email, digest, title, recipient, uid, now, text, html)
+
+
+class WeekMail:
+    """One week's messages for any number of recipients, the week rendered once.
+
+    The templates are rendered and the CSS inlined with a placeholder for the
+    recipient (once per size-fitting step, shared by all recipients); each
+    recipient's message is that text with the placeholder replaced (HTML-escaped as
+    the inliner writes text), fitted to the size budget by the same search as
+    :func:`compose`, and its own headers. The bytes are :func:`compose`'s: a template
+    that does more with ``recipient`` than print it, or whose output a probe recipient
+    shows to differ from the replacement, is rendered per recipient by :func:`compose`
+    (as is a recipient with control characters, which :mod:`digest.addresses` refuses
+    anyway)."""
+
+    def __init__(
+        self,
+        feed: FeedConfig,
+        email: EmailConfig,
+        digest: WeekDigest,
+        *,
+        uid: str,
+        now: dt.datetime,
+        env: render.Environment | None = None,
+    ) -> None:
+        self.feed, self.email, self.digest, self.uid, self.now = feed, email, digest, uid, now
+        self.env = env or render.environment(feed.templates)
+        self.title = subject(feed, digest)
+        self.placeholder = "rcpt" + secrets.token_hex(16)
+        self.ctx = _context(feed, email, digest, self.title, self.placeholder)
+        self._htmls: dict[tuple[int, int], str] = {}
+        self._texts: dict[tuple[int, int], str] = {}
+        self.shared = all(_prints_recipient(self.env, n) for n in ("email.html", "email.txt"))
+        """Whether the rendered week is shared by recipients (else :func:`compose`)."""
+        self._fits: dict[str, tuple[int, int]] = {}
+        if self.shared:  # the probe is rendered with no paper: small, and enough
+            probe, place = _PROBE, self.placeholder
+            ctx = _context(feed, email, digest, self.title, probe)
+            self.shared = _text(self.env, ctx, digest, 0, 0) == self._text(0, 0).replace(
+                place, probe
+            ) and _html(self.env, ctx, digest, 0, 0) == self._html(0, 0).replace(
+                place, _html_text(probe)
+            )
+
+    def compose(self, recipient: str) -> EmailMessage:
+        """``recipient``'s message, byte for byte :func:`compose`'s."""
+        if not self.shared or _CONTROLS.search(recipient):
+            return compose(
+                self.feed, self.email, self.digest,
+                recipient=recipient, uid=self.uid, now=self.now, env=self.env,
+            )  # fmt: skip
+        in_html = _html_text(recipient)
+
+        def html_for(full: int, listed: int) -> str:
+            return self._html(full, listed).replace(self.placeholder, in_html)
+
+        # Recipients of one shape (see _qp_shape) give the same quoted-printable sizes,
+        # so the same fit: it is searched once per shape.
+        shape = _qp_shape(in_html)
+        if shape not in self._fits:
+            self._fits[shape] = fit(html_for, self.digest.count, self.email.max_html_bytes)
+        full, listed = self._fits[shape]
+        html = html_for(full, listed)
+        text = self._text(full, listed).replace(self.placeholder, recipient)
+        return _message(
+            self.feed, self.email, self.digest, self.title, recipient, self.uid, self.now,
+            text, html,
+        )  # fmt: skip
+
+    def _html(self, full: int, listed: int) -> str:
+        key = (full, listed)
+        if key not in self._htmls:
+            self._htmls[key] = _html(self.env, self.ctx, self.digest, full, listed)
+        return self._htmls[key]
+
+    def _text(self, full: int, listed: int) -> str:
+        key = (full, listed)
+        if key not in self._texts:
+            self._texts[key] = _text(self.env, self.ctx, self.digest, full, listed)
+        return self._texts[key]
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""What an HTML parser may drop or rewrite (NUL, CR, surrogates): no shared body."""
+
+_PROBE = 'Ann "O\'Neil" & Co <ann@example.org> \u00e9\u00a0\u4e2d'
+"""A recipient with every character HTML escaping or the inliner changes in text."""
+
+
+def _qp_shape(text: str) -> str:
+    """``text`` with each printable ASCII character that quoted-printable always writes
+    as itself, one column wide, as ``a``: two texts of one shape, put in the same place
+    of a page, encode to the same length (space, ``.``, ``=``, and everything else,
+    which the encoder may treat by position, are kept)."""
+    return _QP_PLAIN.sub(lambda m: "a" * len(m.group()), text)
+
+
+_QP_PLAIN = re.compile(r"[!-\-/-<>-~]+")
+"""Printable ASCII but space, ``.`` and ``=``."""
+
+
+def _html_text(text: str) -> str:
+    """``text`` as the CSS inliner writes it in an HTML text node (after autoescaping)."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("\u00a0", "&nbsp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
+
+
+_NOT_PLAIN = (nodes.Macro, nodes.CallBlock, nodes.FilterBlock, nodes.AssignBlock)
+
+
+def _prints_recipient(env: render.Environment, name: str) -> bool:
+    """Whether template ``name`` uses ``recipient`` only as a plain ``{{ recipient }}``
+    (no filter, test, assignment, macro or filter block; no other template pulled in),
+    so its output is the same with the recipient replaced afterwards."""
+    if env.loader is None:
+        return False
+    tree = env.parse(env.loader.get_source(env, name)[0])
+    if any(tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))):
+        return False
+
+    def plain(node: nodes.Node, inside: bool) -> bool:
+        for child in node.iter_child_nodes():
+            if isinstance(child, nodes.Name) and child.name == "recipient":
+                if inside or not isinstance(node, nodes.Output):
+                    return False
+            elif not plain(child, inside or isinstance(child, _NOT_PLAIN)):
+                return False
+        return True
+
+    return plain(tree, False)
+
+
+def _context(
+    feed: FeedConfig, email: EmailConfig, digest: WeekDigest, title: str, recipient: str
+) -> dict[str, Any]:
+    return {
         "feed": feed,
         "digest": digest,
         "subject": title,
@@ -120,23 +272,37 @@ def compose(
         "recipient": recipient,
     }
 
-    def html_for(full: int, listed: int) -> str:
-        sections = _sections(digest, full, listed)
-        page = render.render(
-            env, "email.html", sections=sections, **ctx, **_counts(digest, full, listed)
-        )
-        return inline_css(page)
 
-    full, listed = fit(html_for, digest.count, email.max_html_bytes)
-    html = html_for(full, listed)
-    text = render.render(
-        env,
-        "email.txt",
-        sections=_sections(digest, full, listed),
-        **ctx,
-        **_counts(digest, full, listed),
+def _html(
+    env: render.Environment, ctx: dict[str, Any], digest: WeekDigest, full: int, listed: int
+) -> str:
+    sections = _sections(digest, full, listed)
+    page = render.render(
+        env, "email.html", sections=sections, **ctx, **_counts(digest, full, listed)
+    )
+    return inline_css(page)
+
+
+def _text(
+    env: render.Environment, ctx: dict[str, Any], digest: WeekDigest, full: int, listed: int
+) -> str:
+    sections = _sections(digest, full, listed)
+    return render.render(
+        env, "email.txt", sections=sections, **ctx, **_counts(digest, full, listed)
     )
 
+
+def _message(
+    feed: FeedConfig,
+    email: EmailConfig,
+    digest: WeekDigest,
+    title: str,
+    recipient: str,
+    uid: str,
+    now: dt.datetime,
+    text: str,
+    html: str,
+) -> EmailMessage:
     msg = EmailMessage(policy=POLICY)
     msg["Subject"] = title
     msg["From"] = header_address(email.sender)

@@ -24,6 +24,8 @@ from digest.commands import run as run_command
 from digest.commands import send as send_command
 from digest.config import FeedConfig, load_config, parse_config
 from digest.errors import ConfigError, MailError
+from digest.feedid import feed_uid
+from digest.grouping import group_week
 from digest.ingest import ingest
 from digest.store import Store
 from digest.store.ledger import Ledger
@@ -515,3 +517,114 @@ def test_cli_send_dry_run_on_a_fresh_feed(tmp_path: Path) -> None:
         assert store.ledger.status("2026-W11", "reader@example.org") is None
     none = runner.invoke(cli, ["send", str(root), "--dry-run", "--today", "2026-03-01"])
     assert none.exit_code == 1 and "nothing to send" in none.stderr and none.stdout == ""
+
+
+# -- the week rendered once for all recipients (issue 21 item 5) ----------------------------
+
+RECIPIENTS = (
+    "Ann Reader <ann@example.org>",
+    "bob@example.org",
+    '"O\'Neil & Co, Ltd." <c.oneil@bücher.example>',
+)
+
+
+def week_mail_and_reference(
+    root: Path,
+) -> tuple[mail.WeekMail, Callable[[str], EmailMessage]]:
+    """The new path (one WeekMail) and the reference (mail.compose per recipient)."""
+    cfg = load_config(root)
+    assert cfg.email is not None
+    email = cfg.email
+    when = dt.datetime(2026, 5, 6, tzinfo=dt.UTC)
+    with commands.open_store(cfg) as store:
+        digest = group_week(WEEK, store.papers.load(WEEK), cfg.rules.section_names)
+        uid = feed_uid(cfg, store)
+
+    def reference(rcpt: str) -> EmailMessage:
+        return mail.compose(cfg, email, digest, recipient=rcpt, uid=uid, now=when)
+
+    return mail.WeekMail(cfg, email, digest, uid=uid, now=when), reference
+
+
+@pytest.mark.parametrize(
+    ("count", "words", "budget"),
+    [(3, 40, 100_000), (60, 150, 20_000), (60, 150, 10_000)],
+    ids=["all-in-full", "some-by-title", "some-only-counted"],
+)
+def test_week_mail_is_byte_identical_to_composing_each_recipient(
+    tmp_path: Path, count: int, words: int, budget: int
+) -> None:
+    root = make_feed(tmp_path, 25, count=count, words=words, max_html_bytes=budget)
+    week_mail, reference = week_mail_and_reference(root)
+    assert week_mail.shared  # the default templates take the shared path
+    for rcpt in RECIPIENTS:
+        new, old = mail.message_bytes(week_mail.compose(rcpt)), mail.message_bytes(reference(rcpt))
+        assert new == old, rcpt
+        assert "Sent to" in parse(new).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Sent to {{ recipient|upper }}",
+        '{% if "bob" in recipient %}Hi Bob{% endif %} {{ recipient }}',
+        "{% set who = recipient %}Sent to {{ who }}",
+        '<a title="{{ recipient }}">Sent to {{ recipient }}</a>',
+    ],
+    ids=["filter", "test", "assignment", "attribute"],
+)
+def test_week_mail_renders_per_recipient_when_a_template_does_more_than_print_it(
+    tmp_path: Path, line: str
+) -> None:
+    root = make_feed(tmp_path, 25)
+    html = (ROOT / "templates" / "email.html").read_text()
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "email.html").write_text(html.replace("Sent to {{ recipient }}", line, 1))
+    text = (root / "feed.yaml").read_text()
+    (root / "feed.yaml").write_text(text + "templates: templates\n")
+    week_mail, reference = week_mail_and_reference(root)
+    assert not week_mail.shared
+    for rcpt in RECIPIENTS:
+        assert mail.message_bytes(week_mail.compose(rcpt)) == mail.message_bytes(reference(rcpt))
+
+
+def test_send_to_100_recipients_renders_the_week_once_over_one_connection(
+    smtp: Callable[..., tuple[Handler, int]],
+    tmp_path: Path,
+    env: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handler, port = smtp()
+    root = make_feed(tmp_path, port)
+    peers: list[Any] = []
+    accept = handler.handle_DATA
+
+    async def data(server: Any, session: Any, envelope: Any) -> str:
+        peers.append(session.peer)
+        return await accept(server, session, envelope)
+
+    monkeypatch.setattr(handler, "handle_DATA", data)
+    calls = {"inline_css": 0, "render": 0}
+    inline, render_template = mail.inline_css, mail.render.render
+
+    def counted_inline(html: str) -> str:
+        calls["inline_css"] += 1
+        return inline(html)
+
+    def counted_render(*args: Any, **kwargs: Any) -> str:
+        calls["render"] += 1
+        return render_template(*args, **kwargs)
+
+    monkeypatch.setattr(mail, "inline_css", counted_inline)
+    monkeypatch.setattr(mail.render, "render", counted_render)
+    report = send(root, to=["bob@example.org"])
+    one = dict(calls)
+    calls.update(inline_css=0, render=0)
+    many = [f"reader{i:03d}@example.org" for i in range(100)]
+    report = send(root, to=many)
+    assert report.sent == many and len(handler.received) == 101
+    assert calls == one  # the week is rendered and inlined as often for 100 as for 1
+    # the shared body, and the no-paper page twice: placeholder and probe recipient
+    assert calls["inline_css"] <= 3
+    assert len(set(peers[1:])) == 1  # the 100 messages went over one SMTP connection
+    assert [rcpts for rcpts, _ in handler.received[1:]] == [[r] for r in many]
