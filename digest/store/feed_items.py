@@ -15,8 +15,9 @@ folder and not the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from digest.store.database import Database, chunks
 
@@ -53,27 +54,21 @@ class FeedItems:
 
     def dates(self, ids: Sequence[str]) -> dict[str, ItemDates]:
         """The stored dates of those of ``ids`` that have any (one query per 500 ids)."""
-        out: dict[str, ItemDates] = {}
-        for chunk in chunks(list(ids), 500):
-            rows = self.db.execute(
-                "SELECT id, fingerprint, published, updated FROM feed_item "
-                f"WHERE published IS NOT NULL AND id IN ({','.join('?' * len(chunk))})",
-                tuple(chunk),
-            )
-            out.update((str(r[0]), ItemDates(str(r[1]), str(r[2]), str(r[3]))) for r in rows)
-        return out
+        rows = self._rows("fingerprint, published, updated", "published", ids)
+        return {str(r[0]): ItemDates(str(r[1]), str(r[2]), str(r[3])) for r in rows}
 
     def drafts(self, ids: Sequence[str]) -> dict[str, str]:
         """The stored drafts of those of ``ids`` that have one (one query per 500 ids)."""
-        out: dict[str, str] = {}
+        return {str(r[0]): str(r[1]) for r in self._rows("draft", "draft", ids)}
+
+    def _rows(self, columns: str, present: str, ids: Sequence[str]) -> Iterator[Any]:
+        """``id, columns`` of the items among ``ids`` whose ``present`` column is set."""
         for chunk in chunks(list(ids), 500):
-            rows = self.db.execute(
-                "SELECT id, draft FROM feed_item "
-                f"WHERE draft IS NOT NULL AND id IN ({','.join('?' * len(chunk))})",
+            yield from self.db.execute(
+                f"SELECT id, {columns} FROM feed_item "
+                f"WHERE {present} IS NOT NULL AND id IN ({','.join('?' * len(chunk))})",
                 tuple(chunk),
             )
-            out.update((str(r[0]), str(r[1])) for r in rows)
-        return out
 
     def put(self, rows: Iterable[FeedItemRow]) -> None:
         """Write items' dates and drafts (inside the caller's transaction, if any)."""
