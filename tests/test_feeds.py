@@ -319,3 +319,56 @@ def test_feed_state_moved_by_migration_9_keeps_every_item(
         for item_id, old_item in kept[name].items():
             assert after[item_id] == old_item, f"{name}: {item_id} changed"
         assert len(after) > len(kept[name]) or name == "themes/quantization.xml"
+
+
+def test_a_run_reads_and_writes_only_the_feeds_of_the_themes_it_touched(
+    make_feed: Callable[..., FeedMaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = make_feed().listing(
+        "a.jsonl",
+        [
+            paper("Compression one", "2026-03-09", "We study diffusion samplers."),
+            paper("Quantization two", "2026-03-10"),
+        ],
+    )
+    feed.run(dt.date(2026, 3, 11))
+    loaded: list[str] = []
+    load = site.feedset.PreviousDocuments.load
+
+    def spy(self: site.feedset.PreviousDocuments, href: str, *, atom: bool) -> Any:
+        loaded.append(href)
+        return load(self, href, atom=atom)
+
+    monkeypatch.setattr(site.feedset.PreviousDocuments, "load", spy)
+    # A new diffusion paper: the quantization feeds are neither read nor written.
+    feed.listing("b.jsonl", [paper("Diffusion three", "2026-03-11")])
+    second = feed.run(dt.date(2026, 3, 12))
+    themes = {w for w in second.report.build.written if w.startswith("themes/")}
+    assert themes == {"themes/diffusion.xml", "themes/diffusion.atom"}
+    assert not [h for h in loaded if "quantization" in h]
+    assert [e.title for e in parse(second.site / "themes/diffusion.atom").entries] == [
+        "Diffusion three", "Compression one",
+    ]  # fmt: skip
+
+    # A new version moves a paper from one theme to the other: both feeds follow.
+    loaded.clear()
+    feed.listing("c.jsonl", [paper("Compression one", "2026-03-12", "We quantize weights.")])
+    third = feed.run(dt.date(2026, 3, 13))
+    themes = {w for w in third.report.build.written if w.startswith("themes/")}
+    assert themes == {
+        f"themes/{t}.{x}" for t in ("diffusion", "quantization") for x in ("xml", "atom")
+    }
+    assert [e.title for e in parse(third.site / "themes/diffusion.atom").entries] == [
+        "Diffusion three"
+    ]
+    assert {e.title for e in parse(third.site / "themes/quantization.xml").entries} == {
+        "Compression one", "Quantization two",
+    }  # fmt: skip
+    # And the result is what a build from scratch makes.
+    fresh = make_feed()
+    for name in ("a.jsonl", "b.jsonl", "c.jsonl"):
+        (fresh.root / "listings" / name).write_bytes((feed.root / "listings" / name).read_bytes())
+    scratch = fresh.run(dt.date(2026, 3, 13))
+    for name in ("diffusion.xml", "diffusion.atom", "quantization.xml", "quantization.atom"):
+        made, kept = items(scratch.site / "themes" / name), items(third.site / "themes" / name)
+        assert {k: v[:2] for k, v in made.items()} == {k: v[:2] for k, v in kept.items()}

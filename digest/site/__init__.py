@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from digest.output import Writer
 from digest.progress import FEEDS, RENDER, Progress, report
 from digest.site import pages
 from digest.site.archive import ARCHIVE, render_archive
-from digest.site.feedset import feed_documents, issue_sources, previous_entries
+from digest.site.feedset import PreviousDocuments, feed_documents, issue_sources
 from digest.site.links import FeedLink, SiteLinks, site_links
 from digest.site.manifest import MANIFEST, manifest_feeds, read_manifest, render_fingerprint
 from digest.site.outdir import check_output_dir
@@ -151,13 +152,21 @@ def build(
     built = recorded
     if stale or any(not (out / href).is_file() for href in documents):
         issues = issue_sources(cfg, env, record, uid, weeks, states, summaries)
-        before = previous_entries(out, links, recorded)
+        before = PreviousDocuments(out, recorded)
         built = {}
         made = feed_documents(cfg, env, record, issues, links, today, before)
-        for i, doc in enumerate(made):
-            writer.write(doc.href, doc.data)
-            built[doc.href] = doc.manifest()
-            report(progress, FEEDS, i + 1, len(made))
+
+        def to_write() -> Iterator[tuple[str, bytes]]:
+            for i, doc in enumerate(made):
+                built[doc.href] = doc.manifest()
+                if doc.kept:
+                    writer.keep(doc.href)
+                else:
+                    yield doc.href, doc.data
+                report(progress, FEEDS, i + 1, len(documents))
+
+        for _ in writer.write_all(to_write()):
+            pass
 
     # 5. Publish: the store learns what was built, once, after every file is written. A
     # week is published once it has ended (its tags are frozen from then on). A build

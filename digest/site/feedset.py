@@ -2,8 +2,9 @@
 
 Input: the config, the template environment, the issues to show (:class:`ItemSource`,
 newest first), the store through the :class:`~digest.site.record.BuildRecord`, the
-links, the run's date, and the entries of the documents written before
-(:class:`PreviousEntries`). Output: one :class:`FeedDocument` per feed link.
+links, the run's date, the documents written before (:class:`PreviousDocuments`) and
+the themes whose papers did not change. Output: one :class:`FeedDocument` per feed
+link.
 
 Entry reuse: the manifest records each entry's key (the item's id, what its content
 is made from, and its stored dates), so an entry still in the document written
@@ -12,14 +13,16 @@ serialized again; the bytes are those of a build from scratch. The documents wri
 before are that cache, kept in the output folder on purpose (not in the store): an
 entry is taken from one only while its SHA-256 is the one the manifest recorded, so
 a document edited or lost since is simply made again; the items' dates it depends on
-are the store's (``feed_item``, read through the record).
+are the store's (``feed_item``, read through the record). A theme none of whose papers
+changed keeps its documents as the manifest recorded them, unread: with hundreds of
+themes, a run reads and writes the feeds of the themes it touched, not all of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -52,21 +55,69 @@ class FeedDocument:
     """The key of each item's entry (see :class:`Items`), in order."""
     sha256: str = ""
     """SHA-256 of :attr:`data`, when known already."""
+    source: str = ""
+    """Fingerprint of the store's state it was made from, when that alone says it is
+    unchanged (a theme feed: the theme's version)."""
+    kept: bool = False
+    """The document in the output folder is this one already: :attr:`data` is not read
+    (empty), and nothing is to be written."""
 
     def manifest(self) -> dict[str, Any]:
-        """What the manifest keeps of it, to take its entries back (:func:`previous_entries`)."""
+        """What the manifest keeps of it, to take its entries back (:class:`PreviousDocuments`)."""
         sha = self.sha256 or sha256(self.data)
-        return {"sha256": sha, "key": self.key, "entries": list(self.entries)}
+        found = {"sha256": sha, "key": self.key, "entries": list(self.entries)}
+        return found | {"source": self.source} if self.source else found
 
 
-@dataclass(frozen=True, slots=True)
-class PreviousEntries:
-    """The entries of documents written before, to take instead of making them again."""
+class PreviousDocuments:
+    """The feed documents written before, as the manifest recorded them: read from the
+    output folder only when a document is made again, one at a time (a run that remakes
+    a few of a thousand theme feeds reads those few)."""
 
-    documents: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)
-    """Path -> (its key, its bytes, their SHA-256), for documents as they were written."""
-    entries: dict[str, bytes] = field(default_factory=dict)
-    """Entry key -> the entry's XML."""
+    def __init__(self, out: Path | None = None, recorded: dict[str, Any] | None = None) -> None:
+        self.out = out
+        self.recorded = recorded or {}
+
+    def record(self, href: str) -> tuple[str, tuple[str, ...], str] | None:
+        """(key, entry keys, SHA-256) the manifest recorded for ``href``, when well formed."""
+        record = self.recorded.get(href)
+        if not isinstance(record, dict):
+            return None
+        keys, key, sha = record.get("entries"), record.get("key"), record.get("sha256")
+        if not isinstance(keys, list) or not isinstance(key, str) or not isinstance(sha, str):
+            return None
+        return key, tuple(str(k) for k in keys), sha
+
+    def kept(self, href: str, source: str) -> FeedDocument | None:
+        """The document at ``href`` as recorded, without reading it, when the manifest
+        says it was made from ``source`` (the same state of the store) and the file is
+        there."""
+        found = self.record(href)
+        if found is None or self.out is None or self.recorded[href].get("source") != source:
+            return None
+        if not (self.out / href).is_file():
+            return None
+        key, keys, sha = found
+        return FeedDocument(href, b"", key, keys, sha, source, kept=True)
+
+    def load(self, href: str, *, atom: bool) -> tuple[str, bytes, str, dict[str, bytes]] | None:
+        """(key, bytes, SHA-256, entry key -> entry XML) of the document at ``href`` when
+        it is as the manifest recorded it (same bytes); None for a document edited or
+        lost since, which is then made again."""
+        found = self.record(href)
+        if found is None or self.out is None:
+            return None
+        key, keys, sha = found
+        try:
+            data = (self.out / href).read_bytes()
+        except OSError:
+            return None
+        if sha256(data) != sha:
+            return None
+        entries = feeds.read_entries(data, atom=atom)
+        if entries is None or len(entries) != len(keys):
+            return None
+        return key, data, sha, dict(zip(keys, entries, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,25 +171,32 @@ def feed_documents(
     issues: Sequence[ItemSource],
     links: SiteLinks,
     today: dt.date,
-    before: PreviousEntries | None = None,
-) -> list[FeedDocument]:
-    """Every feed document: the weekly issues given (newest first), and per theme its
-    newest ``theme_feed_items`` papers.
+    before: PreviousDocuments | None = None,
+) -> Iterator[FeedDocument]:
+    """Every feed document, one at a time: the weekly issues given (newest first), and
+    per theme its newest ``theme_feed_items`` papers.
 
     An item whose entry is in ``before`` (same item, same version, same dates) is taken
     from there without being made, and a document whose entries and channel are all
-    as they were is taken whole: the cost follows what changed, the bytes do not."""
-    before = before or PreviousEntries()
+    as they were is taken whole: the cost follows what changed, the bytes do not. A
+    theme's documents made from the theme's version the store holds now (none of its
+    papers changed since) are taken as recorded, without reading them or its papers."""
+    before = before or PreviousDocuments()
     uid = record.feed_uid(cfg.base_url)
     epoch = midnight(record.feed_epoch(today), cfg.timezone)
     now = midnight(today, cfg.timezone)
-    out: list[FeedDocument] = []
     items = Items(record, now, issues)
     for link in links.site:
         meta = _meta(cfg, uid, cfg.title, cfg.description, link.href, epoch)
-        out.append(_document(link, meta, items, before))
+        yield _document(link, meta, items, before)
+    theme_versions = record.theme_versions() if links.themes else {}
     for slug, theme_links in links.themes.items():
         name = links.theme_names[slug]
+        source = fingerprint([uid, str(epoch), name, str(theme_versions.get(name, 0))])
+        kept = [before.kept(link.href, source) for link in theme_links]
+        if all(doc is not None for doc in kept):
+            yield from (doc for doc in kept if doc is not None)
+            continue
         versions = record.newest_versions(name, cfg.output.theme_feed_items)
         papers = PaperLoader(cfg, env, record, uid, name)
         sources = [
@@ -151,8 +209,7 @@ def feed_documents(
             meta = _meta(
                 cfg, f"{uid}:theme:{slug}", f"{cfg.title}: {name}", description, link.href, epoch
             )
-            out.append(_document(link, meta, items, before))
-    return out
+            yield replace(_document(link, meta, items, before), source=source)
 
 
 class Items:
@@ -223,33 +280,8 @@ class PaperLoader:
         return item_makers.paper_item(self.cfg, self.env, self.uid, paper, self.theme)
 
 
-def previous_entries(out: Path, links: SiteLinks, recorded: dict[str, Any]) -> PreviousEntries:
-    """The entries of the feed documents in ``out`` that are as the manifest recorded them
-    (same bytes), each under its fingerprint; a document edited or lost since gives none."""
-    found = PreviousEntries()
-    for link in links.all:
-        record = recorded.get(link.href)
-        if not isinstance(record, dict):
-            continue
-        keys, key = record.get("entries"), record.get("key")
-        if not isinstance(keys, list) or not isinstance(key, str):
-            continue
-        try:
-            data = (out / link.href).read_bytes()
-        except OSError:
-            continue
-        if sha256(data) != record.get("sha256"):
-            continue
-        entries = feeds.read_entries(data, atom=link.type == feeds.ATOM_TYPE)
-        if entries is None or len(entries) != len(keys):
-            continue
-        found.documents[link.href] = (key, data, record["sha256"])
-        found.entries.update(zip((str(k) for k in keys), entries, strict=True))
-    return found
-
-
 def _document(
-    link: FeedLink, meta: feeds.FeedMeta, items: Items, before: PreviousEntries
+    link: FeedLink, meta: feeds.FeedMeta, items: Items, before: PreviousDocuments
 ) -> FeedDocument:
     """One feed document of ``items``: taken whole from ``before`` when all in it is as
     it was; else made of the entries ``before`` holds and the entries of the items made
@@ -268,10 +300,11 @@ def _document(
     ]
     keys = [fingerprint([*fmt, key]) for key in items.keys]
     key = fingerprint([*fmt, *channel, *keys])
-    old = before.documents.get(link.href)
+    old = before.load(link.href, atom=atom)
     if old is not None and old[0] == key:
         return FeedDocument(link.href, old[1], key, tuple(keys), old[2])
-    entries: list[bytes | None] = [before.entries.get(k) for k in keys]
+    kept = old[3] if old is not None else {}
+    entries: list[bytes | None] = [kept.get(k) for k in keys]
     todo = [i for i, entry in enumerate(entries) if entry is None]
     if todo:
         made = items.make(todo)

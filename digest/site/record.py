@@ -9,7 +9,7 @@ it published.
 
 Every store call of the site build is in this module. The output folder's manifest
 and the feed documents written before are not the store's: they say what that folder
-holds (:mod:`~digest.site.manifest`, :func:`~digest.site.feedset.previous_entries`).
+holds (:mod:`~digest.site.manifest`, :class:`~digest.site.feedset.PreviousDocuments`).
 """
 
 from __future__ import annotations
@@ -96,6 +96,10 @@ class BuildRecord:
     def newest_versions(self, theme: str, limit: int) -> dict[str, str]:
         """The ``limit`` newest papers of a theme, each id with its version."""
         return self.store.feed.newest_versions(theme, limit)
+
+    def theme_versions(self) -> dict[str, int]:
+        """Theme -> its version (see :meth:`~digest.store.FeedState.theme_versions`)."""
+        return self.store.feed.theme_versions()
 
     def papers(self, ids: Sequence[str]) -> list[Paper]:
         """Papers by id."""

@@ -1,13 +1,13 @@
 """What the site build keeps between runs of each week: its rendered state.
 
 Input: a week or a theme. Output: a week's stored content hash and section counts
-(``week`` table), and the newest papers of a theme with a version string each. Feed
+(``week`` table), the newest papers of a theme with a version string each, and each
+theme's version (``theme_state``). Feed
 items (dates, and a week's issue draft) are in :mod:`.feed_items`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from digest.store.database import Database
@@ -72,4 +72,10 @@ class FeedState:
             "theme FROM paper WHERE theme=? ORDER BY first_seen DESC, id DESC LIMIT ?",
             (theme, limit),
         )
-        return {str(r[0]): json.dumps(list(r[1:]), ensure_ascii=False) for r in rows}
+        return {str(r[0]): repr(r[1:]) for r in rows}
+
+    def theme_versions(self) -> dict[str, int]:
+        """Theme -> a number that grows with every change to one of its papers that a
+        theme feed shows (kept by triggers on ``paper``; a theme never changed has none)."""
+        rows = self.db.execute("SELECT theme, version FROM theme_state")
+        return {str(r[0]): int(r[1]) for r in rows}

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from digest.errors import StoreDamagedError, StoreError
 from digest.store.database import Database
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -154,6 +154,30 @@ MIGRATIONS: dict[int, str] = {
         updated TEXT,
         draft TEXT
     )""",
+    # -- a version per theme, moved by every change to a paper that a theme feed shows
+    #    (the triggers see every writer), so a build remakes the feeds of the themes that
+    #    changed and knows the others are as it left them without reading them
+    #    (IF NOT EXISTS: a store may be turned back to an older version by hand) --
+    10: """CREATE TABLE IF NOT EXISTS theme_state(
+        theme TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TRIGGER IF NOT EXISTS paper_theme_insert AFTER INSERT ON paper BEGIN
+        INSERT INTO theme_state(theme, version) VALUES(NEW.theme, 1)
+            ON CONFLICT(theme) DO UPDATE SET version=version+1;
+    END;
+    CREATE TRIGGER IF NOT EXISTS paper_theme_update AFTER UPDATE OF
+        text_id, first_seen, shown_date, week, source_id, url, authors, tags, theme ON paper
+    BEGIN
+        INSERT INTO theme_state(theme, version) VALUES(OLD.theme, 1)
+            ON CONFLICT(theme) DO UPDATE SET version=version+1;
+        INSERT INTO theme_state(theme, version) VALUES(NEW.theme, 1)
+            ON CONFLICT(theme) DO UPDATE SET version=version+1;
+    END;
+    CREATE TRIGGER IF NOT EXISTS paper_theme_delete AFTER DELETE ON paper BEGIN
+        INSERT INTO theme_state(theme, version) VALUES(OLD.theme, 1)
+            ON CONFLICT(theme) DO UPDATE SET version=version+1;
+    END""",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
@@ -223,7 +247,19 @@ def migrate(db: Database) -> None:
 
 
 def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """The statements of ``script``, split at the semicolons that end one (not those
+    inside a trigger's body)."""
+    out: list[str] = []
+    pending = ""
+    for part in script.split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                out.append(pending.strip().removesuffix(";").strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        out.append(pending.strip().removesuffix(";").strip())
+    return out
 
 
 # -- repairs: frozen with their migration (a later change to the readers must not change
