@@ -9,6 +9,7 @@ Reading, parsing, keying and tagging a listing is pure and may run in a worker p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Container, Iterable, Sequence
@@ -276,6 +277,8 @@ def _prepare(state: tuple[ReadContext, bool, RuleSet], job: _Job) -> _Prepared:
     sha = hashlib.sha256(data).hexdigest()
     if sha == job.known:
         return _Prepared(job, sha)
+    if item.dating != ctx.dating:
+        ctx = dataclasses.replace(ctx, dating=item.dating)
     try:
         listing = read_bytes(data, item.name, ctx, item.format)
         keys = [entry_keys(entry, fuzzy) for entry in listing.entries]

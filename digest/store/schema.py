@@ -17,7 +17,7 @@ from collections.abc import Callable
 from digest.errors import StoreDamagedError, StoreError
 from digest.store.database import Database
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -154,6 +154,9 @@ MIGRATIONS: dict[int, str] = {
         updated TEXT,
         draft TEXT
     )""",
+    # -- what a sighting carries besides its text (links, Hugging Face signals, further
+    #    ids) as JSON, read by digest.store.extra; '' for none (sightings stored before) --
+    10: "ALTER TABLE sighting ADD COLUMN extra TEXT NOT NULL DEFAULT ''",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
