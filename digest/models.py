@@ -12,7 +12,6 @@ from typing import Any
 
 from digest.errors import Problem
 
-
 LINK_KINDS = ("abs", "pdf", "doi", "hf", "code", "project")
 """Kinds of link a source may give besides the paper's main ``url``: the arXiv abstract
 page, the PDF, the DOI resolver, the Hugging Face paper page, the code repository and the

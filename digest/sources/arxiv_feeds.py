@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from html.parser import HTMLParser
 
 from digest.errors import Problem
@@ -114,7 +115,9 @@ def _entry(
     title = child_text(element, f"{{{ATOM_NS}}}title")
     ident = child_text(element, f"{{{ATOM_NS}}}id")
     if not title:
-        return None, [Problem(name, line, f"entry {ident} without a title (skipped)".replace("  ", " "))]
+        return None, [
+            Problem(name, line, f"entry {ident} without a title (skipped)".replace("  ", " "))
+        ]
     summary = child_text(element, f"{{{ATOM_NS}}}summary")
     prefix = PREFIX.match(summary)
     abstract = summary[prefix.end() :] if prefix else summary
@@ -178,7 +181,9 @@ def _item(
     suffix = _RDF_TITLE.search(raw_title)
     title = raw_title[: suffix.start()].strip() if suffix else raw_title
     if not title:
-        return None, [Problem(name, line, f"item {about} without a title (skipped)".replace("  ", " "))]
+        return None, [
+            Problem(name, line, f"item {about} without a title (skipped)".replace("  ", " "))
+        ]
     link = child_text(item, f"{{{RSS1_NS}}}link")
     candidates = [suffix["id"] if suffix else "", about, link]
     found = next(filter(None, (arxiv_id(c) for c in candidates if c)), None)
@@ -215,17 +220,25 @@ def _item(
     return entry, problems
 
 
+_Reader = Callable[
+    [ET.Element, str, int | None, int, dt.tzinfo, dt.date | None],
+    tuple[Entry | None, list[Problem]],
+]
+
+
 def read_root(root: ET.Element, text: str, listing: Listing, tz: dt.tzinfo) -> None:
     """Fill ``listing`` from the root of an Atom or RDF arXiv feed."""
     name = listing.name
     if root.tag == FEED:
         feed_date = parse_timestamp(child_text(root, f"{{{ATOM_NS}}}updated"), tz)
-        elements, tag, read_one = root.findall(f"{{{ATOM_NS}}}entry"), "entry", _entry
+        read_one: _Reader = _entry
+        elements, tag = root.findall(f"{{{ATOM_NS}}}entry"), "entry"
     else:
         channel = root.find(f"{{{RSS1_NS}}}channel")
         stamp = child_text(channel, f"{{{DC_NS}}}date") if channel is not None else ""
         feed_date = parse_timestamp(stamp, tz)
-        elements, tag, read_one = root.findall(f"{{{RSS1_NS}}}item"), "item", _item
+        read_one = _item
+        elements, tag = root.findall(f"{{{RSS1_NS}}}item"), "item"
     add_items(
         listing,
         text,

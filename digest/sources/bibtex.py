@@ -32,8 +32,9 @@ import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-import bibtexparser
-from bibtexparser.model import DuplicateBlockKeyBlock, Entry as BibEntry
+from bibtexparser.entrypoint import parse_string
+from bibtexparser.model import DuplicateBlockKeyBlock
+from bibtexparser.model import Entry as BibEntry
 
 from digest.errors import Problem
 from digest.latex import to_unicode
@@ -158,11 +159,11 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
     tz = zone(ctx, listing)
     undated: dt.date | None = import_day(ctx, listing)
     try:
-        library = bibtexparser.parse_string(text)
+        library = parse_string(text)
     except Exception as err:  # the splitter is tolerant; anything else is unreadable text
         listing.problems.append(Problem(name, None, f"not readable as BibTeX: {err}"))
         return listing
-    found: list[tuple[int, BibEntry, bool]] = [(e.start_line, e, False) for e in library.entries]
+    found = [(e.start_line or 0, e, False) for e in library.entries]
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
         if isinstance(block, DuplicateBlockKeyBlock) and isinstance(
@@ -170,16 +171,14 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
         ):
             message = f"entry key {block.key!r} used before (read too)"
             listing.problems.append(Problem(name, line, message))
-            found.append((block.start_line, block.ignore_error_block, True))
+            found.append((block.start_line or 0, block.ignore_error_block, True))
             continue
         lines = str(getattr(block, "error", "")).split("\n")
         reason = " ".join(" ".join(lines).split())[:160] or "syntax error"
         listing.problems.append(Problem(name, line, f"unreadable BibTeX entry: {reason} (skipped)"))
     for start, entry, raw in sorted(found, key=lambda f: f[0]):
         record = _record(entry, raw)
-        result, problems = record_entry(
-            record, name, start + 1, len(listing.entries), tz, undated
-        )
+        result, problems = record_entry(record, name, start + 1, len(listing.entries), tz, undated)
         listing.problems.extend(problems)
         if result is not None:
             listing.entries.append(result)

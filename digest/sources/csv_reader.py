@@ -96,7 +96,7 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
                 msg = f"header row has no 'title' column (columns: {', '.join(header)})"
                 listing.problems.append(Problem(name, line, msg))
                 return listing
-            if _LIBRARY <= set(header):
+            if set(header) >= _LIBRARY:
                 listing.dating = "import"
             undated = import_day(ctx, listing)
             continue

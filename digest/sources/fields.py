@@ -232,7 +232,7 @@ Year``, ``DOI``, ``Url`` and the usual spellings (documented in docs/sources.md)
 _ALIAS_OF = {alias: canonical for canonical, names in ALIASES.items() for alias in names}
 
 
-def canonical_record(raw: Mapping[str, object]) -> dict[str, object]:
+def canonical_record(raw: Mapping[str, object] | Mapping[object, object]) -> dict[str, object]:
     """A record with the keys of :data:`ALIASES` whatever spelling it uses (other keys
     dropped); for each field the first alias given with a value wins."""
     found: dict[str, tuple[int, object]] = {}
@@ -301,7 +301,9 @@ def parse_timestamp(value: object, tz: dt.tzinfo) -> dt.date | None:
     partial = _PARTIAL.fullmatch(text)
     if partial is not None:
         try:
-            return dt.date(int(partial["y"]), int(partial["m"] or 1) or 1, int(partial["d"] or 1) or 1)
+            return dt.date(
+                int(partial["y"]), int(partial["m"] or 1) or 1, int(partial["d"] or 1) or 1
+            )
         except ValueError:
             return None
     try:

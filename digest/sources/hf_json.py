@@ -21,13 +21,12 @@ its item starts.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
-
-import dataclasses
-import datetime as dt
 
 from digest.errors import Problem
 from digest.models import Entry, Listing
