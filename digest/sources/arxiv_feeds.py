@@ -91,7 +91,7 @@ def html_text(fragment: str) -> str:
     parser = _Text()
     parser.feed(fragment)
     parser.close()
-    return clean_text(" ".join(parser.parts))
+    return clean_text("".join(parser.parts))
 
 
 def journal_doi(element: ET.Element) -> str | None:

@@ -10,7 +10,8 @@ Output: a :class:`Listing` dated by the latest featured day.
 An entry's date is the day it was featured on Hugging Face, in
 ``ctx.timezone``: ``paper.submittedOnDailyAt``, else the outer ``publishedAt``
 (never arXiv's ``paper.publishedAt``, which would put papers featured today in
-weeks already published). Its ``url`` is the arXiv abstract page, so the same
+weeks already published); a trimmed item with neither falls back to it rather
+than being lost. Its ``url`` is the arXiv abstract page, so the same
 paper links alike from every source; its links add the PDF, the Hugging Face
 page (``https://huggingface.co/papers/<id>``), the code repository and the
 project page, and its :class:`~digest.models.Signals` keep the up-votes,
@@ -85,7 +86,9 @@ def _record(item: Mapping[str, object]) -> dict[str, object]:
     return {
         "title": paper.get("title") or item.get("title"),
         "abstract": paper.get("summary") or item.get("summary"),
-        "date": paper.get("submittedOnDailyAt") or item.get("publishedAt"),
+        "date": paper.get("submittedOnDailyAt")
+        or item.get("publishedAt")
+        or paper.get("publishedAt"),  # a trimmed item without either: kept, arXiv-dated
         "id": ident,
         "url": url,
         "authors": paper.get("authors"),
