@@ -142,9 +142,10 @@ class Listing:
     problems: list[Problem] = field(default_factory=list)
     """Everything malformed; entries around a problem still count."""
     dating: str = "published"
-    """How its entries are dated unless the source's ``date`` option says otherwise:
-    ``published`` (each entry's own date, as the reader reads it) or ``import`` (the
-    day of the run: query results and library exports)."""
+    """How its entries are dated: as a reader leaves it, the default unless the source's
+    ``date`` option says otherwise -- ``published`` (each entry's own date, as the reader
+    reads it) or ``import`` (the day of the run: query results and library exports);
+    once read (:func:`digest.sources.dated`), the dating used, ``listing`` included."""
 
 
 @dataclass(slots=True, frozen=True)

@@ -355,6 +355,35 @@ def test_the_date_option_is_checked_with_every_other_problem(tmp_path: Path) -> 
     assert "sources[1].format: unknown format 'rtf'" in shown
 
 
+def test_a_date_that_does_not_read_gives_way_to_the_year() -> None:
+    text = (
+        '"Key","Item Type","Title","Date","Publication Year"\n"K","book","T","Spring 2014","2014"\n'
+    )
+    (entry,) = csv_reader.read(text, "z.csv", PUBLISHED).entries
+    assert entry.date == dt.date(2014, 1, 1)
+
+
+def test_a_library_export_read_again_adds_only_its_new_papers(tmp_path: Path) -> None:
+    root = tmp_path / "feed"
+    (root / "lib").mkdir(parents=True)
+    (root / "feed.yaml").write_text(feed_yaml("sources:\n  - path: lib/*\n"), encoding="utf-8")
+    bib = root / "lib" / "library.bib"
+    first = "@article{a, title={First paper}, abstract={One.}, year=2001}\n"
+    bib.write_text(first, encoding="utf-8")
+    cfg = load_config(root)
+    with Store(cfg.store) as store:
+        ingest(cfg, store, gather_sources(cfg, TODAY)[0], TODAY)
+        bib.write_text(first + "@article{b, title={Second paper}, abstract={Two.}}\n")
+        later = TODAY + dt.timedelta(days=9)
+        report = ingest(cfg, store, gather_sources(cfg, later)[0], later)
+    assert (report.sightings, report.new_papers) == (1, 1)
+    dates = {r["title"]: (r["first_seen"], len(r["sightings"])) for r in export(cfg)}
+    assert dates == {
+        "First paper": (TODAY.isoformat(), 1),
+        "Second paper": (later.isoformat(), 1),
+    }
+
+
 # --- in the store and the export: versions, signals, one paper across formats --------------
 
 

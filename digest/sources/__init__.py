@@ -133,8 +133,9 @@ def read_bytes(data: bytes, name: str, ctx: ReadContext, fmt: str = "auto") -> L
 def dated(listing: Listing, ctx: ReadContext) -> Listing:
     """``listing`` with its entries dated as its source says (:func:`fields.dating`): by
     import, every entry and the listing take the run's day; by listing, every entry takes
-    the listing's date (when it has one); by publication, nothing changes."""
-    how = fields.dating(ctx, listing)
+    the listing's date (when it has one); by publication, nothing changes. The dating
+    used is left in ``listing.dating``."""
+    how = listing.dating = fields.dating(ctx, listing)
     day = ctx.today if how == "import" else listing.date if how == "listing" else None
     if day is None:
         return listing

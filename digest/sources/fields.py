@@ -234,8 +234,10 @@ _ALIAS_OF = {alias: canonical for canonical, names in ALIASES.items() for alias 
 
 def canonical_record(raw: Mapping[str, object] | Mapping[object, object]) -> dict[str, object]:
     """A record with the keys of :data:`ALIASES` whatever spelling it uses (other keys
-    dropped); for each field the first alias given with a value wins."""
-    found: dict[str, tuple[int, object]] = {}
+    dropped); for each field the first alias given with a value wins -- for the date,
+    the first that reads as one (a Zotero ``Date`` of ``Spring 2014`` gives way to its
+    ``Publication Year``)."""
+    given: dict[str, list[tuple[int, object]]] = {}
     for key, value in raw.items():
         if not isinstance(key, str):
             continue
@@ -243,10 +245,14 @@ def canonical_record(raw: Mapping[str, object] | Mapping[object, object]) -> dic
         canonical = _ALIAS_OF.get(name)
         if canonical is None or value in (None, ""):
             continue
-        rank = ALIASES[canonical].index(name)
-        if canonical not in found or rank < found[canonical][0]:
-            found[canonical] = (rank, value)
-    return {key: value for key, (_, value) in found.items()}
+        given.setdefault(canonical, []).append((ALIASES[canonical].index(name), value))
+    out: dict[str, object] = {}
+    for canonical, values in given.items():
+        ranked = [value for _, value in sorted(values, key=lambda v: v[0])]
+        if canonical == "date":
+            ranked.sort(key=lambda v: parse_timestamp(v, dt.UTC) is None)  # stable
+        out[canonical] = ranked[0]
+    return out
 
 
 DATINGS = ("published", "listing", "import")
