@@ -384,6 +384,26 @@ def test_a_library_export_read_again_adds_only_its_new_papers(tmp_path: Path) ->
     }
 
 
+def test_a_store_of_version_9_gets_the_extra_column_and_keeps_its_sightings(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "feed"
+    (root / "feeds").mkdir(parents=True)
+    shutil.copy(WILD / "hf_daily_papers_2026-03-06.json", root / "feeds" / "hf.json")
+    (root / "feed.yaml").write_text(feed_yaml("sources:\n  - path: feeds/*\n"), encoding="utf-8")
+    cfg = load_config(root)
+    with Store(cfg.store) as store:
+        ingest(cfg, store, gather_sources(cfg, TODAY)[0], TODAY)
+        store.db.execute("ALTER TABLE sighting DROP COLUMN extra")
+        store.db.execute("UPDATE meta SET value='9' WHERE key='schema_version'")
+        store.db.conn.commit()
+    with Store(cfg.store) as store:
+        assert store.version == 10
+    (record,) = export(cfg)
+    assert (record["signals"], record["links"], record["versions"]) == ({}, {}, [])
+    assert record["source_id"] == "arxiv:2602.23229"
+
+
 # --- in the store and the export: versions, signals, one paper across formats --------------
 
 

@@ -155,8 +155,10 @@ MIGRATIONS: dict[int, str] = {
         draft TEXT
     )""",
     # -- what a sighting carries besides its text (links, Hugging Face signals, further
-    #    ids) as JSON, read by digest.store.extra; '' for none (sightings stored before) --
-    10: "ALTER TABLE sighting ADD COLUMN extra TEXT NOT NULL DEFAULT ''",
+    #    ids) as JSON, read by digest.store.extra; '' for none (sightings stored before).
+    #    The column is added by the repair, only when missing: SQLite has no ADD COLUMN
+    #    IF NOT EXISTS, and a store may be turned back to an older version by hand --
+    10: "",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
@@ -308,6 +310,16 @@ def _repair_for_version_9(db: Database) -> None:
 
 
 REPAIRS[9] = _repair_for_version_9
+
+
+def _add_sighting_extra(db: Database) -> None:
+    """Version 10: the ``sighting.extra`` column, unless a later store had it already."""
+    columns = {str(r[1]) for r in db.execute("PRAGMA table_info(sighting)")}
+    if "extra" not in columns:
+        db.execute("ALTER TABLE sighting ADD COLUMN extra TEXT NOT NULL DEFAULT ''")
+
+
+REPAIRS[10] = _add_sighting_extra
 
 
 def _drop_unshowable_sightings(db: Database) -> None:
