@@ -39,6 +39,9 @@ def export_record(paper: Paper) -> dict[str, Any]:
         "source_id": paper.source_id,
         "url": paper.url,
         "authors": list(paper.authors),
+        "links": dict(paper.links),
+        "signals": paper.signals.as_dict() if paper.signals is not None else {},
+        "versions": list(paper.versions),
     }
 
 

@@ -9,6 +9,7 @@ Reading, parsing, keying and tagging a listing is pure and may run in a worker p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Container, Iterable, Sequence
@@ -276,6 +277,8 @@ def _prepare(state: tuple[ReadContext, bool, RuleSet], job: _Job) -> _Prepared:
     sha = hashlib.sha256(data).hexdigest()
     if sha == job.known:
         return _Prepared(job, sha)
+    if item.dating != ctx.dating:
+        ctx = dataclasses.replace(ctx, dating=item.dating)
     try:
         listing = read_bytes(data, item.name, ctx, item.format)
         keys = [entry_keys(entry, fuzzy) for entry in listing.entries]
@@ -305,7 +308,7 @@ def _store(store: Store, prepared: _Prepared, writing: _Writing, report: IngestR
     result = store_listing(
         store, writing.resolver, job.item.name, prepared.sha, listing.format, listing.date,
         listing.entries, len(listing.problems), prepared.keys, prepared.tags, writing.rules,
-        writing.frozen,
+        writing.frozen, by_import=listing.dating == "import",
     )  # fmt: skip
     if job.status:
         store.listings.set_stat(job.item.name, job.status)
@@ -366,6 +369,8 @@ def store_listing(
     tags: Sequence[tuple[str, str]] | None = None,
     rules: str = "",
     frozen: Container[str] = (),
+    *,
+    by_import: bool = False,
 ) -> IngestResult:
     """Store one listing's sightings in one transaction, each resolved to its paper.
     ``keys`` are the entries' identity keys when computed already (one per entry),
@@ -377,18 +382,24 @@ def store_listing(
     A listing stored before with the same content changes nothing. One stored before
     with other content is a new version of it: its entries whose text and date an
     earlier version had are seen already and add no sighting; the others are added.
-    Nothing stored is ever removed."""
+    Nothing stored is ever removed. A listing dated ``by_import`` (a library export read
+    again once it grew) is the exception to "text and date": its entries are seen already
+    when an earlier version had their text, whatever the day, so each import adds only
+    the papers new in it."""
     listings = store.listings
     if listings.has(name, sha256):
         return IngestResult(skipped=True)
     result = IngestResult()
     with store.db.transaction(join=True):
         listing_id, seen = listings.add(name, sha256, fmt, date, len(entries), problems)
+        seen_texts = {text for text, _ in seen} if by_import else set()
         for i, entry in enumerate(entries):
             if seen:
                 known = keys[i].text if keys is not None else ""
                 known = known or text_hash(entry.title, entry.abstract)
                 if (known, entry.date.isoformat()) in seen:
+                    continue
+                if by_import and known in seen_texts:
                     continue
             entry_key = keys[i] if keys is not None else entry_keys(entry, resolver.fuzzy)
             res = resolver(store, entry, entry_key)

@@ -12,6 +12,57 @@ from typing import Any
 
 from digest.errors import Problem
 
+LINK_KINDS = ("abs", "pdf", "doi", "hf", "code", "project")
+"""Kinds of link a source may give besides the paper's main ``url``: the arXiv abstract
+page, the PDF, the DOI resolver, the Hugging Face paper page, the code repository and the
+project page (always http or https)."""
+
+
+@dataclass(slots=True, frozen=True)
+class Signals:
+    """What a source says of a paper's reception (Hugging Face daily papers), kept for
+    ranking and display; the latest sighting that carries them wins."""
+
+    upvotes: int | None = None
+    """Up-votes on the source's page (``paper.upvotes``)."""
+    comments: int | None = None
+    """Comments on the source's page (``numComments``)."""
+    summary: str = ""
+    """A one-sentence summary written by the source (``paper.ai_summary``), not the abstract."""
+    keywords: tuple[str, ...] = ()
+    """Keywords the source gives (``paper.ai_keywords``)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The signals given, as JSON values (what the store keeps and the export shows)."""
+        out: dict[str, Any] = {}
+        if self.upvotes is not None:
+            out["upvotes"] = self.upvotes
+        if self.comments is not None:
+            out["comments"] = self.comments
+        if self.summary:
+            out["summary"] = self.summary
+        if self.keywords:
+            out["keywords"] = list(self.keywords)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Signals | None:
+        """The inverse of :meth:`as_dict` (None when nothing is given); unknown or
+        mistyped values are left out."""
+        up, comments = data.get("upvotes"), data.get("comments")
+        summary, keywords = data.get("summary"), data.get("keywords")
+        signals = cls(
+            upvotes=up if isinstance(up, int) and not isinstance(up, bool) else None,
+            comments=(
+                comments if isinstance(comments, int) and not isinstance(comments, bool) else None
+            ),
+            summary=summary if isinstance(summary, str) else "",
+            keywords=tuple(k for k in keywords if isinstance(k, str))
+            if isinstance(keywords, list)
+            else (),
+        )
+        return signals if signals.as_dict() else None
+
 
 @dataclass(slots=True, frozen=True)
 class Entry:
@@ -40,6 +91,13 @@ class Entry:
     """Author names, when the listing has them."""
     announce: str | None = None
     """How the source announced it (arXiv ``new``, ``cross``, ``replace``), when known."""
+    links: tuple[tuple[str, str], ...] = ()
+    """Further links as (kind, http(s) URL), kinds from :data:`LINK_KINDS`, each at most once."""
+    signals: Signals | None = None
+    """The source's reception signals, when it has any."""
+    ids: tuple[str, ...] = ()
+    """Further source identifiers of the same paper (a journal ``doi:...`` of an arXiv
+    paper): the store indexes them, so a sighting that has only one of them finds it."""
 
     def __reduce__(self) -> tuple[type[Entry], tuple[Any, ...]]:
         # Pickled as constructor arguments: a worker process sends every entry it
@@ -47,7 +105,8 @@ class Entry:
         # looked up per object) costs the receiving process 5x more.
         return Entry, (
             self.title, self.abstract, self.listing, self.date, self.position, self.line,
-            self.source_id, self.version, self.url, self.authors, self.announce,
+            self.source_id, self.version, self.url, self.authors, self.announce, self.links,
+            self.signals, self.ids,
         )  # fmt: skip
 
 
@@ -82,6 +141,11 @@ class Listing:
     """Entries in file order; ``position`` is the index in this list."""
     problems: list[Problem] = field(default_factory=list)
     """Everything malformed; entries around a problem still count."""
+    dating: str = "published"
+    """How its entries are dated: as a reader leaves it, the default unless the source's
+    ``date`` option says otherwise -- ``published`` (each entry's own date, as the reader
+    reads it) or ``import`` (the day of the run: query results and library exports);
+    once read (:func:`digest.sources.dated`), the dating used, ``listing`` included."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -127,6 +191,12 @@ class Paper:
     """Source identifier (``arxiv:...``), when known."""
     authors: tuple[str, ...] = ()
     """Author names, when known."""
+    links: dict[str, str] = field(default_factory=dict)
+    """Further links by kind (:data:`LINK_KINDS`), from every sighting (the latest wins)."""
+    signals: Signals | None = None
+    """Reception signals of the latest sighting that had any."""
+    versions: tuple[int, ...] = ()
+    """Source versions seen (arXiv ``v1``, ``v2``...), ascending."""
 
 
 @dataclass(slots=True)

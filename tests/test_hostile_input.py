@@ -5,6 +5,7 @@ escaped in JSON)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -403,11 +404,12 @@ def test_characters_xml_forbids_in_one_rss_item_cost_no_other_item() -> None:
 
 def test_an_atom_entry_of_year_9999_costs_only_itself() -> None:
     text = (FIXTURES / "arxiv_api_query.xml").read_text(encoding="utf-8")
-    clean = read_bytes(text.encode(), "a.xml", CTX)
+    ctx = dataclasses.replace(CTX, dating="published")  # query results: dated by import
+    clean = read_bytes(text.encode(), "a.xml", ctx)
     published = re.search(r"<published>([^<]+)</published>", text)
     assert published is not None
     hostile = text.replace(published[0], "<published>9999-12-31T23:59:59Z</published>", 1)
-    listing = read_bytes(hostile.encode(), "a.xml", CTX)
+    listing = read_bytes(hostile.encode(), "a.xml", ctx)
     assert len(listing.entries) == len(clean.entries) - 1
     assert any("outside 1900-9000" in p.message for p in listing.problems)
 

@@ -333,11 +333,13 @@ def test_entries_and_keys_pickle_every_field() -> None:
     import datetime as dt
     import pickle
 
-    from digest.models import Entry, EntryKeys
+    from digest.models import Entry, EntryKeys, Signals
 
     entry = Entry(
         "T", "A", "l.txt", dt.date(2026, 3, 11), 3, line=7, source_id="arxiv:2403.1",
         version=2, url="https://x.org", authors=("A B",), announce="new",
+        links=(("pdf", "https://arxiv.org/pdf/2403.1"),), signals=Signals(upvotes=3),
+        ids=("doi:10.1/x",),
     )  # fmt: skip
     keys = EntryKeys("t", ("a1", "t2"), "h")
     for value in (entry, keys):

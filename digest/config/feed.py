@@ -33,6 +33,7 @@ from digest.options import (
     url,
 )
 from digest.sources import formats
+from digest.sources.fields import DATINGS
 from digest.weeks import zone
 from digest.yamlsrc import describe, load
 
@@ -80,6 +81,10 @@ class SourceConfig:
     """An http(s) URL fetched on every run."""
     format: str = "auto"
     """Reader name, or ``auto`` to detect from content."""
+    date: str = "auto"
+    """How its sightings are dated: ``published`` (each entry's own date), ``listing``
+    (the listing's date), ``import`` (the run's day), or ``auto``: the format's default
+    (``import`` for arXiv API results, BibTeX and Zotero CSV exports)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +263,7 @@ OUTPUT = Section(
 )
 """The ``output`` section, filling :class:`OutputConfig`."""
 
-SOURCE_KEYS = {"path", "url", "format"}
+SOURCE_KEYS = {"path", "url", "format", "date"}
 SOURCE_URL = url("an http(s) URL", r"^https?://\S+$")
 
 
@@ -270,6 +275,7 @@ def _sources(raw: Any, problems: Problems) -> tuple[SourceConfig, ...]:
         return ()
     out = []
     reader: Choice[str] = choice("auto", *formats(), noun="format")
+    dating: Choice[str] = choice("auto", *DATINGS, noun="date")
     for i, item in enumerate(raw):
         path = ("sources", i)
         if isinstance(item, str):
@@ -279,6 +285,7 @@ def _sources(raw: Any, problems: Problems) -> tuple[SourceConfig, ...]:
             continue
         unknown_keys(item, SOURCE_KEYS, path, problems)
         fmt = reader.get(item, "format", path, problems) or "auto"
+        date = dating.get(item, "date", path, problems) or "auto"
         has_path, has_url = isinstance(item.get("path"), str), isinstance(item.get("url"), str)
         if has_path == has_url:
             problems.bad(path, "give exactly one of 'path' (a file glob) or 'url'")
@@ -287,7 +294,7 @@ def _sources(raw: Any, problems: Problems) -> tuple[SourceConfig, ...]:
             link = SOURCE_URL.get(item, "url", path, problems)
             if link is None:
                 continue
-            out.append(SourceConfig(url=link, format=fmt))
+            out.append(SourceConfig(url=link, format=fmt, date=date))
         else:
-            out.append(SourceConfig(path=item["path"], format=fmt))
+            out.append(SourceConfig(path=item["path"], format=fmt, date=date))
     return tuple(out)

@@ -12,6 +12,7 @@ in detection order; the text dump, the most permissive, is tried last.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,17 @@ from types import ModuleType
 
 from digest.errors import Problem
 from digest.models import Listing
-from digest.sources import arxiv_api, arxiv_rss, bounds, csv_reader, hf_json, jsonl, textdump
+from digest.sources import (
+    arxiv_api,
+    arxiv_rss,
+    bibtex,
+    bounds,
+    csv_reader,
+    fields,
+    hf_json,
+    jsonl,
+    textdump,
+)
 
 MAX_LISTING_BYTES = 256 * 1024 * 1024
 """Larger listing files are skipped with a problem, unread: 100,000 full arXiv records
@@ -38,11 +49,15 @@ class ReadContext:
     """An explicit year for dates without one (feed.yaml ``year``); wins over inference."""
     timezone: str = "UTC"
     """IANA zone in which timestamps are turned into listing dates."""
+    dating: str = "auto"
+    """The source's ``date`` option (:data:`~digest.sources.fields.DATINGS`), or ``auto``
+    for the reader's default: ``import`` for query results and library exports (arXiv
+    API, BibTeX, a Zotero CSV), ``published`` for the rest."""
 
 
 Reader = Callable[[str, str, ReadContext], Listing]
 
-READERS: list[ModuleType] = [arxiv_rss, arxiv_api, hf_json, jsonl, csv_reader, textdump]
+READERS: list[ModuleType] = [arxiv_rss, arxiv_api, hf_json, bibtex, jsonl, csv_reader, textdump]
 """Reader modules in detection order."""
 
 
@@ -112,7 +127,23 @@ def read_bytes(data: bytes, name: str, ctx: ReadContext, fmt: str = "auto") -> L
     reader = pick_reader(text, fmt)
     listing: Listing = reader.read(text, name, ctx)
     listing.problems[:0] = problems
-    return bounds.bound(listing)
+    return bounds.bound(dated(listing, ctx))
+
+
+def dated(listing: Listing, ctx: ReadContext) -> Listing:
+    """``listing`` with its entries dated as its source says (:func:`fields.dating`): by
+    import, every entry and the listing take the run's day; by listing, every entry takes
+    the listing's date (when it has one); by publication, nothing changes. The dating
+    used is left in ``listing.dating``."""
+    how = listing.dating = fields.dating(ctx, listing)
+    day = ctx.today if how == "import" else listing.date if how == "listing" else None
+    if day is None:
+        return listing
+    listing.entries = [
+        e if e.date == day else dataclasses.replace(e, date=day) for e in listing.entries
+    ]
+    listing.date = day
+    return listing
 
 
 def load(path: Path, name: str) -> tuple[bytes | None, Problem | None]:

@@ -5,8 +5,11 @@ Input: an Atom feed whose entries carry ``<id>http://arxiv.org/abs/2403.01234v1<
 and ``<link rel="alternate">``. Output: a :class:`Listing` dated by the
 feed's ``<updated>`` (else the latest entry).
 
-An entry's date is its ``published`` stamp (first version) in
-``ctx.timezone``, else its ``updated`` stamp. The API reports a bad query as
+A query result is dated by import by default (the listing's ``dating`` is
+``import``: a search of 100 papers must not make 94 weekly issues back to 2001);
+with the source's ``date: published`` an entry's date is its ``published`` stamp
+(first version) in ``ctx.timezone``, else its ``updated`` stamp. Entries keep the
+abstract, PDF and journal DOI (``<arxiv:doi>``) links. The API reports a bad query as
 an entry whose id is ``.../api/errors#...``: that becomes a problem, not a
 paper. An entry without title, id or date is a problem at its line.
 """
@@ -20,7 +23,17 @@ from typing import TYPE_CHECKING
 from digest.errors import Problem
 from digest.models import Entry, Listing
 from digest.normalize import clean_text
-from digest.sources.fields import arxiv_id, http_url, parse_timestamp, url_problem, zone
+from digest.sources.arxiv_feeds import journal_doi
+from digest.sources.fields import (
+    arxiv_id,
+    arxiv_links,
+    doi_link,
+    http_url,
+    merge_links,
+    parse_timestamp,
+    url_problem,
+    zone,
+)
 from digest.sources.xmlsafe import add_items, child_text, load_xml
 
 if TYPE_CHECKING:
@@ -74,6 +87,7 @@ def _entry(
     authors = (
         clean_text(a.findtext(f"{ATOM}name") or "") for a in element.findall(f"{ATOM}author")
     )
+    doi = journal_doi(element)
     entry = Entry(
         title=title,
         abstract=summary,
@@ -85,13 +99,15 @@ def _entry(
         version=found[1],
         url=url or http_url(ident),
         authors=tuple(a for a in authors if a),
+        links=merge_links(arxiv_links(f"arxiv:{found[0]}"), doi_link(doi)),
+        ids=(doi,) if doi else (),
     )
     return entry, problems
 
 
 def read(text: str, name: str, ctx: ReadContext) -> Listing:
     """Parse an arXiv API Atom feed; a bad entry is a problem, the others still count."""
-    listing = Listing(name=name, format=FORMAT, date=None)
+    listing = Listing(name=name, format=FORMAT, date=None, dating="import")
     tz = zone(ctx, listing)
     root = load_xml(text, name, listing.problems)
     if isinstance(root, Problem):

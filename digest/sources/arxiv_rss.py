@@ -1,11 +1,23 @@
-"""Reader for arXiv's RSS 2.0 category feeds (``https://rss.arxiv.org/rss/cs.LG``).
+"""Reader for arXiv's category feeds, in the three shapes arXiv has served.
 
-Input: an RSS document whose items carry ``<guid>oai:arXiv.org:2403.01234v2</guid>``,
-``<arxiv:announce_type>`` (``new``, ``cross``, ``replace``, ``replace-cross``),
-a description ``arXiv:2403.01234v2 Announce Type: new \\nAbstract: ...``,
-``<dc:creator>`` (names separated by commas) and an RFC 822 ``<pubDate>``.
+Input, one of:
+
+- RSS 2.0 (``https://rss.arxiv.org/rss/cs.LG``, since 2024): items carry
+  ``<guid>oai:arXiv.org:2403.01234v2</guid>``, ``<arxiv:announce_type>`` (``new``,
+  ``cross``, ``replace``, ``replace-cross``), a description ``arXiv:2403.01234v2
+  Announce Type: new \\nAbstract: ...``, ``<dc:creator>`` and an RFC 822 ``<pubDate>``;
+- Atom (``https://rss.arxiv.org/atom/cs.CL``): the same fields as ``<id>``,
+  ``<summary>``, ``<arxiv:announce_type>``, ``<dc:creator>``, ``<arxiv:DOI>`` and the
+  announcement's ``<published>`` stamp (see :mod:`.arxiv_feeds`);
+- RSS 1.0/RDF (``<rdf:RDF>``, ``<item rdf:about=...>``, until 2024 and in archives):
+  the title ends in ``(arXiv:1805.06430v2 [nucl-th] UPDATED)``, the description and
+  ``<dc:creator>`` hold escaped HTML, and the channel's ``<dc:date>`` dates them all.
+
 Output: a :class:`Listing` dated by the channel's ``pubDate`` (else
-``lastBuildDate``, else the latest entry).
+``lastBuildDate``, else the latest entry); an Atom or RDF feed by its announcement
+date. Entries keep the abstract without the ``arXiv:... Announce Type: ... Abstract:``
+boilerplate, the announce type, the authors (``A, B and C``), the id with its
+version, and the abstract, PDF and DOI links.
 
 arXiv publishes an empty channel on weekends and holidays: that is a listing
 without entries and without problems. An item without a title, or without any
@@ -18,14 +30,15 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import re
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
 from digest.errors import Problem
 from digest.models import Entry, Listing
+from digest.sources import arxiv_feeds
 from digest.sources.fields import (
     arxiv_id,
+    arxiv_links,
     http_url,
     split_authors,
     to_date,
@@ -41,16 +54,16 @@ FORMAT = "arxiv-rss"
 
 ARXIV_NS = "http://arxiv.org/schemas/atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
-_PREFIX = re.compile(
-    r"^\s*arXiv:(?P<id>\S+)\s+Announce\s+Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?",
-    re.IGNORECASE,
-)
+_PREFIX = arxiv_feeds.PREFIX
 
 
 def detect(text: str) -> bool:
-    """True for an XML document with an ``<rss`` root that mentions arXiv."""
+    """True for an XML document with an ``<rss`` or ``<rdf:RDF`` root that mentions
+    arXiv, or an arXiv Atom category feed (:func:`.arxiv_feeds.detect`)."""
     head = text[:4096]
-    return head.lstrip().startswith("<") and "<rss" in head and "arxiv" in head.lower()
+    if not head.lstrip().startswith("<") or "arxiv" not in head.lower():
+        return False
+    return "<rss" in head or "<rdf:RDF" in head or arxiv_feeds.detect(head)
 
 
 def _rfc822(value: str, tz: dt.tzinfo) -> dt.date | None:
@@ -110,6 +123,7 @@ def _item(
     if url is None and found is not None:
         url = f"https://arxiv.org/abs/{found[0]}"
     creators = [c.text or "" for c in item.findall(f"{{{DC_NS}}}creator")]
+    source = f"arxiv:{found[0]}" if found else None
     entry = Entry(
         title=title,
         abstract=abstract,
@@ -122,17 +136,22 @@ def _item(
         url=url,
         authors=tuple(a for c in creators for a in split_authors(c)),
         announce=announce.lower() or None,
+        links=arxiv_links(source),
     )
     return entry, problems
 
 
 def read(text: str, name: str, ctx: ReadContext) -> Listing:
-    """Parse an arXiv RSS feed; a bad item is a problem, the other items still count."""
+    """Parse an arXiv RSS, Atom or RDF feed; a bad item is a problem, the other items
+    still count."""
     listing = Listing(name=name, format=FORMAT, date=None)
     tz = zone(ctx, listing)
     root = load_xml(text, name, listing.problems)
     if isinstance(root, Problem):
         listing.problems.append(root)
+        return listing
+    if root.tag in (arxiv_feeds.FEED, arxiv_feeds.RDF):
+        arxiv_feeds.read_root(root, text, listing, tz)
         return listing
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:

@@ -1,13 +1,17 @@
 """Reader for CSV listings (spreadsheet exports).
 
-Input: a header row naming the columns ``title``, ``abstract``, ``date`` and
-optionally ``id``, ``url`` and ``authors`` (any order, any case, other
-columns ignored), then one row per paper. Fields may be quoted and span
-lines. The delimiter is ``,``, ``;`` or a tab, whichever the header uses
-most. Output: a :class:`Listing` dated by its latest entry.
+Input: a header row naming a ``title`` column and ``abstract``, ``date``,
+``authors``, ``id``, ``doi`` and ``url`` columns under any of the spellings of
+:data:`~digest.sources.fields.ALIASES` (any order, any case, other columns
+ignored: a Zotero export's ``Abstract Note``, ``Author``, ``Publication Year``,
+``DOI``, ``Url`` included), then one row per paper. Fields may be quoted and span
+lines. The delimiter is ``,``, ``;`` or a tab, whichever the header uses most.
+Output: a :class:`Listing` dated by its latest entry.
 
 Each row is checked like a JSON Lines record (see :mod:`digest.sources.jsonl`);
-a problem names the line where the row starts.
+a problem names the line where the row starts. A library export (a header with
+Zotero's ``Item Type`` and ``Key`` columns) is dated by import unless its source
+says otherwise: its dates are when papers were published, not when they were seen.
 """
 
 from __future__ import annotations
@@ -19,14 +23,18 @@ from typing import TYPE_CHECKING
 
 from digest.errors import Problem
 from digest.models import Listing
-from digest.sources.fields import record_entry, zone
+from digest.sources.fields import ALIASES, canonical_record, import_day, record_entry, zone
 
 if TYPE_CHECKING:
     from digest.sources import ReadContext
 
 FORMAT = "csv"
 
-COLUMNS = ("title", "abstract", "date", "id", "url", "authors")
+COLUMNS = tuple(ALIASES)
+"""The record fields read (each from any of its spellings)."""
+_SPELLINGS = frozenset(alias for names in ALIASES.values() for alias in names)
+_LIBRARY = {"item type", "key"}
+"""Columns that make a CSV a reference manager's library export (Zotero)."""
 _DELIMITERS = ",;\t"
 
 
@@ -55,8 +63,8 @@ def detect(text: str) -> bool:
     header = _first_line(text)
     if not any(d in header for d in _DELIMITERS):
         return False
-    columns = _columns(header, _delimiter(header))
-    return "title" in columns and ("abstract" in columns or "date" in columns)
+    columns = set(_columns(header, _delimiter(header)))
+    return "title" in columns and len(columns & _SPELLINGS) >= 2
 
 
 def read(text: str, name: str, ctx: ReadContext) -> Listing:
@@ -66,6 +74,7 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
     delimiter = _delimiter(_first_line(text))
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
+    undated = None
     start = 1  # line where the next row begins
     while True:
         try:
@@ -87,15 +96,16 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
                 msg = f"header row has no 'title' column (columns: {', '.join(header)})"
                 listing.problems.append(Problem(name, line, msg))
                 return listing
+            if set(header) >= _LIBRARY:
+                listing.dating = "import"
+            undated = import_day(ctx, listing)
             continue
         if len(row) != len(header):
             msg = f"row has {len(row)} fields, the header {len(header)}"
             listing.problems.append(Problem(name, line, msg))
-        record: dict[str, object] = {}
-        for column, value in zip(header, row, strict=False):
-            if column in COLUMNS and column not in record:
-                record[column] = value
-        entry, problems = record_entry(record, name, line, len(listing.entries), tz)
+        pairs = list(zip(header, row, strict=False))
+        record = canonical_record(dict(reversed(pairs)))  # the first of a repeated column wins
+        entry, problems = record_entry(record, name, line, len(listing.entries), tz, undated)
         listing.problems.extend(problems)
         if entry is not None:
             listing.entries.append(entry)

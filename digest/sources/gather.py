@@ -27,6 +27,8 @@ class ListingInput:
     """Listing name (a file name), the provenance users see."""
     format: str
     """Reader name or ``auto``."""
+    dating: str = "auto"
+    """The source's ``date`` option (``auto``: the format's default)."""
     path: Path | None = None
     """The file, when the listing is one."""
     data: bytes | None = None
@@ -64,7 +66,7 @@ def _glob_sources(cfg: FeedConfig) -> tuple[list[ListingInput], list[Problem]]:
                 )
                 problems.append(Problem(str(cfg.file), None, message))
                 continue
-            found.setdefault(path, ListingInput(name, src.format, path=path))
+            found.setdefault(path, ListingInput(name, src.format, src.date, path=path))
     return list(found.values()), problems
 
 
@@ -83,5 +85,5 @@ def gather_sources(
         result = fetch.fetch(src.url, cfg.root / CACHE_DIR, today, offline=offline)
         problems.extend(result.problems)
         if result.data is not None:
-            inputs.append(ListingInput(result.name, src.format, data=result.data))
+            inputs.append(ListingInput(result.name, src.format, src.date, data=result.data))
     return inputs, problems

@@ -2,27 +2,44 @@
 
 Input: a JSON array of objects, each with a ``paper`` object (``id`` — an
 arXiv id —, ``title``, ``summary``, ``authors`` as ``[{"name": ...}]``,
-``publishedAt``) and the day it was featured as the outer ``publishedAt``.
+``publishedAt`` — arXiv's date —, ``submittedOnDailyAt`` — the day it was
+featured —, ``upvotes``, ``ai_summary``, ``ai_keywords``, ``githubRepo``,
+``projectPage``) and, outside it, ``numComments`` and ``publishedAt``.
 Output: a :class:`Listing` dated by the latest featured day.
 
 An entry's date is the day it was featured on Hugging Face, in
-``ctx.timezone`` (``paper.submittedOnDailyAt``, then ``paper.publishedAt``
-when the outer stamp is missing). Its link is the arXiv abstract page, so the
-same paper links alike from every source. Items are decoded one by one, so a
-syntax error costs only the items after it, and each problem carries the line
-where its item starts.
+``ctx.timezone``: ``paper.submittedOnDailyAt``, else the outer ``publishedAt``
+(never arXiv's ``paper.publishedAt``, which would put papers featured today in
+weeks already published); a trimmed item with neither falls back to it rather
+than being lost. Its ``url`` is the arXiv abstract page, so the same
+paper links alike from every source; its links add the PDF, the Hugging Face
+page (``https://huggingface.co/papers/<id>``), the code repository and the
+project page, and its :class:`~digest.models.Signals` keep the up-votes,
+comments, AI summary and keywords. Items are decoded one by one, so a syntax
+error costs only the items after it, and each problem carries the line where
+its item starts.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from digest.errors import Problem
-from digest.models import Listing
-from digest.sources.fields import record_entry, zone
+from digest.models import Entry, Listing
+from digest.sources.fields import (
+    arxiv_links,
+    http_url,
+    import_day,
+    merge_links,
+    record_entry,
+    signals,
+    zone,
+)
 
 if TYPE_CHECKING:
     from digest.sources import ReadContext
@@ -56,28 +73,56 @@ class _Lines:
         return self.line
 
 
+def _paper(item: Mapping[str, object]) -> Mapping[str, object]:
+    paper = item.get("paper")
+    return paper if isinstance(paper, Mapping) else {}
+
+
 def _record(item: Mapping[str, object]) -> dict[str, object]:
     """A daily-papers item -> the shared title/abstract/date/id/url/authors record."""
-    paper = item.get("paper")
-    if not isinstance(paper, Mapping):
-        paper = {}
+    paper = _paper(item)
     ident = paper.get("id")
     url = f"https://arxiv.org/abs/{ident}" if isinstance(ident, str) and ident else None
-    date = item.get("publishedAt") or paper.get("submittedOnDailyAt") or paper.get("publishedAt")
     return {
         "title": paper.get("title") or item.get("title"),
         "abstract": paper.get("summary") or item.get("summary"),
-        "date": date,
+        "date": paper.get("submittedOnDailyAt")
+        or item.get("publishedAt")
+        or paper.get("publishedAt"),  # a trimmed item without either: kept, arXiv-dated
         "id": ident,
         "url": url,
         "authors": paper.get("authors"),
     }
 
 
+def _enrich(entry: Entry, item: Mapping[str, object]) -> Entry:
+    """The entry with the item's links and signals."""
+    paper = _paper(item)
+    ident = entry.source_id.removeprefix("arxiv:") if entry.source_id else ""
+    hf_page = f"https://huggingface.co/papers/{ident}" if entry.source_id else None
+    extra = (
+        ("hf", hf_page),
+        ("code", http_url(paper.get("githubRepo"))),
+        ("project", http_url(paper.get("projectPage"))),
+    )
+    links = merge_links(
+        arxiv_links(entry.source_id), tuple((k, u) for k, u in extra if u is not None)
+    )
+    upvotes = paper.get("upvotes", item.get("upvotes"))
+    found = signals(
+        upvotes,
+        item.get("numComments", paper.get("numComments")),
+        paper.get("ai_summary"),
+        paper.get("ai_keywords"),
+    )
+    return dataclasses.replace(entry, links=links, signals=found)
+
+
 def read(text: str, name: str, ctx: ReadContext) -> Listing:
     """Parse a daily-papers array; each bad item is a problem, the rest still counts."""
     listing = Listing(name=name, format=FORMAT, date=None)
     tz = zone(ctx, listing)
+    undated: dt.date | None = import_day(ctx, listing)
     problems = listing.problems
     lines = _Lines(text)
 
@@ -103,10 +148,11 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
             problems.append(Problem(name, line, f"not valid JSON: {reason}; rest of file skipped"))
             break
         if isinstance(item, Mapping):
-            entry, found = record_entry(_record(item), name, line, len(listing.entries), tz)
+            record = _record(item)
+            entry, found = record_entry(record, name, line, len(listing.entries), tz, undated)
             problems.extend(found)
             if entry is not None:
-                listing.entries.append(entry)
+                listing.entries.append(_enrich(entry, item))
         else:
             kind = type(item).__name__
             problems.append(Problem(name, line, f"expected an object, got {kind} (skipped)"))

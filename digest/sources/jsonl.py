@@ -1,9 +1,11 @@
 """Reader for JSON Lines listings.
 
 Input: one JSON object per line with ``title``, ``abstract`` and ``date`` and
-optionally ``id`` (an arXiv id or a DOI), ``url`` and ``authors`` (a list, or
-one string separated by ``;``, else by ``,``). Output: a :class:`Listing`
-whose date is the latest entry date.
+optionally ``id`` (an arXiv id or a DOI), ``doi``, ``url`` and ``authors`` (a list,
+or one string separated by ``;``, else by ``,``), each under any spelling of
+:data:`~digest.sources.fields.ALIASES` (``summary``, ``published``, ``year``,
+``link``, ``eprint``...). Output: a :class:`Listing` whose date is the latest
+entry date.
 
 A broken line, a line that is not an object or a record without title or
 date is a problem at its line; the other lines still count. A record without
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from digest.errors import Problem
 from digest.models import Listing
-from digest.sources.fields import record_entry, zone
+from digest.sources.fields import canonical_record, import_day, record_entry, zone
 
 if TYPE_CHECKING:
     from digest.sources import ReadContext
@@ -33,7 +35,7 @@ def detect(text: str) -> bool:
     for line in re.split(r"\r\n|\r|\n", text[:8192]):  # not splitlines: see read
         line = line.strip()
         if line:
-            return line.startswith("{") and '"title"' in line[:8192]
+            return line.startswith("{") and '"title"' in line[:8192].lower()
     return False
 
 
@@ -41,6 +43,7 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
     """Parse JSON Lines; each bad line is a problem at its line, the rest still counts."""
     listing = Listing(name=name, format=FORMAT, date=None)
     tz = zone(ctx, listing)
+    undated = import_day(ctx, listing)
     # splitlines would also split on U+2028 and friends, which JSON strings may hold raw.
     for number, raw in enumerate(re.split(r"\r\n|\r|\n", text), 1):
         if not raw.strip():
@@ -57,7 +60,9 @@ def read(text: str, name: str, ctx: ReadContext) -> Listing:
                 Problem(name, number, f"expected a JSON object, got {kind} (skipped)")
             )
             continue
-        entry, problems = record_entry(record, name, number, len(listing.entries), tz)
+        entry, problems = record_entry(
+            canonical_record(record), name, number, len(listing.entries), tz, undated
+        )
         listing.problems.extend(problems)
         if entry is not None:
             listing.entries.append(entry)

@@ -15,6 +15,7 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from digest.models import Entry
+from digest.store import extra
 from digest.store.database import Database
 from digest.store.keys import PaperKeys
 from digest.store.weeks import Weeks
@@ -154,6 +155,7 @@ class Listings:
                     announce=r["announce"],
                     url=r["paper_url"],
                     authors=tuple(json.loads(r["paper_authors"])),
+                    **extra.entry_fields(r["extra"]),
                 ),
             )
             for r in rows
@@ -249,7 +251,8 @@ class Listings:
         conn = self.db.conn
         conn.execute(
             "INSERT INTO sighting(listing_id, position, paper_id, text_id, date, line, source_id,"
-            " version, announce, rule, score, detail) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " version, announce, rule, score, detail, extra)"
+            " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 listing_id,
                 entry.position,
@@ -263,11 +266,13 @@ class Listings:
                 link.rule,
                 link.score,
                 link.detail,
+                extra.encode(entry),
             ),
         )
         keys = [("title", link.title_key), *link.keys]
         if entry.source_id:
             keys.append(("id", entry.source_id))
+        keys += [("id", other) for other in entry.ids if other != entry.source_id]
         self.keys.add(paper_id, keys)
         if new:
             return True

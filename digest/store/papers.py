@@ -15,6 +15,7 @@ from typing import Any
 
 from digest.models import Paper, Sighting
 from digest.store.database import Database, chunks
+from digest.store.extra import PaperExtras
 from digest.store.weeks import Weeks
 
 
@@ -26,7 +27,7 @@ class PaperRows:
     """(id, title, abstract, first_seen, week, tags, theme, url, source_id, authors),
     oldest first."""
     sightings: list[tuple[Any, ...]]
-    """(paper id, listing, date, position, rule, score), oldest first."""
+    """(paper id, listing, date, position, rule, score, version, extra), oldest first."""
 
 
 class Papers:
@@ -53,10 +54,11 @@ class Papers:
         if not rows:
             return []
         sightings: dict[str, list[Sighting]] = {r["id"]: [] for r in rows}
+        extras = {r["id"]: PaperExtras() for r in rows}
         for chunk in chunks([r["id"] for r in rows], 500):
             for s in self.db.execute(
-                "SELECT s.paper_id, l.name, s.date, s.position, s.rule, s.score "
-                "FROM sighting s JOIN listing l ON l.id = s.listing_id "
+                "SELECT s.paper_id, l.name, s.date, s.position, s.rule, s.score, s.version, "
+                "s.extra FROM sighting s JOIN listing l ON l.id = s.listing_id "
                 f"WHERE s.paper_id IN ({','.join('?' * len(chunk))}) "
                 "ORDER BY s.date, l.name, s.position",
                 chunk,
@@ -64,6 +66,7 @@ class Papers:
                 sightings[s[0]].append(
                     Sighting(s[1], dt.date.fromisoformat(s[2]), s[3], s[4], s[5])
                 )
+                extras[s[0]].add(s[6], s[7])
         return [
             Paper(
                 id=r["id"],
@@ -77,6 +80,7 @@ class Papers:
                 url=r["url"],
                 source_id=r["source_id"],
                 authors=tuple(json.loads(r["authors"])),
+                **extras[r["id"]].paper_fields(),
             )
             for r in rows
         ]
@@ -93,7 +97,7 @@ class Papers:
             (week,),
         ).fetchall()
         sightings = cur.execute(
-            "SELECT s.paper_id, l.name, s.date, s.position, s.rule, s.score "
+            "SELECT s.paper_id, l.name, s.date, s.position, s.rule, s.score, s.version, s.extra "
             "FROM paper p JOIN sighting s ON s.paper_id = p.id "
             "JOIN listing l ON l.id = s.listing_id WHERE p.week=? "
             "ORDER BY s.date, l.name, s.position",
@@ -121,8 +125,10 @@ class Papers:
             return got
 
         sightings: dict[str, list[Sighting]] = {r[0]: [] for r in rows.papers}
+        extras = {r[0]: PaperExtras() for r in rows.papers}
         for s in rows.sightings:
             sightings[s[0]].append(Sighting(s[1], day(s[2]), s[3], s[4], s[5]))
+            extras[s[0]].add(s[6], s[7])
         return [
             Paper(
                 id=r[0],
@@ -136,6 +142,7 @@ class Papers:
                 url=r[7],
                 source_id=r[8],
                 authors=() if r[9] == "[]" else tuple(json.loads(r[9])),  # seldom repeated
+                **extras[r[0]].paper_fields(),
             )
             for r in rows.papers
         ]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from digest.errors import StoreDamagedError, StoreError
 from digest.store.database import Database
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -178,6 +178,11 @@ MIGRATIONS: dict[int, str] = {
         INSERT INTO theme_state(theme, version) VALUES(OLD.theme, 1)
             ON CONFLICT(theme) DO UPDATE SET version=version+1;
     END""",
+    # -- what a sighting carries besides its text (links, Hugging Face signals, further
+    #    ids) as JSON, read by digest.store.extra; '' for none (sightings stored before).
+    #    The column is added by the repair, only when missing: SQLite has no ADD COLUMN
+    #    IF NOT EXISTS, and a store may be turned back to an older version by hand --
+    11: "",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
@@ -341,6 +346,16 @@ def _repair_for_version_9(db: Database) -> None:
 
 
 REPAIRS[9] = _repair_for_version_9
+
+
+def _add_sighting_extra(db: Database) -> None:
+    """Version 11: the ``sighting.extra`` column, unless a later store had it already."""
+    columns = {str(r[1]) for r in db.execute("PRAGMA table_info(sighting)")}
+    if "extra" not in columns:
+        db.execute("ALTER TABLE sighting ADD COLUMN extra TEXT NOT NULL DEFAULT ''")
+
+
+REPAIRS[11] = _add_sighting_extra
 
 
 def _drop_unshowable_sightings(db: Database) -> None:
