@@ -477,6 +477,32 @@ def test_wild_listings_end_to_end_in_the_store_and_the_export(tmp_path: Path) ->
     json.dumps(exported)
 
 
+def test_a_paper_stored_under_its_doi_is_found_by_an_arxiv_entry_carrying_that_doi(
+    tmp_path: Path,
+) -> None:
+    # The DOI-only record comes first: the later arXiv entry (another title, another
+    # text) names the DOI besides its own id, and that alone joins them.
+    root = tmp_path / "feed"
+    (root / "lib").mkdir(parents=True)
+    journal = {"title": "Mass transport in networks", "abstract": "A journal abstract.",
+               "doi": "10.5802/jep.257", "date": "2026-03-02"}  # fmt: skip
+    preprint = {"title": "Optimal transport on graphs", "abstract": "The preprint's text.",
+                "id": "arXiv:2203.01250v3", "doi": "https://doi.org/10.5802/jep.257",
+                "date": "2026-03-04"}  # fmt: skip
+    (root / "lib" / "a.jsonl").write_text(json.dumps(journal) + "\n", encoding="utf-8")
+    (root / "lib" / "b.jsonl").write_text(json.dumps(preprint) + "\n", encoding="utf-8")
+    (root / "feed.yaml").write_text(
+        feed_yaml("sources:\n  - {path: lib/*.jsonl, date: published}\n"), encoding="utf-8"
+    )
+    cfg = load_config(root)
+    with Store(cfg.store) as store:
+        ingest(cfg, store, gather_sources(cfg, TODAY)[0], TODAY)
+    (record,) = export(cfg)
+    assert [(s["listing"], s["rule"]) for s in record["sightings"]] == [
+        ("a.jsonl", "new"), ("b.jsonl", "source-id"),
+    ]  # fmt: skip
+
+
 # --- hypothesis: any text in a field never crashes a reader nor costs a valid record -------
 
 TEXT = st.text(

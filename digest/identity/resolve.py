@@ -7,7 +7,8 @@ the rule that decided; the ingest stage stores it (:mod:`digest.ingest`).
 Order, first match wins:
 
 1. ``forced``: the user's ``identity.merge`` pairs;
-2. ``source-id``: the same arXiv id (without version) or DOI;
+2. ``source-id``: the same arXiv id (without version) or DOI, the entry's own or one it
+   carries besides;
 3. ``title``: the same exact title key (:func:`digest.normalize.title_key`);
 4. ``fuzzy``/``abstract``: a guarded near-duplicate match among the papers
    that share a blocking key (:mod:`digest.identity.matching`), at most
@@ -109,11 +110,13 @@ class Resolver:
             if found:
                 return Resolution(found[0], "forced", 1.0, f"identity.merge in feed.yaml: {other}")
 
-        if entry.source_id:
-            found = [p for p in store.keys.papers_by_key("id", [entry.source_id]) if allowed(p)]
+        # Its own id first, then the further ids it carries (an arXiv paper's journal DOI),
+        # so it finds a paper stored under any of them, whichever came first.
+        for source_id in dict.fromkeys(i for i in (entry.source_id, *entry.ids) if i):
+            found = [p for p in store.keys.papers_by_key("id", [source_id]) if allowed(p)]
             if found:
                 text_keys = self._new_text_keys(store, entry, keys)
-                return Resolution(found[0], "source-id", 1.0, entry.source_id, text_keys)
+                return Resolution(found[0], "source-id", 1.0, source_id, text_keys)
 
         found = [p for p in store.keys.papers_by_key("title", [key]) if allowed(p)]
         if found:
