@@ -1,0 +1,285 @@
+"""An abstract -> its preview (the sentence that says what the paper does) and the rest.
+
+Input: an abstract as the store keeps it (LaTeX not yet converted), and the spans no
+split may fall inside (inline math, URLs). Output: ``(preview, rest)``: the preview is
+one contiguous stretch of the abstract, usually its contribution sentence ("In this
+paper, we propose ...", "Here we show ...", "This work introduces ..."), picked by cue
+phrases, not by a model, so the same abstract always gives the same preview; the rest
+is the abstract without the preview, in order (what comes before it, then what comes
+after), so nothing is invented and nothing is lost between the two.
+
+When no sentence says what the paper does, the preview is the first sentence, as it
+always was. Sentences are found by sentencex (the only sentencex user): it knows
+abbreviations ("e.g.", "et al.", "Fig. 2") and decimal numbers, which a split at every
+full stop does not.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sentencex import segment
+
+LEAD = 240
+"""About how many characters of an abstract a page shows at least: a shorter preview
+sentence takes the sentences after it up to this length."""
+SLACK = 120
+"""How much longer than ``LEAD`` an abstract must be for a page to collapse part of it;
+and the least the rest must hold (half of it) to be worth collapsing."""
+LONGEST = 3 * LEAD
+"""A longer preview is no sentence but a text the splitter found no end in: it is cut
+at a space near ``LEAD`` instead."""
+
+# --- What the paper does -----------------------------------------------------------------
+# A sentence's score is the sum of the weights of the cues it holds, less the weights of
+# the background marks it holds (searched only when it holds a cue). Each pattern is
+# searched only in a sentence that holds its key word (``in`` tests on the short sentence
+# are many times faster than a search, and most sentences hold none of them): a week page
+# scores thousands of abstracts.
+
+_ADVERB = (
+    r"(?:(?:\w+ly|also|further|first|then|thus|hence|therefore|here|now|instead|in turn|"
+    r"have|hereby|will|can|next|are able to|were able to),? ){0,2}"
+)
+# "this paper", "in the present study", "our work": the paper itself speaking.
+_PAPER = re.compile(
+    r"\b(?:this|the present|the current|our) (?:paper|work|study|article|letter|manuscript|"
+    r"thesis|report|note|survey|review|contribution|submission)s?\b"
+)
+_HERE = re.compile(r"(?:^|\W)here,? we\b")
+# "we propose", "we further introduce": what the paper makes.
+_WE_MAKE = re.compile(
+    rf"\bwe {_ADVERB}(?:propose|present|introduce|develop|design|devise|put forward|describe|"
+    r"formulate|build|construct|create|release|curate|offer|provide|contribute|establish|"
+    r"derive|prove|unveil|pioneer)"
+)
+# "we show", "we study": what the paper finds or examines.
+_WE_FIND = re.compile(
+    rf"\bwe {_ADVERB}(?:show|find|demonstrate|report|study|investigate|explore|examine|"
+    r"analy[sz]e|address|tackle|consider|focus|aim|seek|argue|identify|reveal|extend|"
+    r"leverage|overcome|deliver|optimi[sz]e|improve|perform|conduct|carry out|revisit|"
+    r"benchmark|characteri[sz]e|quantify|assess|evaluate|measure|compare|frame|cast|"
+    r"reformulate|generali[sz]e|bridge|fill|take|make|train|fine-tune|learn|obtain|"
+    r"achieve|observe|discover|uncover)"
+)
+# "A new method is proposed".
+_PASSIVE = re.compile(
+    r"\b(?:is|are) (?:hereby |thus |therefore )?(?:proposed|presented|introduced|developed|"
+    r"described)\b"
+)
+_TO = re.compile(
+    r"to (?:this end|that end|address|tackle|overcome|solve|bridge|fill|mitigate|alleviate|"
+    r"remedy|resolve|close|handle|fix|meet|answer)\b"
+)
+_OURS = re.compile(
+    r"\bour (?:\w+ )?(?:method|approach|framework|model|system|algorithm|technique|pipeline|"
+    r"architecture|benchmark|dataset|solution|idea|key insight|proposal)s?\b"
+)
+_NEW = re.compile(r"\b(?:our|the) (?:proposed|new|novel)\b")
+_A_NEW = re.compile(r"\b(?:a|an) (?:novel|new)\b")
+
+# What sets the scene, states a limitation, reports numbers or points at the code,
+# rather than saying what the paper does.
+_OPENERS = re.compile(
+    r"(?:recent(?:ly)?|in recent years|over the (?:past|last)|with the|despite|"
+    r"however|although|though|while|whereas|yet|but|existing|current(?:ly)?|"
+    r"traditional(?:ly)?|conventional(?:ly)?|most|many|previous(?:ly)?|prior|"
+    r"nowadays|today|as|since|unlike|in contrast|on the other hand|nevertheless|"
+    r"moreover|furthermore|additionally|specifically|finally|overall|notably|"
+    r"(?:extensive |experimental |comprehensive |empirical |numerical |our )?"
+    r"(?:experiments?|results?|evaluations?|simulations?|findings|ablations?))\b"
+)
+_HAS_BECOME = re.compile(
+    r"(?<!we )\b(?:has|have) (?:\w+ly )?(?:become|emerged|gained|attracted|achieved|shown|"
+    r"demonstrated|been|made|seen|received|drawn|revolutioni[sz]ed|enabled)\b"
+)
+_LIMITS = re.compile(
+    r"\bremain(?:s|ed)? (?:\w+ )?(?:challenging|a challenge|an open|unclear|difficult|"
+    r"limited|underexplored|unexplored|elusive|unknown)|\bsuffer|\bstruggle|"
+    r"\bfail(?:s|ed)? to\b|\blacks?\b|\blimitations?\b|\bbottleneck"
+)
+_CODE = re.compile(
+    r"\b(?:code|data|models?|datasets?|weights|implementation)s? (?:\w+ )?(?:is|are|will be) "
+    r"(?:\w+ly )?(?:available|released)|\bavailable (?:at|on|online)\b|github|https?://|"
+    r"\bproject page\b"
+)
+
+THRESHOLD = 3
+"""The least score of a preview sentence: below it no sentence says what the paper
+does, and the preview is the first sentence."""
+
+
+def bound(low: str) -> int:
+    """The most :func:`score` can give the lower-cased sentence ``low``: the weights of the
+    cues whose key words it holds (a few ``in`` tests, no search)."""
+    total = 0
+    if "this " in low or "our " in low or "the present " in low or "the current " in low:
+        total += 7  # _PAPER, _OURS, and "our" itself
+    if "here" in low:
+        total += 5
+    if "we " in low:
+        total += 6
+    if "proposed" in low or "new " in low or "novel" in low:
+        total += 3  # _NEW, _A_NEW
+    if "posed" in low or "sented" in low or "duced" in low or "oped" in low or "ribed" in low:
+        total += 3
+    if low.startswith("to "):
+        total += 2
+    return total
+
+
+def score(sentence: str) -> int:
+    """How clearly ``sentence`` says what the paper does (0 or less: not at all)."""
+    low = sentence.lower()
+    we, our = "we " in low, "our " in low
+    total = 0
+    if (our or "this " in low or "the present " in low or "the current " in low) and (
+        _PAPER.search(low)
+    ):
+        total += 5
+    if "here" in low and _HERE.search(low):
+        total += 5
+    if we:
+        total += 1 + (5 if _WE_MAKE.search(low) else 3 if _WE_FIND.search(low) else 0)
+    elif our:
+        total += 1
+    if our and _OURS.search(low):
+        total += 1
+    if ("proposed" in low or "new " in low or "novel" in low) and _NEW.search(low):
+        total += 2
+    if ("new " in low or "novel" in low) and _A_NEW.search(low):
+        total += 1
+    if (
+        "posed" in low or "sented" in low or "duced" in low or "oped" in low or "ribed" in low
+    ) and (_PASSIVE.search(low)):
+        total += 3
+    if low.startswith("to ") and _TO.match(low):
+        total += 2
+    if total <= 0:
+        return 0
+    if _OPENERS.match(low):
+        total -= 2
+    if (" has " in low or " have " in low) and _HAS_BECOME.search(low):
+        total -= 2
+    if _LIMITS.search(low):
+        total -= 2
+    if (
+        "availab" in low or "releas" in low or "github" in low or "http" in low or "project" in low
+    ) and (_CODE.search(low)):
+        total -= 4
+    return total
+
+
+# --- Sentences -----------------------------------------------------------------------------
+
+
+def sentences(
+    text: str, unsplittable: list[tuple[int, int]] | None = None
+) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence of ``text``, in order, without the whitespace
+    around it; never ending inside one of the ``unsplittable`` spans."""
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for piece in _segments(text):
+        start, end = at, at + len(piece)
+        at = end
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start == end:
+            continue
+        if spans and (_inside(unsplittable, spans[-1][1]) or _continues(text, start)):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    if at != len(text):  # the splitter lost or added text: take it as one sentence
+        stripped = text.strip()
+        return [(text.index(stripped), text.index(stripped) + len(stripped))] if stripped else []
+    return spans
+
+
+def _segments(text: str) -> tuple[str, ...]:
+    """sentencex's sentences of ``text``: consecutive pieces that make up the text."""
+    try:
+        return tuple(segment("en", text))
+    except Exception:  # a native library: whatever it raises, the text is one sentence
+        return (text,)
+
+
+def _inside(spans: list[tuple[int, int]] | None, at: int) -> bool:
+    return bool(spans) and any(start < at < end for start, end in spans or ())
+
+
+def _continues(text: str, start: int) -> bool:
+    """A "sentence" starting in lower case or with a closing bracket continues the last
+    one (the splitter took an abbreviation it does not know for an end)."""
+    first = text[start]
+    return first.islower() or first in ")]},;:"
+
+
+# --- The split -----------------------------------------------------------------------------
+
+
+def split(
+    text: str,
+    unsplittable: list[tuple[int, int]] | None = None,
+    lead: int = LEAD,
+    slack: int = SLACK,
+) -> tuple[str, str]:
+    """``(preview, rest)`` of an abstract: see the module docstring. Abstracts of at most
+    ``lead + slack`` characters, or whose rest would be under ``slack // 2``, are not
+    split (``(text, "")``)."""
+    if len(text) <= lead + slack:
+        return text, ""
+    start, end = preview_span(text, unsplittable, lead)
+    before, after = text[:start].rstrip(), text[end:].lstrip()
+    rest = f"{before} {after}" if before and after else before or after
+    if start == end or len(rest) < slack // 2:
+        return text, ""
+    return text[start:end], rest
+
+
+def preview_span(
+    text: str, unsplittable: list[tuple[int, int]] | None = None, lead: int = LEAD
+) -> tuple[int, int]:
+    """``(start, end)`` of the preview of ``text``."""
+    spans = sentences(text, unsplittable)
+    if not spans:
+        return 0, 0
+    # The sentence of the highest score (the first of equals), at least THRESHOLD: scored
+    # in the order of their bounds, until no bound left can beat the best score.
+    bounds = sorted(
+        ((bound(text[start:end].lower()), -i) for i, (start, end) in enumerate(spans)),
+        reverse=True,
+    )
+    best, best_score = 0, THRESHOLD - 1
+    for most, minus_i in bounds:
+        i = -minus_i
+        if most < best_score or (most == best_score and i > best):
+            break
+        value = score(text[spans[i][0] : spans[i][1]])
+        if value > best_score or (value == best_score and i < best and value >= THRESHOLD):
+            best, best_score = i, value
+    start, end = spans[best]
+    # A short preview takes the sentences after it up to about ``lead`` characters.
+    following = best + 1
+    while end - start < lead // 2 and following < len(spans):
+        if spans[following][1] - start > lead + lead // 2:
+            break
+        end = spans[following][1]
+        following += 1
+    if end - start > LONGEST:
+        end = _cut(text, start, lead, unsplittable) or end
+    return start, end
+
+
+def _cut(text: str, start: int, lead: int, unsplittable: list[tuple[int, int]] | None) -> int:
+    """The end of the last word that ends before ``start + lead`` and outside the
+    ``unsplittable`` spans (0 if there is none)."""
+    i = text.rfind(" ", start + 1, start + lead + 1)
+    while i > start:
+        if not _inside(unsplittable, i + 1):
+            return len(text[:i].rstrip())
+        i = text.rfind(" ", start + 1, i)
+    return 0
