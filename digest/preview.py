@@ -46,6 +46,12 @@ _PAPER = re.compile(
     r"\b(?:this|the present|the current|our) (?:paper|work|study|article|letter|manuscript|"
     r"thesis|report|note|survey|review|contribution|submission)s?\b"
 )
+# "This paper presents", "our work introduces": the paper says what it does.
+_PAPER_DOES = re.compile(
+    r"\b(?:paper|work|study|article|letter|survey|review)s? (?:\w+ly )?(?:presents|proposes|"
+    r"introduces|develops|describes|shows|demonstrates|investigates|studies|explores|examines|"
+    r"reports|provides|offers|establishes|argues|aims|seeks|addresses|tackles|focuses)\b"
+)
 _HERE = re.compile(r"(?:^|\W)here,? we\b")
 # "we propose", "we further introduce": what the paper makes.
 _WE_MAKE = re.compile(
@@ -75,7 +81,7 @@ _OURS = re.compile(
     r"\bour (?:\w+ )?(?:method|approach|framework|model|system|algorithm|technique|pipeline|"
     r"architecture|benchmark|dataset|solution|idea|key insight|proposal)s?\b"
 )
-_NEW = re.compile(r"\b(?:our|the) (?:proposed|new|novel)\b")
+_NEW = re.compile(r"\bour (?:proposed|new|novel)\b")
 _A_NEW = re.compile(r"\b(?:a|an) (?:novel|new)\b")
 
 # What sets the scene, states a limitation, reports numbers or points at the code,
@@ -114,7 +120,7 @@ def bound(low: str) -> int:
     cues whose key words it holds (a few ``in`` tests, no search)."""
     total = 0
     if "this " in low or "our " in low or "the present " in low or "the current " in low:
-        total += 7  # _PAPER, _OURS, and "our" itself
+        total += 10  # _PAPER (with _PAPER_DOES), _OURS, and "our" itself
     if "here" in low:
         total += 5
     if "we " in low:
@@ -136,13 +142,16 @@ def score(sentence: str) -> int:
     if (our or "this " in low or "the present " in low or "the current " in low) and (
         _PAPER.search(low)
     ):
-        total += 5
+        total += 8 if _PAPER_DOES.search(low) else 5
     if "here" in low and _HERE.search(low):
         total += 5
     if we:
         total += 1 + (5 if _WE_MAKE.search(low) else 3 if _WE_FIND.search(low) else 0)
     elif our:
         total += 1
+    # A sentence that says what the paper makes or is about may well name the limitation
+    # it overcomes ("..., we propose X to mitigate the bottleneck of Y").
+    strong = total >= 5
     if our and _OURS.search(low):
         total += 1
     if ("proposed" in low or "new " in low or "novel" in low) and _NEW.search(low):
@@ -159,9 +168,9 @@ def score(sentence: str) -> int:
         return 0
     if _OPENERS.match(low):
         total -= 2
-    if (" has " in low or " have " in low) and _HAS_BECOME.search(low):
+    if not strong and (" has " in low or " have " in low) and _HAS_BECOME.search(low):
         total -= 2
-    if _LIMITS.search(low):
+    if not strong and _LIMITS.search(low):
         total -= 2
     if (
         "availab" in low or "releas" in low or "github" in low or "http" in low or "project" in low
