@@ -208,12 +208,32 @@ def sentences(
     return spans
 
 
+# Enumerators of a list in running text: "(1)", "(ii)", "(a)", "2)". sentencex takes
+# two or more of them for a list and splits only between the items, so an item's
+# sentences would be one; it is given them masked (same length, so the pieces it
+# returns still cover the text character for character).
+_ENUMERATOR = re.compile(
+    r"\(([0-9]{1,2}|[ivx]{1,4}|[a-h])\)|(?<![^\s:;,])([0-9]{1,2}|[ivx]{1,4}|[a-h])\)"
+)
+
+
+def _mask(m: re.Match[str]) -> str:
+    return f"_{m.group(1)}_" if m.group(1) else f"{m.group(2)}_"
+
+
 def _segments(text: str) -> tuple[str, ...]:
-    """sentencex's sentences of ``text``: consecutive pieces that make up the text."""
+    """The lengths of sentencex's sentences of ``text`` (consecutive pieces that make up
+    the text, whitespace included) as pieces of ``text``."""
+    masked = _ENUMERATOR.sub(_mask, text) if ")" in text else text
     try:
-        return tuple(segment("en", text))
+        pieces = segment("en", masked)
     except Exception:  # a native library: whatever it raises, the text is one sentence
         return (text,)
+    out, at = [], 0
+    for piece in pieces:
+        out.append(text[at : at + len(piece)])
+        at += len(piece)
+    return tuple(out) if at == len(text) else (text,)
 
 
 def _inside(spans: list[tuple[int, int]] | None, at: int) -> bool:
@@ -263,11 +283,14 @@ def preview_span(
         reverse=True,
     )
     best, best_score = 0, THRESHOLD - 1
+    late = max(3, len(spans) - len(spans) // 4)
     for most, minus_i in bounds:
         i = -minus_i
         if most < best_score or (most == best_score and i > best):
             break
         value = score(text[spans[i][0] : spans[i][1]])
+        if i >= late:  # the closing sentences sum up ("Our work shows ...")
+            value -= 2
         if value > best_score or (value == best_score and i < best and value >= THRESHOLD):
             best, best_score = i, value
     start, end = spans[best]
