@@ -50,6 +50,23 @@ _TEXT_SCRIPT = re.compile(r"(?<=[A-Za-z0-9)\]])([_^])(?:\{([^{}$\n\s]{1,30})\}|(
 # A grouping brace pair left in text (``PIXART-{δ}``, ``{SST}``): one without spaces.
 _GROUP = re.compile(r"\{([^{}\s]{0,60})\}")
 _NAME = re.compile(r"\\([A-Za-z]+)\*?")
+# TeX's \romannumeral and the number after it: "(\romannumeral2)" reads "(ii)".
+_ROMAN = re.compile(r"\\romannumeral\s*([0-9]{1,4})")
+_ROMAN_DIGITS = (
+    (1000, "m"),
+    (900, "cm"),
+    (500, "d"),
+    (400, "cd"),
+    (100, "c"),
+    (90, "xc"),
+    (50, "l"),
+    (40, "xl"),
+    (10, "x"),
+    (9, "ix"),
+    (5, "v"),
+    (4, "iv"),
+    (1, "i"),
+)
 
 _SUPER = dict(
     zip(
@@ -160,10 +177,21 @@ def _text(text: str) -> str:
         text = _TEXT_SCRIPT.sub(_script, text)
     if "\\" in text:
         text = _SPACING.sub(" ", _SWITCH.sub(r"\1", text))
+        if "\\romannumeral" in text:
+            text = _ROMAN.sub(_roman, text)
         text = COMMAND.sub(lambda m: _convert(m.group(0)), text)
     if "{" in text:
         text = _GROUP.sub(r"\1", text)
     return text
+
+
+def _roman(m: re.Match[str]) -> str:
+    """``\\romannumeral N`` as TeX shows it: N in lower-case Roman numerals."""
+    number, out = int(m.group(1)), []
+    for value, letters in _ROMAN_DIGITS:
+        count, number = divmod(number, value)
+        out.append(letters * count)
+    return "".join(out)
 
 
 def _script(m: re.Match[str]) -> str:

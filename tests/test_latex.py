@@ -41,6 +41,7 @@ READINGS = [
     ('Sch\\"olkopf', "Schölkopf"),
     ("{\\em new} and {\\bf bold}", "new and bold"),
     ("a\\,b", "a b"),
+    ("we present (\\romannumeral2) four", "we present (ii) four"),
     ("$\\{a,b\\}$", "{a,b}"),  # braces of a set in math are text
     ("{a, b} stays", "{a, b} stays"),
     ("snake_case and x^y stay", "snake_case and x^y stay"),
