@@ -212,19 +212,31 @@ def sentences(
 # two or more of them for a list and splits only between the items, so an item's
 # sentences would be one; it is given them masked (same length, so the pieces it
 # returns still cover the text character for character).
-_ENUMERATOR = re.compile(
-    r"\(([0-9]{1,2}|[ivx]{1,4}|[a-h])\)|(?<![^\s:;,])([0-9]{1,2}|[ivx]{1,4}|[a-h])\)"
-)
+_ENUMERATOR = re.compile(r"[0-9]{1,2}|[ivx]{1,4}|[a-h]")
 
 
-def _mask(m: re.Match[str]) -> str:
-    return f"_{m.group(1)}_" if m.group(1) else f"{m.group(2)}_"
+def _masked(text: str) -> str:
+    """``text`` with the brackets of its enumerators as ``_``."""
+    chars: list[str] | None = None
+    at = text.find(")")
+    while at >= 0:
+        start = at
+        while start > 0 and at - start < 4 and text[start - 1].isalnum():
+            start -= 1
+        before = text[start - 1] if start else " "
+        if start < at and _ENUMERATOR.fullmatch(text, start, at) and before in "( \n:;,":
+            chars = chars or list(text)
+            chars[at] = "_"
+            if before == "(":
+                chars[start - 1] = "_"
+        at = text.find(")", at + 1)
+    return "".join(chars) if chars else text
 
 
 def _segments(text: str) -> tuple[str, ...]:
     """The lengths of sentencex's sentences of ``text`` (consecutive pieces that make up
     the text, whitespace included) as pieces of ``text``."""
-    masked = _ENUMERATOR.sub(_mask, text) if ")" in text else text
+    masked = _masked(text) if ")" in text else text
     try:
         pieces = segment("en", masked)
     except Exception:  # a native library: whatever it raises, the text is one sentence
