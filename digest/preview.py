@@ -17,8 +17,13 @@ full stop does not.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import lru_cache
 
 from sentencex import segment
+
+Spans = Sequence[tuple[int, int]]
+"""``(start, end)`` spans of a text."""
 
 LEAD = 240
 """About how many characters of an abstract a page shows at least: a shorter preview
@@ -182,9 +187,7 @@ def score(sentence: str) -> int:
 # --- Sentences -----------------------------------------------------------------------------
 
 
-def sentences(
-    text: str, unsplittable: list[tuple[int, int]] | None = None
-) -> list[tuple[int, int]]:
+def sentences(text: str, unsplittable: Spans = ()) -> list[tuple[int, int]]:
     """``(start, end)`` of each sentence of ``text``, in order, without the whitespace
     around it; never ending inside one of the ``unsplittable`` spans."""
     spans: list[tuple[int, int]] = []
@@ -248,8 +251,8 @@ def _segments(text: str) -> tuple[str, ...]:
     return tuple(out) if at == len(text) else (text,)
 
 
-def _inside(spans: list[tuple[int, int]] | None, at: int) -> bool:
-    return bool(spans) and any(start < at < end for start, end in spans or ())
+def _inside(spans: Spans, at: int) -> bool:
+    return bool(spans) and any(start < at < end for start, end in spans)
 
 
 def _continues(text: str, start: int) -> bool:
@@ -263,16 +266,22 @@ def _continues(text: str, start: int) -> bool:
 
 
 def split(
-    text: str,
-    unsplittable: list[tuple[int, int]] | None = None,
-    lead: int = LEAD,
-    slack: int = SLACK,
+    text: str, unsplittable: Spans = (), lead: int = LEAD, slack: int = SLACK
 ) -> tuple[str, str]:
     """``(preview, rest)`` of an abstract: see the module docstring. Abstracts of at most
     ``lead + slack`` characters, or whose rest would be under ``slack // 2``, are not
     split (``(text, "")``)."""
     if len(text) <= lead + slack:
         return text, ""
+    return _split(text, tuple(unsplittable), lead, slack)
+
+
+# A paper's abstract is split for its week page and again for the summary of each theme
+# feed it is in: the last few thousand splits are kept.
+@lru_cache(maxsize=4096)
+def _split(
+    text: str, unsplittable: tuple[tuple[int, int], ...], lead: int, slack: int
+) -> tuple[str, str]:
     start, end = preview_span(text, unsplittable, lead)
     before, after = text[:start].rstrip(), text[end:].lstrip()
     rest = f"{before} {after}" if before and after else before or after
@@ -281,9 +290,7 @@ def split(
     return text[start:end], rest
 
 
-def preview_span(
-    text: str, unsplittable: list[tuple[int, int]] | None = None, lead: int = LEAD
-) -> tuple[int, int]:
+def preview_span(text: str, unsplittable: Spans = (), lead: int = LEAD) -> tuple[int, int]:
     """``(start, end)`` of the preview of ``text``."""
     spans = sentences(text, unsplittable)
     if not spans:
@@ -318,7 +325,7 @@ def preview_span(
     return start, end
 
 
-def _cut(text: str, start: int, lead: int, unsplittable: list[tuple[int, int]] | None) -> int:
+def _cut(text: str, start: int, lead: int, unsplittable: Spans) -> int:
     """The end of the last word that ends before ``start + lead`` and outside the
     ``unsplittable`` spans (0 if there is none)."""
     i = text.rfind(" ", start + 1, start + lead + 1)
