@@ -26,8 +26,8 @@ Spans = Sequence[tuple[int, int]]
 """``(start, end)`` spans of a text."""
 
 LEAD = 240
-"""About how many characters of an abstract a page shows at least: a shorter preview
-sentence takes the sentences after it up to this length."""
+"""About how many characters of an abstract a page shows: a preview sentence shorter
+than half of it takes the sentences after it, up to one and a half times it in all."""
 SLACK = 120
 """How much longer than ``LEAD`` an abstract must be for a page to collapse part of it;
 and the least the rest must hold (half of it) to be worth collapsing."""
@@ -313,7 +313,7 @@ def preview_span(text: str, unsplittable: Spans = (), lead: int = LEAD) -> tuple
         if value > best_score or (value == best_score and i < best and value >= THRESHOLD):
             best, best_score = i, value
     start, end = spans[best]
-    # A short preview takes the sentences after it up to about ``lead`` characters.
+    # A short preview takes the sentences after it (see LEAD).
     following = best + 1
     while end - start < lead // 2 and following < len(spans):
         if spans[following][1] - start > lead + lead // 2:
