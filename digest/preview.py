@@ -46,10 +46,29 @@ _ADVERB = (
     r"(?:(?:\w+ly|also|further|first|then|thus|hence|therefore|here|now|instead|in turn|"
     r"have|hereby|will|can|next|are able to|were able to),? ){0,2}"
 )
+
+
 # "this paper", "in the present study", "our work": the paper itself speaking.
-_PAPER = re.compile(
-    r"\b(?:this|the present|the current|our) (?:paper|work|study|article|letter|manuscript|"
-    r"thesis|report|note|survey|review|contribution|submission)s?\b"
+def _after(head: str, rest: str, not_after: str = "") -> re.Pattern[str]:
+    """``head`` as a word (not the end of a longer one), then ``rest``. The literal comes
+    first so that a search looks for it as a string (ten times faster than a pattern
+    starting with ``\\b``); the boundary is checked behind it."""
+    behind = "" if head[0] == " " else rf"(?<!\w{re.escape(head)})"
+    if not_after:
+        behind += f"(?<!{re.escape(not_after + head)})"
+    return re.compile(re.escape(head) + behind + rest)
+
+
+def _any(patterns: tuple[re.Pattern[str], ...], low: str) -> bool:
+    return any(pattern.search(low) for pattern in patterns)
+
+
+_PAPER_NOUNS = (
+    r"(?:paper|work|study|article|letter|manuscript|thesis|report|note|survey|review|"
+    r"contribution|submission)s?\b"
+)
+_PAPER = tuple(
+    _after(head, _PAPER_NOUNS) for head in ("this ", "the present ", "the current ", "our ")
 )
 # "This paper presents", "our work introduces": the paper says what it does.
 _PAPER_DOES = re.compile(
@@ -57,37 +76,43 @@ _PAPER_DOES = re.compile(
     r"introduces|develops|describes|shows|demonstrates|investigates|studies|explores|examines|"
     r"reports|provides|offers|establishes|argues|aims|seeks|addresses|tackles|focuses)\b"
 )
-_HERE = re.compile(r"(?:^|\W)here,? we\b")
+_HERE = _after("here", r",? we\b")
 # "we propose", "we further introduce": what the paper makes.
-_WE_MAKE = re.compile(
-    rf"\bwe {_ADVERB}(?:propose|present|introduce|develop|design|devise|put forward|describe|"
+_WE_MAKE = _after(
+    "we ",
+    rf"{_ADVERB}(?:propose|present|introduce|develop|design|devise|put forward|describe|"
     r"formulate|build|construct|create|release|curate|offer|provide|contribute|establish|"
-    r"derive|prove|unveil|pioneer)"
+    r"derive|prove|unveil|pioneer)",
 )
 # "we show", "we study": what the paper finds or examines.
-_WE_FIND = re.compile(
-    rf"\bwe {_ADVERB}(?:show|find|demonstrate|report|study|investigate|explore|examine|"
+_WE_FIND = _after(
+    "we ",
+    rf"{_ADVERB}(?:show|find|demonstrate|report|study|investigate|explore|examine|"
     r"analy[sz]e|address|tackle|consider|focus|aim|seek|argue|identify|reveal|extend|"
     r"leverage|overcome|deliver|optimi[sz]e|improve|perform|conduct|carry out|revisit|"
     r"benchmark|characteri[sz]e|quantify|assess|evaluate|measure|compare|frame|cast|"
     r"reformulate|generali[sz]e|bridge|fill|take|make|train|fine-tune|learn|obtain|"
-    r"achieve|observe|discover|uncover)"
+    r"achieve|observe|discover|uncover)",
 )
 # "A new method is proposed".
-_PASSIVE = re.compile(
-    r"\b(?:is|are) (?:hereby |thus |therefore )?(?:proposed|presented|introduced|developed|"
-    r"described)\b"
+_PASSIVE = tuple(
+    _after(
+        head,
+        r"(?:hereby |thus |therefore )?(?:proposed|presented|introduced|developed|described)\b",
+    )
+    for head in (" is ", " are ")
 )
 _TO = re.compile(
     r"to (?:this end|that end|address|tackle|overcome|solve|bridge|fill|mitigate|alleviate|"
     r"remedy|resolve|close|handle|fix|meet|answer)\b"
 )
-_OURS = re.compile(
-    r"\bour (?:\w+ )?(?:method|approach|framework|model|system|algorithm|technique|pipeline|"
-    r"architecture|benchmark|dataset|solution|idea|key insight|proposal)s?\b"
+_OURS = _after(
+    "our ",
+    r"(?:\w+ )?(?:method|approach|framework|model|system|algorithm|technique|pipeline|"
+    r"architecture|benchmark|dataset|solution|idea|key insight|proposal)s?\b",
 )
-_NEW = re.compile(r"\bour (?:proposed|new|novel)\b")
-_A_NEW = re.compile(r"\b(?:a|an) (?:novel|new)\b")
+_NEW = _after("our ", r"(?:proposed|new|novel)\b")
+_A_NEW = tuple(_after(head, r"(?:novel|new)\b") for head in ("a ", "an "))
 
 # What sets the scene, states a limitation, reports numbers or points at the code,
 # rather than saying what the paper does.
@@ -100,9 +125,14 @@ _OPENERS = re.compile(
     r"(?:extensive |experimental |comprehensive |empirical |numerical |our )?"
     r"(?:experiments?|results?|evaluations?|simulations?|findings|ablations?))\b"
 )
-_HAS_BECOME = re.compile(
-    r"(?<!we )\b(?:has|have) (?:\w+ly )?(?:become|emerged|gained|attracted|achieved|shown|"
-    r"demonstrated|been|made|seen|received|drawn|revolutioni[sz]ed|enabled)\b"
+_HAS_BECOME = tuple(
+    _after(
+        head,
+        r"(?:\w+ly )?(?:become|emerged|gained|attracted|achieved|shown|demonstrated|been|"
+        r"made|seen|received|drawn|revolutioni[sz]ed|enabled)\b",
+        not_after="we",
+    )
+    for head in (" has ", " have ")
 )
 _LIMITS = re.compile(
     r"\bremain(?:s|ed)? (?:\w+ )?(?:challenging|a challenge|an open|unclear|difficult|"
@@ -139,13 +169,26 @@ def bound(low: str) -> int:
     return total
 
 
+def _limited(low: str) -> bool:
+    """Whether the lower-cased sentence ``low`` states a limitation."""
+    return (
+        "remain" in low
+        or "suffer" in low
+        or "struggl" in low
+        or "fail" in low
+        or "lack" in low
+        or "limitation" in low
+        or "bottleneck" in low
+    ) and bool(_LIMITS.search(low))
+
+
 def score(sentence: str) -> int:
     """How clearly ``sentence`` says what the paper does (0 or less: not at all)."""
     low = sentence.lower()
     we, our = "we " in low, "our " in low
     total = 0
-    if (our or "this " in low or "the present " in low or "the current " in low) and (
-        _PAPER.search(low)
+    if (our or "this " in low or "the present " in low or "the current " in low) and _any(
+        _PAPER, low
     ):
         total += 8 if _PAPER_DOES.search(low) else 5
     if "here" in low and _HERE.search(low):
@@ -161,11 +204,11 @@ def score(sentence: str) -> int:
         total += 1
     if ("proposed" in low or "new " in low or "novel" in low) and _NEW.search(low):
         total += 2
-    if ("new " in low or "novel" in low) and _A_NEW.search(low):
+    if ("new " in low or "novel" in low) and _any(_A_NEW, low):
         total += 1
     if (
         "posed" in low or "sented" in low or "duced" in low or "oped" in low or "ribed" in low
-    ) and (_PASSIVE.search(low)):
+    ) and _any(_PASSIVE, low):
         total += 3
     if low.startswith("to ") and _TO.match(low):
         total += 2
@@ -173,9 +216,9 @@ def score(sentence: str) -> int:
         return 0
     if _OPENERS.match(low):
         total -= 2
-    if not strong and (" has " in low or " have " in low) and _HAS_BECOME.search(low):
+    if not strong and (" has " in low or " have " in low) and _any(_HAS_BECOME, low):
         total -= 2
-    if not strong and _LIMITS.search(low):
+    if not strong and _limited(low):
         total -= 2
     if (
         "availab" in low or "releas" in low or "github" in low or "http" in low or "project" in low
@@ -193,14 +236,14 @@ def sentences(text: str, unsplittable: Spans = ()) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     at = 0
     for piece in _segments(text):
-        start, end = at, at + len(piece)
-        at = end
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if start == end:
+        size = len(piece)
+        stripped = piece.strip()
+        if not stripped:
+            at += size
             continue
+        start = at + (size - len(piece.lstrip()))
+        end = start + len(stripped)
+        at += size
         if spans and (_inside(unsplittable, spans[-1][1]) or _continues(text, start)):
             spans[-1] = (spans[-1][0], end)
         else:
@@ -216,6 +259,7 @@ def sentences(text: str, unsplittable: Spans = ()) -> list[tuple[int, int]]:
 # sentences would be one; it is given them masked (same length, so the pieces it
 # returns still cover the text character for character).
 _ENUMERATOR = re.compile(r"[0-9]{1,2}|[ivx]{1,4}|[a-h]")
+_ENUMERATOR_ENDS = frozenset("0123456789ivxabcdefgh")
 
 
 def _masked(text: str) -> str:
@@ -223,15 +267,16 @@ def _masked(text: str) -> str:
     chars: list[str] | None = None
     at = text.find(")")
     while at >= 0:
-        start = at
-        while start > 0 and at - start < 4 and text[start - 1].isalnum():
-            start -= 1
-        before = text[start - 1] if start else " "
-        if start < at and _ENUMERATOR.fullmatch(text, start, at) and before in "( \n:;,":
-            chars = chars or list(text)
-            chars[at] = "_"
-            if before == "(":
-                chars[start - 1] = "_"
+        if at and text[at - 1] in _ENUMERATOR_ENDS:  # most brackets close a word: "(LLMs)"
+            start = at - 1
+            while start > 0 and at - start < 4 and text[start - 1].isalnum():
+                start -= 1
+            before = text[start - 1] if start else " "
+            if _ENUMERATOR.fullmatch(text, start, at) and before in "( \n:;,":
+                chars = chars or list(text)
+                chars[at] = "_"
+                if before == "(":
+                    chars[start - 1] = "_"
         at = text.find(")", at + 1)
     return "".join(chars) if chars else text
 
