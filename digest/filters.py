@@ -3,7 +3,7 @@
 Input: plain strings from papers (titles, abstracts, URLs). Output: strings or
 :class:`~markupsafe.Markup`: LaTeX shown as Unicode (:func:`readable`), escaped HTML
 with http(s) URLs linked (:func:`linkify`), Markdown with its significant characters
-escaped and math kept (:func:`md_escape`, :func:`md_text`, :func:`md_url`), the lead
+escaped and math kept (:func:`md_escape`, :func:`md_text`, :func:`md_url`), the preview
 of an abstract (:func:`split_abstract`). :mod:`digest.render` registers them as
 Jinja filters; they are plain functions, usable without Jinja.
 """
@@ -15,14 +15,17 @@ from collections.abc import Iterator
 
 from markupsafe import Markup, escape
 
-from digest.latex import MATH, to_unicode
+from digest.latex import MATH
+from digest.latex import readable as latex_readable
+from digest.preview import LEAD, SLACK, split
 
 # --- HTML, feeds, email -------------------------------------------------------------------
 
 
 def readable(text: str) -> str:
-    """Listing text for HTML, feeds and email: LaTeX shown as Unicode."""
-    return to_unicode(text)
+    """Listing text for HTML, feeds and email: LaTeX shown as Unicode
+    (:func:`digest.latex.readable`: no brace group or backslash command left)."""
+    return latex_readable(text)
 
 
 # RFC 3986 characters only: braces, backslashes, quotes and non-ASCII end a URL (listings
@@ -100,61 +103,15 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]?\s+(?=\S)")
-# The last sentence end of a text: ``.*`` runs to the end and backs off to the last place
-# where a sentence end matches (no sentence end overlaps another, so this is the last
-# match of _SENTENCE_END).
-_LAST_SENTENCE_END = re.compile(r"(?s:.*)[.!?][\"')\]]?\s+(?=\S)")
-
-
-LEAD = 240
-"""About how many characters of an abstract a page shows (:func:`split_abstract`)."""
-SLACK = 120
-"""How much longer than ``LEAD`` an abstract must be for a page to collapse part of it
-(:func:`split_abstract`)."""
-
-
 def split_abstract(text: str, lead: int = LEAD, slack: int = SLACK) -> tuple[str, str]:
-    """``(shown, rest)``: the first sentences (about ``lead`` characters) and the rest,
-    which pages collapse. Short abstracts, or ones whose rest would be under ``slack``
-    characters, are not split. Never splits inside inline math or a URL."""
+    """``(preview, rest)``: the sentence that says what the paper does (the first
+    sentence when none does), and the rest of the abstract, which pages collapse
+    (:func:`digest.preview.split`). Short abstracts, or ones whose rest would be under
+    ``slack // 2`` characters, are not split. Never splits inside inline math or a URL."""
     if len(text) <= lead + slack:
         return text, ""
     # Math and URLs are found once per text (most texts have neither).
-    return _split(text, _unsplittable(text), lead, slack)
-
-
-def _split(
-    text: str, spans: list[tuple[int, int]], lead: int = LEAD, slack: int = SLACK
-) -> tuple[str, str]:
-    """:func:`split_abstract` of a text longer than ``lead + slack`` whose unsplittable
-    spans are ``spans``."""
-    limit = lead + slack // 2
-    if spans:
-        cut = 0
-        for m in _SENTENCE_END.finditer(text):
-            if m.end() > limit:
-                break
-            if _splittable(spans, m.end()):
-                cut = m.end()
-    else:
-        # The last sentence end at or before ``limit``: matching the text as if it
-        # ended after ``limit``, no sentence end that ends beyond it can match (its
-        # ``(?=\S)`` would look past the end), and the others match as they would.
-        last = _LAST_SENTENCE_END.match(text, 0, limit + 1)
-        cut = last.end() if last else 0
-    if cut < lead // 3:
-        # No sentence end near the lead: cut at the last space before it instead.
-        cut = 0
-        i = text.rfind(" ", 1, lead + 1)
-        while i > 0:
-            if _splittable(spans, i + 1):
-                cut = i + 1
-                break
-            i = text.rfind(" ", 1, i)
-    if cut == 0 or len(text) - cut < slack // 2:
-        return text, ""
-    return text[:cut].rstrip(), text[cut:].lstrip()
+    return split(text, _unsplittable(text), lead, slack)
 
 
 def _unsplittable(text: str) -> list[tuple[int, int]]:
@@ -163,10 +120,6 @@ def _unsplittable(text: str) -> list[tuple[int, int]]:
     if "http" in text:  # rare: no URL can start elsewhere
         spans.extend(m.span() for m in _urls(text))
     return spans
-
-
-def _splittable(spans: list[tuple[int, int]], at: int) -> bool:
-    return not any(start < at < end for start, end in spans)
 
 
 _ASCII_PUNCT = r"!-/:-@\[-`{-~"
@@ -234,15 +187,15 @@ def md_escape(text: str) -> str:
 def md_text(text: str) -> str:
     """The ``md`` filter: LaTeX text commands outside math (``\\textbf{X}``, ``\\%``) as
     Unicode, math kept as math, then :func:`md_escape`."""
-    if "$" not in text and "\\" not in text:  # no math, no commands: nothing to convert
-        return md_escape(text)
+    if "$" not in text:  # no math: all of it is text
+        return md_escape(latex_readable(text))
     parts: list[str] = []
     last = 0
     for m in MATH.finditer(text):
-        parts.append(to_unicode(text[last : m.start()]))
+        parts.append(latex_readable(text[last : m.start()]))
         parts.append(m.group(0))
         last = m.end()
-    parts.append(to_unicode(text[last:]))
+    parts.append(latex_readable(text[last:]))
     return md_escape("".join(parts))
 
 

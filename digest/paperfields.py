@@ -14,9 +14,6 @@ from functools import lru_cache
 from markupsafe import Markup, escape
 
 from digest.filters import (
-    LEAD,
-    SLACK,
-    _split,
     linkify,
     md_escape,
     md_text,
@@ -25,8 +22,9 @@ from digest.filters import (
     safe_url,
     split_abstract,
 )
-from digest.latex import to_unicode
+from digest.latex import readable
 from digest.models import Paper, Sighting
+from digest.preview import LEAD, SLACK, split
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +73,11 @@ class PaperHTML:
     authors: str
     """Author names joined by commas, LaTeX as Unicode."""
     lead: Markup
-    """The visible part of the abstract (:func:`split_abstract`), :func:`linkify`-ed."""
+    """The preview: the sentence of the abstract that says what the paper does, or its
+    first sentence (:func:`split_abstract`), :func:`linkify`-ed."""
     rest: Markup
-    """The collapsed rest of the abstract, :func:`linkify`-ed (empty when not split)."""
+    """The collapsed rest of the abstract (all of it but the preview, in order),
+    :func:`linkify`-ed (empty when not split)."""
     rest_words: str
     """``N words`` of the rest."""
     tags: Markup
@@ -93,19 +93,27 @@ def html_fields(paper: Paper) -> PaperHTML:
     abstract = paper.abstract
     # A URL holds "://": a text without ":" has none (one scan, several times faster
     # than looking for "http").
-    if "$" in abstract or "\\" in abstract or (":" in abstract and "http" in abstract):
+    if (
+        "$" in abstract
+        or "\\" in abstract
+        or "{" in abstract
+        or "^" in abstract
+        or "_" in abstract
+        or (":" in abstract and "http" in abstract)
+    ):
         lead, rest = split_abstract(abstract)
         lead_html, rest_html = linkify(lead), linkify(rest)
     else:
-        # The usual abstract: no math, command or URL, so nothing to keep whole when
-        # splitting, nothing to convert, nothing to link: linkify() would only escape.
-        lead, rest = _split(abstract, []) if len(abstract) > LEAD + SLACK else (abstract, "")
+        # The usual abstract: no math, command, brace, script or URL, so nothing to keep
+        # whole when splitting, nothing to convert, nothing to link: linkify() would only
+        # escape.
+        lead, rest = split(abstract) if len(abstract) > LEAD + SLACK else (abstract, "")
         lead_html, rest_html = escape(lead), escape(rest)
     authors = paper.authors
     return PaperHTML(
         url=safe_url(paper.url),
-        title=to_unicode(paper.title),
-        authors=to_unicode(", ".join(authors)) if authors else "",
+        title=readable(paper.title),
+        authors=readable(", ".join(authors)) if authors else "",
         lead=lead_html,
         rest=rest_html,
         rest_words=plural(_word_count(rest), "word"),
