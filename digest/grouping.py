@@ -6,6 +6,10 @@ week's non-empty sections, in configured order, each paper exactly once.
 A paper whose stored theme is no longer configured (a published week under
 old rules) gets a section of its own after the configured ones.
 
+Within a section papers are in relevance order (:func:`relevance_key`, the one place
+that order is decided), and :func:`rank_week` picks the strongest of the week across
+sections ("Top picks").
+
 Also here: the slug of every section (the same in every week, so
 ``2025-W11.html#inference`` and ``themes/inference.xml`` always agree) and
 :func:`trends`, the papers per theme over the weeks up to one week, which
@@ -21,13 +25,15 @@ from dataclasses import dataclass
 
 from digest.models import Paper, SectionSummary, ThemeSection, WeekDigest, WeekSummary
 from digest.normalize import slugify
+from digest.rules import RuleSet
 from digest.weeks import iso_week, week_bounds
 
 
 def theme_slugs(names: Sequence[str]) -> dict[str, str]:
     """A unique anchor/file slug per section name, decided by configuration order."""
-    # Slugs are [a-z0-9-]; the templates' own ids all hold an underscore, so never clash.
-    used: set[str] = set()
+    # Slugs are [a-z0-9-]; the templates' own ids all hold an underscore, so never clash,
+    # but for "top-picks", the week page's one fixed id without one.
+    used: set[str] = {"top-picks"}
     out: dict[str, str] = {}
     for name in names:
         if name in out:
@@ -43,20 +49,104 @@ def theme_slugs(names: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def group_week(week: str, papers: Sequence[Paper], section_names: Sequence[str]) -> WeekDigest:
-    """Sections of one week; papers sorted by first sighting, then title."""
+RelevanceKey = tuple[float, int, float, int, str, str]
+
+
+def source_signal(paper: Paper) -> float:
+    """How strongly a paper's sources recommend it (Hugging Face upvotes, say); higher
+    is stronger. The hook for such signals in :func:`relevance_key`: 0 for every paper
+    until :class:`~digest.models.Paper` carries one."""
+    return 0.0
+
+
+def listing_count(paper: Paper) -> int:
+    """Number of distinct listings that carried the paper."""
+    sightings = paper.sightings
+    return 1 if len(sightings) == 1 else len({(s.date, s.listing) for s in sightings})
+
+
+def relevance_key(paper: Paper, score: float) -> RelevanceKey:
+    """The sort key of the relevance order (smallest first), the one place it is decided:
+
+    1. ``score``, the rule score (:func:`rule_scores`), higher first;
+    2. the number of listings that carried the paper, more first;
+    3. :func:`source_signal`, higher first;
+    4. the date first seen, earlier first;
+    5. the title (case-folded), then the paper id, so the order is total."""
+    return (
+        -score,
+        -listing_count(paper),
+        -source_signal(paper),
+        paper.first_seen.toordinal(),
+        paper.title.casefold(),
+        paper.id,
+    )
+
+
+def rule_scores(papers: Sequence[Paper], rules: RuleSet | None) -> dict[str, float]:
+    """Paper id -> its rule score: the sum of the scores (matched term weights times the
+    tag's weight, as :meth:`~digest.rules.RuleSet.tag` computes them) of the paper's tags
+    under ``rules``. A kept tag the rules no longer match adds nothing; a paper without
+    tags scores 0."""
+    if rules is None:
+        return {}
+    tagged = [p for p in papers if p.tags]
+    taggings = rules.tag_many((p.title, p.abstract) for p in tagged)
+    return {
+        p.id: sum(t.scores.get(tag, 0.0) for tag in p.tags)
+        for p, t in zip(tagged, taggings, strict=True)
+    }
+
+
+def group_week(
+    week: str,
+    papers: Sequence[Paper],
+    section_names: Sequence[str],
+    scores: Mapping[str, float] | None = None,
+    picks: int = 0,
+) -> WeekDigest:
+    """Sections of one week, papers in relevance order (:func:`relevance_key`, with
+    ``scores`` by paper id, 0 when absent), and the ``picks`` strongest across sections."""
+    scores = scores or {}
     by_theme: dict[str, list[Paper]] = {name: [] for name in section_names}
     for paper in papers:
         by_theme.setdefault(paper.theme or section_names[-1], []).append(paper)
     slugs = theme_slugs(list(by_theme))
     sections = []
+    keys = {p.id: relevance_key(p, scores.get(p.id, 0.0)) for p in papers}
     for name, members in by_theme.items():
         if not members:
             continue
-        members.sort(key=lambda p: (p.first_seen, p.title.casefold(), p.id))
+        members.sort(key=lambda p: keys[p.id])
         sections.append(ThemeSection(name=name, slug=slugs[name], papers=members))
     start, end = week_bounds(week)
-    return WeekDigest(week=week, start=start, end=end, sections=sections)
+    top = sorted(papers, key=lambda p: keys[p.id])[:picks] if picks else []
+    return WeekDigest(week=week, start=start, end=end, sections=sections, picks=top)
+
+
+def picks_in_sections(digest: WeekDigest) -> list[tuple[Paper, ThemeSection]]:
+    """Each top pick of ``digest`` with the section it is in."""
+    where = {p.id: s for s in digest.sections for p in s.papers}
+    return [(p, where[p.id]) for p in digest.picks if p.id in where]
+
+
+def tag_sections(rules: RuleSet, digest: WeekDigest) -> dict[str, str]:
+    """Tag -> the slug of the first section of ``digest`` whose theme lists the tag:
+    where a tag links to on the week page (tags of no theme on the page: none)."""
+    slugs = {s.name: s.slug for s in digest.sections}
+    out: dict[str, str] = {}
+    for theme in rules.themes:
+        slug = slugs.get(theme.name)
+        for tag in theme.tags if slug is not None else ():
+            out.setdefault(tag, slug)
+    return out
+
+
+def rank_week(
+    week: str, papers: Sequence[Paper], rules: RuleSet, picks: int = 0
+) -> WeekDigest:
+    """:func:`group_week` with the rule scores of ``rules`` and ``picks`` top picks."""
+    return group_week(week, papers, rules.section_names, rule_scores(papers, rules), picks)
 
 
 @dataclass(frozen=True, slots=True)

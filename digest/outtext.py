@@ -24,7 +24,7 @@ import re
 from dataclasses import replace
 
 from digest.models import Paper, Sighting
-from digest.render import safe_url
+from digest.filters import safe_url
 
 REPLACEMENT = "\ufffd"
 

@@ -13,7 +13,9 @@ Filters: ``text`` (LaTeX shown as Unicode), ``linkify`` (escaped HTML with
 http(s) URLs linked), ``md`` (:func:`md_text`: math kept, the rest
 Markdown-escaped), ``md_url`` (a Markdown autolink or nothing), ``safe_url``
 (an http(s) URL or empty), ``plural``, ``split_abstract`` (the visible lead
-and the collapsed rest) and ``listings`` (a paper's sightings, one row per
+and the collapsed rest), ``card`` (a paper's links, author line, provenance and tag
+labels: :class:`digest.cards.Card`), ``picks`` (a digest's top picks, each with its
+section) and ``listings`` (a paper's sightings, one row per
 listing). The week page templates take a paper's text from one call instead:
 ``html_fields`` (:class:`PaperHTML`) and ``md_fields`` (:class:`PaperMarkdown`),
 the same text those filters give, since a page holds thousands of papers.
@@ -27,6 +29,8 @@ from typing import Any
 
 import jinja2
 
+from digest.cards import Card, card
+from digest.grouping import picks_in_sections
 from digest.filters import (
     linkify,
     md_escape,
@@ -47,6 +51,7 @@ from digest.paperfields import (
 )
 
 __all__ = [
+    "Card",
     "Environment",
     "ListingRow",
     "PaperHTML",
@@ -119,8 +124,15 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         listings=listings,
         html_fields=html_fields,
         md_fields=md_fields,
+        card=_card,
+        picks=picks_in_sections,
     )
     return env
+
+
+def _card(paper: Any, feed: Any) -> Card:
+    """The ``card`` filter: ``paper|card(feed)`` (:func:`digest.cards.card`)."""
+    return card(paper, feed.reading)
 
 
 def render(env: jinja2.Environment, name: str, **context: Any) -> str:
