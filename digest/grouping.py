@@ -160,20 +160,25 @@ class ThemeTrend:
     counts: tuple[int, ...]
     """Papers per week, oldest first, one per week of :attr:`Trends.weeks`."""
 
-    @property
-    def peak(self) -> int:
-        """The largest count (at least 1, so it can divide)."""
-        return max(max(self.counts, default=0), 1)
-
 
 @dataclass(frozen=True, slots=True)
 class Trends:
     """Papers per theme over the recent weeks, ending with one week."""
 
     weeks: tuple[str, ...]
-    """Consecutive ISO weeks, oldest first; the last is the page's own week."""
+    """Consecutive ISO weeks, oldest first; the last is the page's own week. None is
+    before the feed's first week with papers."""
     themes: tuple[ThemeTrend, ...]
     """Themes with at least one paper in those weeks, in section order."""
+    quiet: tuple[bool, ...] = ()
+    """Per week: True when it had no papers at all (no listing, or nothing new): the
+    chart marks it instead of drawing zeros."""
+
+    @property
+    def peak(self) -> int:
+        """The largest count of any theme in any week (at least 1): the one scale of
+        every row."""
+        return max((max(t.counts, default=0) for t in self.themes), default=0) or 1
 
 
 def summarize(digest: WeekDigest) -> WeekSummary:
@@ -219,11 +224,17 @@ def trends(
     section_names: Sequence[str],
     span: int = 8,
 ) -> Trends:
-    """Counts for the ``span`` calendar weeks ending with ``week`` (weeks without a
-    digest count 0). Depends on no week after ``week``, so adding a later week never
-    changes an earlier page's chart."""
+    """Counts for the ``span`` calendar weeks ending with ``week``, but none before the
+    first week with papers; weeks without a digest are :attr:`Trends.quiet`. Depends on
+    no week after ``week``, so adding a later week never changes an earlier page's chart."""
     monday, _ = week_bounds(week)
-    weeks = tuple(iso_week(monday - dt.timedelta(weeks=k)) for k in range(span - 1, -1, -1))
+    first = min((w for w, d in digests.items() if d.sections and w <= week), default=week)
+    weeks = tuple(
+        w
+        for w in (iso_week(monday - dt.timedelta(weeks=k)) for k in range(span - 1, -1, -1))
+        if w >= first
+    )
+    span = len(weeks)
     counts: dict[str, list[int]] = {}
     slugs: dict[str, str] = {}
     for i, w in enumerate(weeks):
@@ -233,7 +244,9 @@ def trends(
             slugs.setdefault(section.name, section.slug)
     order = {name: i for i, name in enumerate(section_names)}
     names = sorted(counts, key=lambda n: (order.get(n, len(order)), n))
+    quiet = tuple(not (digests.get(w) and digests[w].sections) for w in weeks)
     return Trends(
         weeks=weeks,
         themes=tuple(ThemeTrend(n, slugs[n], tuple(counts[n])) for n in names),
+        quiet=quiet,
     )

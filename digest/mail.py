@@ -277,9 +277,7 @@ def _html(
     env: render.Environment, ctx: dict[str, Any], digest: WeekDigest, full: int, listed: int
 ) -> str:
     sections = _sections(digest, full, listed)
-    page = render.render(
-        env, "email.html", sections=sections, **ctx, **_counts(digest, full, listed)
-    )
+    page = render.render(env, "email.html", sections=sections, **ctx, **_counts(sections, digest.count))
     return inline_css(page)
 
 
@@ -287,9 +285,7 @@ def _text(
     env: render.Environment, ctx: dict[str, Any], digest: WeekDigest, full: int, listed: int
 ) -> str:
     sections = _sections(digest, full, listed)
-    return render.render(
-        env, "email.txt", sections=sections, **ctx, **_counts(digest, full, listed)
-    )
+    return render.render(env, "email.txt", sections=sections, **ctx, **_counts(sections, digest.count))
 
 
 def _message(
@@ -346,7 +342,8 @@ def inline_css(html: str) -> str:
 
 def fit(html_for: Callable[[int, int], str], count: int, budget: int) -> tuple[int, int]:
     """(papers in full, papers listed at all) so the HTML stays within ``budget`` bytes:
-    as many in full as fit, the rest as titles; past even that, the rest only counted."""
+    first as many in full as fit (each theme's top papers, see :func:`_sections`), then
+    as many more by title as fit; past that, the rest only counted."""
 
     def size(full: int, listed: int) -> int:
         # Measured as sent (quoted-printable), which is what a client sees and clips.
@@ -354,9 +351,9 @@ def fit(html_for: Callable[[int, int], str], count: int, budget: int) -> tuple[i
 
     if size(count, count) <= budget:
         return count, count
-    if size(0, count) <= budget:
-        return _largest(lambda k: size(k, count) <= budget, count - 1), count
-    return 0, _largest(lambda t: size(0, t) <= budget, count - 1)
+    full = _largest(lambda k: size(k, k) <= budget, count)
+    rest = _largest(lambda t: size(full, full + t) <= budget, count - full)
+    return full, full + rest
 
 
 def _largest(ok: Callable[[int], bool], high: int) -> int:
@@ -380,18 +377,51 @@ ABSTRACT_CHARS = 3000
 """Most characters of an abstract an email shows (real abstracts are shorter)."""
 
 
+FULL_PER_THEME = 3
+"""Most papers of one theme the email shows in full (title link, authors, preview);
+the rest of the theme is listed by title."""
+
+
 def _sections(digest: WeekDigest, full: int, listed: int) -> list[EmailSection]:
-    out, seen = [], 0
-    for section in digest.sections:
+    """Every section with its papers in full and by title: the ``full`` papers shown in
+    full and the ``listed`` shown at all are taken a rank at a time across the themes
+    (each theme's first paper, then each theme's second, ...), so a tight budget cuts
+    every theme short rather than leaving the last themes out; at most
+    :data:`FULL_PER_THEME` of a theme are in full."""
+    rank = _round_robin(digest)
+    out = []
+    for j, section in enumerate(digest.sections):
         shown = EmailSection(section.name, len(section.papers), [], [])
-        for paper in section.papers:
-            if seen < full:
+        for i, paper in enumerate(section.papers):
+            at = rank[(i, j)]
+            if at.full < full and i < FULL_PER_THEME:
                 shown.full.append(shown_paper(paper))
-            elif seen < listed:
+            elif at.listed < listed:
                 shown.titles.append(shown_paper(paper))
-            seen += 1
         out.append(shown)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Rank:
+    full: int
+    """Place among the papers that may be shown in full (those of rank < FULL_PER_THEME)."""
+    listed: int
+    """Place among all papers."""
+
+
+def _round_robin(digest: WeekDigest) -> dict[tuple[int, int], _Rank]:
+    """(rank in its section, section index) -> the paper's :class:`_Rank`."""
+    sizes = [len(s.papers) for s in digest.sections]
+    out: dict[tuple[int, int], _Rank] = {}
+    full = listed = 0
+    for i in range(max(sizes, default=0)):
+        for j, size in enumerate(sizes):
+            if i < size:
+                out[(i, j)] = _Rank(full if i < FULL_PER_THEME else -1, listed)
+                listed += 1
+                full += i < FULL_PER_THEME
+    return {key: _Rank(r.full if r.full >= 0 else full, r.listed) for key, r in out.items()}
 
 
 def shown_paper(paper: Paper) -> Paper:
@@ -429,7 +459,7 @@ def shown_note(count: int, full: int, listed: int) -> str:
     titles, omitted = listed - full, count - listed
     parts = []
     if full:
-        first = "the first paper" if full == 1 else f"the first {full} papers"
+        first = "the top paper" if full == 1 else f"the top {full} papers"
         parts.append(f"{first} in full")
     if titles:
         parts.append(f"{render.plural(titles, 'more paper' if full else 'paper')} by title")
@@ -444,12 +474,14 @@ def shown_note(count: int, full: int, listed: int) -> str:
     return note + "."
 
 
-def _counts(digest: WeekDigest, full: int, listed: int) -> dict[str, Any]:
+def _counts(sections: list[EmailSection], count: int) -> dict[str, Any]:
+    full = sum(len(s.full) for s in sections)
+    listed = full + sum(len(s.titles) for s in sections)
     return {
         "shown_full": full,
         "listed": listed,
-        "omitted": digest.count - listed,
-        "note": shown_note(digest.count, full, listed),
+        "omitted": count - listed,
+        "note": shown_note(count, full, listed),
     }
 
 
