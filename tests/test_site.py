@@ -67,7 +67,7 @@ def test_week_page_sections_toc_and_counts(built_example: BuiltFeed, week: str) 
         assert text_of(section.xpath("h2")[0]) == text_of(link)
         for article in papers:
             assert article.xpath("h3"), "every paper has a title heading"
-            assert article.xpath(".//p[contains(@class, 'seen')]"), "every paper has provenance"
+            assert article.xpath(".//*[contains(@class, 'seen')]"), "every paper has provenance"
     assert f"{total} new papers" in text_of(doc.xpath("//main/p[@class='meta']")[0])
 
 
@@ -214,8 +214,10 @@ def test_provenance_names_every_listing(make_feed: Callable[..., FeedMaker]) -> 
     feed.listing("wed.jsonl", [paper("Seen twice diffusion", "2026-03-11")])
     built = feed.run()
     doc = page(built.site / "2026-W11.html")
-    seen = text_of(doc.xpath("//p[contains(@class, 'seen')]")[0])
-    assert "seen in 2 listings: mon.jsonl (2026-03-09), wed.jsonl (2026-03-11)" in seen
+    seen = doc.xpath("//details[contains(@class, 'seen')]")[0]
+    # One line (the summary); the file names in the details.
+    assert text_of(seen.xpath("summary")[0]) == "Seen in 2 listings (9 and 11 March)"
+    assert "mon.jsonl (2026-03-09), wed.jsonl (2026-03-11)" in text_of(seen.xpath("p")[0])
 
 
 def test_long_abstract_collapses_without_javascript(make_feed: Callable[..., FeedMaker]) -> None:
@@ -225,13 +227,13 @@ def test_long_abstract_collapses_without_javascript(make_feed: Callable[..., Fee
     doc = page(feed.run().site / "2026-W11.html")
     long_article, short_article = doc.xpath("//article")[0], doc.xpath("//article")[1]
     assert "Long one" in text_of(long_article.xpath("h3")[0])
-    details = long_article.xpath(".//details")
+    details = long_article.xpath(".//div[@class='abstract']//details")
     assert len(details) == 1 and details[0].get("open") is None
     shown = text_of(long_article.xpath("div[@class='abstract']/p")[0])
     rest = text_of(details[0].xpath("p")[0])
     assert f"{shown} {rest}" == long, "nothing lost or repeated"
     assert len(shown) < 400
-    assert not short_article.xpath(".//details")
+    assert not short_article.xpath(".//div[@class='abstract']//details")
 
 
 def test_hostile_titles_render_as_text(make_feed: Callable[..., FeedMaker]) -> None:
@@ -300,9 +302,22 @@ def test_chart_counts_papers_per_theme_over_recent_weeks(
     )
     doc = page(feed.run().site / "2026-W11.html")
     desc = text_of(doc.get_element_by_id("trend_desc"))
-    # Eight weeks W04..W11: Diffusion had 2 in W10 and 1 in W11, Quantization 1 in W11.
-    assert desc == "Diffusion: 0, 0, 0, 0, 0, 0, 2, 1. Quantization: 0, 0, 0, 0, 0, 0, 0, 1."
-    assert len(doc.xpath("//figure[@id='trend']//*[local-name()='rect']")) == 16
+    # The feed's first papers are in W10: no bars before. Diffusion had 2 in W10 and 1 in
+    # W11, Quantization 1 in W11; one scale for both rows (the tallest bar is 2 papers).
+    assert desc == "Diffusion: 2, 1. Quantization: 0, 1."
+    rects = doc.xpath("//figure[@id='trend']//*[local-name()='rect']")
+    assert len(rects) == 4
+    heights = [int(r.get("height")) for r in rects]
+    assert heights[0] == 2 * heights[1] == 2 * heights[3] and heights[2] == 1  # 1: zero
+
+
+def test_chart_marks_weeks_without_papers(make_feed: Callable[..., FeedMaker]) -> None:
+    feed = make_feed()
+    feed.listing("a.jsonl", [paper("Diffusion a", "2026-03-02"), paper("Diffusion b", "2026-03-17")])
+    doc = page(feed.run().site / "2026-W12.html")
+    assert text_of(doc.get_element_by_id("trend_desc")) == "Diffusion: 1, no papers, 1."
+    quiet = doc.xpath("//figure[@id='trend']//*[local-name()='text'][@class='quiet']")
+    assert len(quiet) == 1 and "2026-W11: no papers" in "".join(quiet[0].itertext())
 
 
 def test_theme_slugs_are_stable_and_unique() -> None:
