@@ -159,9 +159,10 @@ def _and(items: Sequence[str]) -> str:
 
 
 _ACRONYMS = frozenset(
-    "ai asr cnn cv dpo gan gnn gpu kv llm llms lora ml moe nlp ocr peft qa rag rl rlhf sft "
-    "ssm tts vae vit vlm vlms vqa".split()
-)
+    ("ai", "asr", "cnn", "cv", "dpo", "gan", "gnn", "gpu", "kv", "llm", "llms", "lora", "ml",
+     "moe", "nlp", "ocr", "peft", "qa", "rag", "rl", "rlhf", "sft", "ssm", "tts", "vae", "vit",
+     "vlm", "vlms", "vqa")
+)  # fmt: skip
 _DIMENSIONS = {"one-d": "1D", "two-d": "2D", "three-d": "3D", "four-d": "4D"}
 
 

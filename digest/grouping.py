@@ -137,14 +137,14 @@ def tag_sections(rules: RuleSet, digest: WeekDigest) -> dict[str, str]:
     out: dict[str, str] = {}
     for theme in rules.themes:
         slug = slugs.get(theme.name)
-        for tag in theme.tags if slug is not None else ():
+        if slug is None:
+            continue
+        for tag in theme.tags:
             out.setdefault(tag, slug)
     return out
 
 
-def rank_week(
-    week: str, papers: Sequence[Paper], rules: RuleSet, picks: int = 0
-) -> WeekDigest:
+def rank_week(week: str, papers: Sequence[Paper], rules: RuleSet, picks: int = 0) -> WeekDigest:
     """:func:`group_week` with the rule scores of ``rules`` and ``picks`` top picks."""
     return group_week(week, papers, rules.section_names, rule_scores(papers, rules), picks)
 

@@ -277,7 +277,9 @@ def _html(
     env: render.Environment, ctx: dict[str, Any], digest: WeekDigest, full: int, listed: int
 ) -> str:
     sections = _sections(digest, full, listed)
-    page = render.render(env, "email.html", sections=sections, **ctx, **_counts(sections, digest.count))
+    page = render.render(
+        env, "email.html", sections=sections, **ctx, **_counts(sections, digest.count)
+    )
     return inline_css(page)
 
 
@@ -285,7 +287,9 @@ def _text(
     env: render.Environment, ctx: dict[str, Any], digest: WeekDigest, full: int, listed: int
 ) -> str:
     sections = _sections(digest, full, listed)
-    return render.render(env, "email.txt", sections=sections, **ctx, **_counts(sections, digest.count))
+    return render.render(
+        env, "email.txt", sections=sections, **ctx, **_counts(sections, digest.count)
+    )
 
 
 def _message(

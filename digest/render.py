@@ -30,7 +30,6 @@ from typing import Any
 import jinja2
 
 from digest.cards import Card, card
-from digest.grouping import picks_in_sections
 from digest.filters import (
     linkify,
     md_escape,
@@ -41,6 +40,7 @@ from digest.filters import (
     safe_url,
     split_abstract,
 )
+from digest.grouping import picks_in_sections
 from digest.paperfields import (
     ListingRow,
     PaperHTML,

@@ -313,7 +313,9 @@ def test_chart_counts_papers_per_theme_over_recent_weeks(
 
 def test_chart_marks_weeks_without_papers(make_feed: Callable[..., FeedMaker]) -> None:
     feed = make_feed()
-    feed.listing("a.jsonl", [paper("Diffusion a", "2026-03-02"), paper("Diffusion b", "2026-03-17")])
+    feed.listing(
+        "a.jsonl", [paper("Diffusion a", "2026-03-02"), paper("Diffusion b", "2026-03-17")]
+    )
     doc = page(feed.run().site / "2026-W12.html")
     assert text_of(doc.get_element_by_id("trend_desc")) == "Diffusion: 1, no papers, 1."
     quiet = doc.xpath("//figure[@id='trend']//*[local-name()='text'][@class='quiet']")

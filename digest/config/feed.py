@@ -286,7 +286,6 @@ OUTPUT = Section(
 """The ``output`` section, filling :class:`OutputConfig`."""
 
 
-
 def _link_template_problem(text: str) -> str | None:
     if not re.match(r"^https?://[^\s/]+\S*$", text):
         return f"expected an absolute http(s) URL with {{title}} in it, got {text!r}"
