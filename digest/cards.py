@@ -151,7 +151,8 @@ def _dates(dates: tuple[dt.date, ...]) -> str:
         else:
             groups.append((month, [str(d.day)]))
     parts = [_and(days) + " " + month for month, days in groups]
-    return _and(parts)
+    # "27 February and 1 March", but "27 February, 1 and 3 March": one "and" a list.
+    return _and(parts) if all(len(days) == 1 for _, days in groups) else ", ".join(parts)
 
 
 def _and(items: Sequence[str]) -> str:

@@ -331,3 +331,29 @@ def test_feed_state_moved_by_migration_9_keeps_every_item(
         for item_id, old_item in kept[name].items():
             assert after[item_id] == old_item, f"{name}: {item_id} changed"
         assert len(after) > len(kept[name]) or name == "themes/quantization.xml"
+
+
+def test_theme_items_carry_authors_and_link_to_the_paper(
+    make_feed: Callable[..., FeedMaker],
+) -> None:
+    authors = ["Ann <One>", "Bo & Two"]
+    record = paper(
+        "Diffusion one", "2026-03-09", "A diffusion model.",
+        url="https://arxiv.org/abs/2403.01234", id="arXiv:2403.01234", authors=authors,
+    )  # fmt: skip
+    built = make_feed().listing("a.jsonl", [record]).run()
+    rss = parse(built.site / "themes/diffusion.xml")
+    atom = parse(built.site / "themes/diffusion.atom")
+    for feed in (rss, atom):
+        assert not feed.bozo, feed.bozo_exception
+        (entry,) = feed.entries
+        assert [a["name"] for a in entry.authors] == authors
+        assert entry.link == "https://arxiv.org/abs/2403.01234"
+        body = entry.content[0].value
+        assert 'href="https://arxiv.org/pdf/2403.01234"' in body
+        assert 'href="https://example.org/d/2026-W11.html#p' in body
+    raw = (built.site / "themes/diffusion.xml").read_text(encoding="utf-8")
+    assert "<dc:creator>Ann &lt;One&gt;</dc:creator>" in raw
+    # The weekly issue opens with the top picks, titles linking to the papers.
+    weekly = parse(built.site / "rss.xml").entries[0].content[0].value
+    assert 'id="top-picks"' in weekly and 'href="https://arxiv.org/abs/2403.01234"' in weekly
