@@ -11,7 +11,8 @@ through :func:`md_escape` there instead. Undefined variables are errors
 
 Filters: ``text`` (LaTeX shown as Unicode), ``linkify`` (escaped HTML with
 http(s) URLs linked), ``md`` (:func:`md_text`: math kept, the rest
-Markdown-escaped), ``md_url`` (a Markdown autolink or nothing), ``safe_url``
+Markdown-escaped), ``md_plain`` (:func:`md_escape`: text that is no listing text,
+like a file name, never read as LaTeX), ``md_url`` (a Markdown autolink or nothing), ``safe_url``
 (an http(s) URL or empty), ``plural``, ``split_abstract`` (the visible lead
 and the collapsed rest), ``card`` (a paper's links, author line, provenance and tag
 labels: :class:`digest.cards.Card`), ``picks`` (a digest's top picks, each with its
@@ -115,6 +116,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     )
     env.filters.update(
         md=md_text,
+        md_plain=md_escape,
         md_url=md_url,
         text=readable,
         linkify=linkify,
