@@ -32,9 +32,10 @@ from digest.outtext import clean
 RSS_TYPE = "application/rss+xml"
 ATOM_TYPE = "application/atom+xml"
 
-ENTRY_FORMAT = 2
+ENTRY_FORMAT = 3
 """Version of how this module makes an entry of an item (2: RSS description HTML-escaped,
-text cleaned): entries kept from documents written by an older one are not reused."""
+text cleaned; 3: authors as Atom ``author`` and RSS ``dc:creator``): entries kept from
+documents written by an older one are not reused."""
 
 WRITER = f"digest entries {ENTRY_FORMAT}, feedgen {version('feedgen')}, lxml {version('lxml')}"
 """What serializes the documents: entries kept from a document written by another
@@ -78,6 +79,8 @@ class FeedItem:
     summary: str = ""
     """Plain-text summary (RSS description, Atom summary)."""
     categories: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    """Author names (Atom ``author``, RSS ``dc:creator``), when known."""
 
 
 def _generator(meta: FeedMeta, items: Sequence[FeedItem], *, atom: bool) -> FeedGenerator:
@@ -85,6 +88,9 @@ def _generator(meta: FeedMeta, items: Sequence[FeedItem], *, atom: bool) -> Feed
     # kept in the store by earlier builds): lxml refuses text that XML cannot hold.
     meta = _clean_meta(meta)
     fg = FeedGenerator()
+    # Dublin Core for RSS only (dc:creator, the RSS way to name an author without an
+    # email address); Atom has author elements of its own.
+    fg.load_extension("dc", atom=False, rss=True)
     fg.id(meta.id)
     fg.title(meta.title)
     fg.author({"name": meta.author})
@@ -104,6 +110,12 @@ def _generator(meta: FeedMeta, items: Sequence[FeedItem], *, atom: bool) -> Feed
         fe.guid(clean(item.id), permalink=False)
         fe.title(clean(item.title) or "(no title)")  # feedgen, and RSS, require one
         fe.link(href=clean(item.link), rel="alternate")
+        if item.authors:
+            names = [clean(a) for a in item.authors]
+            if atom:
+                fe.author([{"name": name} for name in names])
+            else:
+                fe.dc.dc_creator(names)
         fe.published(item.published)
         fe.updated(item.updated)
         if item.summary:

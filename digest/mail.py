@@ -4,8 +4,8 @@ Input: a :class:`~digest.models.WeekDigest` plus the feed settings (its ``email`
 section is :class:`~digest.config.email.EmailConfig`), one recipient and the send
 time. Output: an :class:`~email.message.EmailMessage`: multipart/alternative with a
 wrapped text/plain part and a text/html part whose CSS is inlined (the only module
-that imports css_inline). The HTML part is kept under ``max_html_bytes`` by showing the rest of
-the week as titles only. Nothing here talks to a server or the store (see
+that imports css_inline). What the message shows, within ``max_html_bytes``, is decided
+by :mod:`digest.mailbody`. Nothing here talks to a server or the store (see
 :mod:`digest.delivery`).
 """
 
@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import quopri
 import re
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -27,26 +24,30 @@ from typing import TYPE_CHECKING, Any
 import css_inline
 from jinja2 import nodes
 
-from digest import render
+from digest import mailbody, render
 from digest.addresses import address_problem, ascii_domain, parse_address, read_address
 from digest.config.email import EmailConfig, SmtpConfig
 from digest.errors import MailError
-from digest.models import Paper, WeekDigest
-from digest.outtext import clean_paper
+from digest.mailbody import EmailSection, fit, shown_note, shown_paper
+from digest.models import WeekDigest
 
 if TYPE_CHECKING:
     from digest.config import FeedConfig
 
 __all__ = [
     "EmailConfig",
+    "EmailSection",
     "SmtpConfig",
     "WeekMail",
     "address_problem",
     "ascii_domain",
     "compose",
+    "fit",
     "header_address",
     "one_line",
     "parse_address",
+    "shown_note",
+    "shown_paper",
 ]
 
 # Headers are written as given (List-Unsubscribe is pre-folded one URI a line): the
@@ -65,19 +66,6 @@ def header_address(text: str) -> str:
     name, addr = parsed
     local, _, domain = addr.rpartition("@")
     return str(Address(display_name=name, username=local, domain=domain))
-
-
-@dataclass(slots=True)
-class EmailSection:
-    """One theme section as the email shows it: some papers in full, some as titles."""
-
-    name: str
-    total: int
-    """Papers in the section this week (shown or not)."""
-    full: list[Paper]
-    """Papers shown with authors and abstract."""
-    titles: list[Paper]
-    """Papers past the size budget: title and link only."""
 
 
 def one_line(text: str) -> str:
@@ -276,9 +264,9 @@ def _context(
 def _html(
     env: render.Environment, ctx: dict[str, Any], digest: WeekDigest, full: int, listed: int
 ) -> str:
-    sections = _sections(digest, full, listed)
+    sections = mailbody.sections(digest, full, listed)
     page = render.render(
-        env, "email.html", sections=sections, **ctx, **_counts(digest, full, listed)
+        env, "email.html", sections=sections, **ctx, **mailbody.counts(sections, digest.count)
     )
     return inline_css(page)
 
@@ -286,9 +274,9 @@ def _html(
 def _text(
     env: render.Environment, ctx: dict[str, Any], digest: WeekDigest, full: int, listed: int
 ) -> str:
-    sections = _sections(digest, full, listed)
+    sections = mailbody.sections(digest, full, listed)
     return render.render(
-        env, "email.txt", sections=sections, **ctx, **_counts(digest, full, listed)
+        env, "email.txt", sections=sections, **ctx, **mailbody.counts(sections, digest.count)
     )
 
 
@@ -342,115 +330,6 @@ def inline_css(html: str) -> str:
     blocks); nothing is fetched from the network."""
     inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
     return str(inliner.inline(html))
-
-
-def fit(html_for: Callable[[int, int], str], count: int, budget: int) -> tuple[int, int]:
-    """(papers in full, papers listed at all) so the HTML stays within ``budget`` bytes:
-    as many in full as fit, the rest as titles; past even that, the rest only counted."""
-
-    def size(full: int, listed: int) -> int:
-        # Measured as sent (quoted-printable), which is what a client sees and clips.
-        return len(quopri.encodestring(html_for(full, listed).encode("utf-8")))
-
-    if size(count, count) <= budget:
-        return count, count
-    if size(0, count) <= budget:
-        return _largest(lambda k: size(k, count) <= budget, count - 1), count
-    return 0, _largest(lambda t: size(0, t) <= budget, count - 1)
-
-
-def _largest(ok: Callable[[int], bool], high: int) -> int:
-    """The largest n in 0..high with ok(n), assuming ok is monotone and ok(0) may fail (-> 0)."""
-    low = 0
-    while low < high:
-        mid = (low + high + 1) // 2
-        if ok(mid):
-            low = mid
-        else:
-            high = mid - 1
-    return low
-
-
-TITLE_CHARS = 300
-"""Most characters of a title an email shows (the rest is on the week page): one huge
-title must not leave no room for any paper."""
-AUTHORS_CHARS = 300
-"""Most characters of the author list an email shows (then ``et al.``)."""
-ABSTRACT_CHARS = 3000
-"""Most characters of an abstract an email shows (real abstracts are shorter)."""
-
-
-def _sections(digest: WeekDigest, full: int, listed: int) -> list[EmailSection]:
-    out, seen = [], 0
-    for section in digest.sections:
-        shown = EmailSection(section.name, len(section.papers), [], [])
-        for paper in section.papers:
-            if seen < full:
-                shown.full.append(shown_paper(paper))
-            elif seen < listed:
-                shown.titles.append(shown_paper(paper))
-            seen += 1
-        out.append(shown)
-    return out
-
-
-def shown_paper(paper: Paper) -> Paper:
-    """``paper`` as the email shows it: its text fit for output
-    (:func:`~digest.outtext.clean_paper`: no link that is no URL), and its title,
-    authors and abstract cut to :data:`TITLE_CHARS`, :data:`AUTHORS_CHARS` and
-    :data:`ABSTRACT_CHARS`."""
-    paper = clean_paper(paper)
-    authors = paper.authors
-    if sum(len(a) + 2 for a in authors) > AUTHORS_CHARS:
-        kept: list[str] = []
-        room = AUTHORS_CHARS
-        for author in authors:
-            room -= len(author) + 2
-            if room < 0:
-                break
-            kept.append(author)
-        authors = (*kept, "et al.") if kept else (_clip(authors[0], AUTHORS_CHARS), "et al.")
-    title, abstract = _clip(paper.title, TITLE_CHARS), _clip(paper.abstract, ABSTRACT_CHARS)
-    if title is paper.title and abstract is paper.abstract and authors is paper.authors:
-        return paper
-    return replace(paper, title=title, abstract=abstract, authors=authors)
-
-
-def _clip(text: str, limit: int) -> str:
-    """``text``, or its first ``limit`` characters (ending with an ellipsis)."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
-
-
-def shown_note(count: int, full: int, listed: int) -> str:
-    """The sentence that says how much of a week of ``count`` papers the email shows
-    (``full`` in full, up to ``listed`` by title); empty when it shows all of it."""
-    if full >= count:
-        return ""
-    titles, omitted = listed - full, count - listed
-    parts = []
-    if full:
-        first = "the first paper" if full == 1 else f"the first {full} papers"
-        parts.append(f"{first} in full")
-    if titles:
-        parts.append(f"{render.plural(titles, 'more paper' if full else 'paper')} by title")
-    if not parts:
-        verb = "is" if count == 1 else "are"
-        shown = render.plural(count, "paper")
-        return f"This email shows no paper in full or by title: {shown} {verb} only on the web."
-    note = "This email shows " + " and ".join(parts)
-    if omitted:
-        verb = "is" if omitted == 1 else "are"
-        note += f"; {render.plural(omitted, 'more paper')} {verb} only on the web"
-    return note + "."
-
-
-def _counts(digest: WeekDigest, full: int, listed: int) -> dict[str, Any]:
-    return {
-        "shown_full": full,
-        "listed": listed,
-        "omitted": digest.count - listed,
-        "note": shown_note(digest.count, full, listed),
-    }
 
 
 def message_bytes(msg: EmailMessage, *, mbox: bool = False) -> bytes:

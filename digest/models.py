@@ -208,7 +208,7 @@ class ThemeSection:
     slug: str
     """Anchor id for the section, unique within the page."""
     papers: list[Paper]
-    """Papers in display order (first seen, then title)."""
+    """Papers in display order: most relevant first (:func:`digest.grouping.relevance_key`)."""
 
     @property
     def count(self) -> int:
@@ -228,6 +228,9 @@ class WeekDigest:
     """Sunday of the week."""
     sections: list[ThemeSection]
     """Non-empty theme sections in configured theme order, catch-all last."""
+    picks: list[Paper] = field(default_factory=list)
+    """The strongest papers across the sections, strongest first ("Top picks"; each is
+    also in its section). See :func:`digest.grouping.relevance_key`."""
 
     @property
     def count(self) -> int:

@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from digest.filters import safe_url
 from digest.models import Paper, Sighting
-from digest.render import safe_url
 
 REPLACEMENT = "\ufffd"
 

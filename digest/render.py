@@ -11,9 +11,12 @@ through :func:`md_escape` there instead. Undefined variables are errors
 
 Filters: ``text`` (LaTeX shown as Unicode), ``linkify`` (escaped HTML with
 http(s) URLs linked), ``md`` (:func:`md_text`: math kept, the rest
-Markdown-escaped), ``md_url`` (a Markdown autolink or nothing), ``safe_url``
+Markdown-escaped), ``md_plain`` (:func:`md_escape`: text that is no listing text,
+like a file name, never read as LaTeX), ``md_url`` (a Markdown autolink or nothing), ``safe_url``
 (an http(s) URL or empty), ``plural``, ``split_abstract`` (the visible lead
-and the collapsed rest) and ``listings`` (a paper's sightings, one row per
+and the collapsed rest), ``card`` (a paper's links, author line, provenance and tag
+labels: :class:`digest.cards.Card`), ``picks`` (a digest's top picks, each with its
+section) and ``listings`` (a paper's sightings, one row per
 listing). The week page templates take a paper's text from one call instead:
 ``html_fields`` (:class:`PaperHTML`) and ``md_fields`` (:class:`PaperMarkdown`),
 the same text those filters give, since a page holds thousands of papers.
@@ -27,6 +30,7 @@ from typing import Any
 
 import jinja2
 
+from digest.cards import Card, card
 from digest.filters import (
     linkify,
     md_escape,
@@ -37,6 +41,7 @@ from digest.filters import (
     safe_url,
     split_abstract,
 )
+from digest.grouping import picks_in_sections
 from digest.paperfields import (
     ListingRow,
     PaperHTML,
@@ -47,6 +52,7 @@ from digest.paperfields import (
 )
 
 __all__ = [
+    "Card",
     "Environment",
     "ListingRow",
     "PaperHTML",
@@ -110,6 +116,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     )
     env.filters.update(
         md=md_text,
+        md_plain=md_escape,
         md_url=md_url,
         text=readable,
         linkify=linkify,
@@ -119,8 +126,15 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         listings=listings,
         html_fields=html_fields,
         md_fields=md_fields,
+        card=_card,
+        picks=picks_in_sections,
     )
     return env
+
+
+def _card(paper: Any, feed: Any) -> Card:
+    """The ``card`` filter: ``paper|card(feed)`` (:func:`digest.cards.card`)."""
+    return card(paper, feed.reading)
 
 
 def render(env: jinja2.Environment, name: str, **context: Any) -> str:

@@ -65,7 +65,7 @@ def check_atom(path: Path, base: str, self_url: str) -> None:
             entry.findtext(ATOM + "updated")
         )
         links = [link for link in entry.findall(ATOM + "link") if link.get("rel", "alternate")]
-        assert links and all(link.get("href", "").startswith(base) for link in links)
+        assert links and all(link.get("href", "").startswith("https://") for link in links)
         assert entry.find(ATOM + "content").get("type") == "html"
     assert len(ids) == len(set(ids))
 
@@ -87,7 +87,7 @@ def check_rss(path: Path, base: str, self_url: str) -> None:
         guid = item.find("guid")
         assert guid is not None and guid.get("isPermaLink") == "false"
         guids.append(guid.text)
-        assert item.findtext("link", "").startswith(base)
+        assert item.findtext("link", "").startswith("https://")
         assert email.utils.parsedate_to_datetime(item.findtext("pubDate")).tzinfo is not None
     assert len(guids) == len(set(guids))
 
@@ -111,7 +111,12 @@ def test_example_feeds_parse_cleanly(built_example: BuiltFeed) -> None:
         selfs = [link.href for link in feed.feed.links if link.rel == "self"]
         assert selfs == [base + rel]
         for entry in feed.entries:
-            assert entry.link.startswith(base)
+            if rel.startswith("themes/"):
+                # A theme feed's item links to the paper, its body to the week page too.
+                assert entry.link.startswith("https://")
+                assert f'href="{base}20' in entry.content[0].value
+            else:
+                assert entry.link.startswith(base)
         (check_atom if feed.version == "atom10" else check_rss)(path, base, base + rel)
     weekly = parse(site / "rss.xml")
     assert [e.link for e in weekly.entries] == [base + "2026-W18.html", base + "2026-W11.html"]
@@ -123,8 +128,15 @@ def test_theme_feeds_hold_one_item_per_paper(built_example: BuiltFeed) -> None:
     feed = parse(site / "themes" / "surveys.atom")
     assert feed.feed.title == "Efficient ML reading digest: Surveys"
     assert feed.entries
+    base = built_example.cfg.base_url
     for entry in feed.entries:
-        page, anchor = entry.link.removeprefix(built_example.cfg.base_url).split("#")
+        # The item links to the paper (an arXiv title search: the example's listings
+        # carry no URL); its body's second link is its place on the week page.
+        assert entry.link.startswith("https://arxiv.org/search/?query=")
+        body = entry.content[0].value
+        assert f'href="{entry.link.replace("&", "&amp;")}"' in body
+        week_link = body.split(f'href="{base}', 1)[1].split('"', 1)[0]
+        page, anchor = week_link.split("#")
         assert f'id="{anchor}"' in pages[page.removesuffix(".html")]
         assert entry.id.endswith(":paper:" + anchor)
     rss = parse(site / "themes" / "surveys.xml")
@@ -206,7 +218,7 @@ def test_ids_survive_a_change_of_base_url(make_feed: Callable[..., FeedMaker]) -
     (feed.root / "feed.yaml").write_text(text.replace(BASE, "https://moved.example/"), "utf-8")
     moved = parse(feed.run().site / "themes/diffusion.atom")
     assert [e.id for e in moved.entries] == ids
-    assert moved.entries[0].link.startswith("https://moved.example/")
+    assert 'href="https://moved.example/' in moved.entries[0].content[0].value
 
 
 def test_item_counts_are_bounded(make_feed: Callable[..., FeedMaker]) -> None:
@@ -372,3 +384,29 @@ def test_a_run_reads_and_writes_only_the_feeds_of_the_themes_it_touched(
     for name in ("diffusion.xml", "diffusion.atom", "quantization.xml", "quantization.atom"):
         made, kept = items(scratch.site / "themes" / name), items(third.site / "themes" / name)
         assert {k: v[:2] for k, v in made.items()} == {k: v[:2] for k, v in kept.items()}
+
+
+def test_theme_items_carry_authors_and_link_to_the_paper(
+    make_feed: Callable[..., FeedMaker],
+) -> None:
+    authors = ["Ann <One>", "Bo & Two"]
+    record = paper(
+        "Diffusion one", "2026-03-09", "A diffusion model.",
+        url="https://arxiv.org/abs/2403.01234", id="arXiv:2403.01234", authors=authors,
+    )  # fmt: skip
+    built = make_feed().listing("a.jsonl", [record]).run()
+    rss = parse(built.site / "themes/diffusion.xml")
+    atom = parse(built.site / "themes/diffusion.atom")
+    for feed in (rss, atom):
+        assert not feed.bozo, feed.bozo_exception
+        (entry,) = feed.entries
+        assert [a["name"] for a in entry.authors] == authors
+        assert entry.link == "https://arxiv.org/abs/2403.01234"
+        body = entry.content[0].value
+        assert 'href="https://arxiv.org/pdf/2403.01234"' in body
+        assert 'href="https://example.org/d/2026-W11.html#p' in body
+    raw = (built.site / "themes/diffusion.xml").read_text(encoding="utf-8")
+    assert "<dc:creator>Ann &lt;One&gt;</dc:creator>" in raw
+    # The weekly issue opens with the top picks, titles linking to the papers.
+    weekly = parse(built.site / "rss.xml").entries[0].content[0].value
+    assert 'id="top-picks"' in weekly and 'href="https://arxiv.org/abs/2403.01234"' in weekly

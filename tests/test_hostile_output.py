@@ -396,12 +396,12 @@ def test_oversized_title_still_gives_a_readable_email(make_feed: Callable[..., F
     ("count", "full", "listed", "note"),
     [
         (3, 3, 3, ""),
-        (3, 1, 3, "This email shows the first paper in full and 2 more papers by title."),
+        (3, 1, 3, "This email shows the top paper in full and 2 more papers by title."),
         (
             5,
             2,
             3,
-            "This email shows the first 2 papers in full and 1 more paper by title; "
+            "This email shows the top 2 papers in full and 1 more paper by title; "
             "2 more papers are only on the web.",
         ),
         (3, 0, 2, "This email shows 2 papers by title; 1 more paper is only on the web."),

@@ -407,7 +407,9 @@ def test_html_over_budget_lists_titles_only(tmp_path: Path) -> None:
     assert len(html_part.get_payload(decode=False).encode()) <= 20_000
     html = html_part.get_content()
     assert "by title" in html and "week page" in html and "<li>" in html
-    assert "w0x149" in html and "w57x1 " not in html  # later abstracts were left out
+    # A paper in full shows its preview (the rest is on the week page); later papers are
+    # listed by title only.
+    assert "w0x1 " in html and "w0x149" not in html and "w57x1 " not in html
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "by title" in text and "Paper number 57" in text
 
@@ -417,7 +419,9 @@ def test_tiny_budget_keeps_only_what_fits() -> None:
         return ("x" * 70 + "\n") * (10 + 5 * full + listed)  # 71 bytes a line, also as QP
 
     assert mail.fit(html_for, 10, 100_000) == (10, 10)
-    assert mail.fit(html_for, 10, 71 * 40) == (4, 10)
+    # Papers in full come first (each theme's top ones), then titles as room allows.
+    assert mail.fit(html_for, 10, 71 * 40) == (5, 5)
+    assert mail.fit(html_for, 10, 71 * 45) == (5, 10)
     assert mail.fit(html_for, 10, 71 * 15) == (0, 5)
 
 

@@ -22,7 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from digest import filters, render
+from digest import cards, filters, render
+from digest.config.feed import parse_config
+from digest.errors import ConfigError
 from digest.grouping import theme_slugs
 from digest.latex import readable
 from digest.models import Paper, Sighting
@@ -67,7 +69,7 @@ def test_week_page_sections_toc_and_counts(built_example: BuiltFeed, week: str) 
         assert text_of(section.xpath("h2")[0]) == text_of(link)
         for article in papers:
             assert article.xpath("h3"), "every paper has a title heading"
-            assert article.xpath(".//p[contains(@class, 'seen')]"), "every paper has provenance"
+            assert article.xpath(".//*[contains(@class, 'seen')]"), "every paper has provenance"
     assert f"{total} new papers" in text_of(doc.xpath("//main/p[@class='meta']")[0])
 
 
@@ -214,8 +216,10 @@ def test_provenance_names_every_listing(make_feed: Callable[..., FeedMaker]) -> 
     feed.listing("wed.jsonl", [paper("Seen twice diffusion", "2026-03-11")])
     built = feed.run()
     doc = page(built.site / "2026-W11.html")
-    seen = text_of(doc.xpath("//p[contains(@class, 'seen')]")[0])
-    assert "seen in 2 listings: mon.jsonl (2026-03-09), wed.jsonl (2026-03-11)" in seen
+    seen = doc.xpath("//details[contains(@class, 'seen')]")[0]
+    # One line (the summary); the file names in the details.
+    assert text_of(seen.xpath("summary")[0]) == "seen in 2 listings (9 and 11 March)"
+    assert "mon.jsonl (2026-03-09), wed.jsonl (2026-03-11)" in text_of(seen.xpath("p")[0])
 
 
 def test_long_abstract_collapses_without_javascript(make_feed: Callable[..., FeedMaker]) -> None:
@@ -225,13 +229,13 @@ def test_long_abstract_collapses_without_javascript(make_feed: Callable[..., Fee
     doc = page(feed.run().site / "2026-W11.html")
     long_article, short_article = doc.xpath("//article")[0], doc.xpath("//article")[1]
     assert "Long one" in text_of(long_article.xpath("h3")[0])
-    details = long_article.xpath(".//details")
+    details = long_article.xpath(".//div[@class='abstract']//details")
     assert len(details) == 1 and details[0].get("open") is None
     shown = text_of(long_article.xpath("div[@class='abstract']/p")[0])
     rest = text_of(details[0].xpath("p")[0])
     assert f"{shown} {rest}" == long, "nothing lost or repeated"
     assert len(shown) < 400
-    assert not short_article.xpath(".//details")
+    assert not short_article.xpath(".//div[@class='abstract']//details")
 
 
 def test_hostile_titles_render_as_text(make_feed: Callable[..., FeedMaker]) -> None:
@@ -300,9 +304,24 @@ def test_chart_counts_papers_per_theme_over_recent_weeks(
     )
     doc = page(feed.run().site / "2026-W11.html")
     desc = text_of(doc.get_element_by_id("trend_desc"))
-    # Eight weeks W04..W11: Diffusion had 2 in W10 and 1 in W11, Quantization 1 in W11.
-    assert desc == "Diffusion: 0, 0, 0, 0, 0, 0, 2, 1. Quantization: 0, 0, 0, 0, 0, 0, 0, 1."
-    assert len(doc.xpath("//figure[@id='trend']//*[local-name()='rect']")) == 16
+    # The feed's first papers are in W10: no bars before. Diffusion had 2 in W10 and 1 in
+    # W11, Quantization 1 in W11; one scale for both rows (the tallest bar is 2 papers).
+    assert desc == "Diffusion: 2, 1. Quantization: 0, 1."
+    rects = doc.xpath("//figure[@id='trend']//*[local-name()='rect']")
+    assert len(rects) == 4
+    heights = [int(r.get("height")) for r in rects]
+    assert heights[0] == 2 * heights[1] == 2 * heights[3] and heights[2] == 1  # 1: zero
+
+
+def test_chart_marks_weeks_without_papers(make_feed: Callable[..., FeedMaker]) -> None:
+    feed = make_feed()
+    feed.listing(
+        "a.jsonl", [paper("Diffusion a", "2026-03-02"), paper("Diffusion b", "2026-03-17")]
+    )
+    doc = page(feed.run().site / "2026-W12.html")
+    assert text_of(doc.get_element_by_id("trend_desc")) == "Diffusion: 1, no papers, 1."
+    quiet = doc.xpath("//figure[@id='trend']//*[local-name()='text'][@class='quiet']")
+    assert len(quiet) == 1 and "2026-W11: no papers" in "".join(quiet[0].itertext())
 
 
 def test_theme_slugs_are_stable_and_unique() -> None:
@@ -488,3 +507,121 @@ def test_the_site_build_speaks_to_the_store_in_one_module() -> None:
         if module.name != "record.py":
             calls = set(re.findall(r"\bstore\.(\w+)", module.read_text(encoding="utf-8")))
             assert calls <= {"path"}, f"{module.name} calls the store: {sorted(calls)}"
+
+
+# --- issue 19: links, authors, order, labels ----------------------------------------------
+
+AUTHORS = ["Ann One", "Bo Two", "Cy Three", "Di Four", "Ed Five"]
+
+
+def test_titles_link_to_papers_with_pdf_code_and_authors(
+    make_feed: Callable[..., FeedMaker],
+) -> None:
+    feed = make_feed(extra="reading:\n  top_picks: 1\n")
+    text = (feed.root / "feed.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        '  diffusion:\n    any: ["diffusion"]',
+        '  diffusion:\n    label: Diffusion models\n    any: ["diffusion"]',
+    )
+    (feed.root / "feed.yaml").write_text(text, encoding="utf-8")
+    feed.listing(
+        "a.jsonl",
+        [
+            paper(
+                "Known diffusion", "2026-03-09",
+                "A diffusion model. Code at https://github.com/org/repo.git.",
+                id="arXiv:2403.01234v2", url="https://arxiv.org/abs/2403.01234",
+                authors=AUTHORS,
+            ),
+            paper("Unknown diffusion & more", "2026-03-10", "Diffusion with quantization."),
+        ],
+    )  # fmt: skip
+    built = feed.run()
+    doc = page(built.site / "2026-W11.html")
+    articles = {text_of(a.xpath("h3")[0]): a for a in doc.xpath("//article[@class='paper']")}
+    known = articles["Known diffusion"]
+    assert known.xpath("h3/a/@href") == ["https://arxiv.org/abs/2403.01234"]
+    links = dict(
+        zip(
+            known.xpath(".//p[@class='links']/a/text()"),
+            known.xpath(".//p[@class='links']/a/@href"),
+            strict=True,
+        )
+    )
+    assert links == {
+        "PDF": "https://arxiv.org/pdf/2403.01234",
+        "Code": "https://github.com/org/repo",
+    }
+    authors = known.xpath(".//details[@class='authors']")[0]
+    assert text_of(authors.xpath("summary")[0]) == "Ann One, Bo Two, Cy Three et al."
+    assert text_of(authors.xpath("p")[0]) == ", ".join(AUTHORS)
+    assert known.xpath(".//ul[@class='tags']/li/a/text()") == ["Diffusion models"]
+    assert known.xpath(".//ul[@class='tags']/li/a/@href") == ["#diffusion"]
+    unknown = articles["Unknown diffusion & more"]
+    assert unknown.xpath("h3/a/@href") == [
+        "https://arxiv.org/search/?query=Unknown%20diffusion%20%26%20more&searchtype=title"
+    ]
+    # Relevance: two tags matched beat one; one top pick, the stronger paper.
+    assert list(articles) == ["Unknown diffusion & more", "Known diffusion"]
+    picks = doc.xpath("//aside[@id='top-picks']//li[@class='pick']/h3")
+    assert [text_of(h) for h in picks] == ["Unknown diffusion & more"]
+    md = (built.site / "2026-W11.md").read_text(encoding="utf-8")
+    assert "### [Known diffusion](<https://arxiv.org/abs/2403.01234>)" in md
+    assert "[PDF](<https://arxiv.org/pdf/2403.01234>) · [Code](<https://github.com/org/repo>)" in md
+
+
+@pytest.mark.parametrize(
+    ("abstract", "code"),
+    [
+        ("See https://github.com/a-b/c_d.e.", "https://github.com/a-b/c_d.e"),
+        ("See http://github.com/a/b only.", ""),  # https only
+        ('See https://github.com/a/b"onmouseover=alert(1)', "https://github.com/a/b"),
+        ("See https://github.com/-bad/x and https://github.com/ok/y", "https://github.com/ok/y"),
+        ("javascript:https://github.com/a/b", "https://github.com/a/b"),
+        ("https://github.com/a/..", ""),
+    ],
+)
+def test_code_link_is_rebuilt_from_owner_and_name(abstract: str, code: str) -> None:
+    assert cards.code_url(abstract) == code
+
+
+@pytest.mark.parametrize(
+    ("tag", "label"),
+    [
+        ("three-d", "3D"),
+        ("peft", "PEFT"),
+        ("long-context", "Long context"),
+        ("vision_multimodal", "Vision multimodal"),
+        ("llm-agents", "LLM agents"),
+        ("moe", "MOE"),
+    ],
+)
+def test_default_tag_labels(tag: str, label: str) -> None:
+    assert cards.tag_label(tag) == label
+
+
+def test_provenance_line_names_days_by_month() -> None:
+    days = [dt.date(2026, 2, 27), dt.date(2026, 3, 1), dt.date(2026, 3, 3), dt.date(2026, 3, 3)]
+    sightings = [Sighting(f"l{i}.txt", d, 0) for i, d in enumerate(days)]
+    assert cards.seen_line(sightings) == "seen in 4 listings (27 February, 1 and 3 March)"
+    assert cards.seen_line(sightings[:1]) == "seen in 1 listing (27 February)"
+    years = [Sighting("a", dt.date(2025, 12, 30), 0), Sighting("b", dt.date(2026, 1, 2), 0)]
+    assert cards.seen_line(years) == "seen in 2 listings (30 December 2025 and 2 January 2026)"
+
+
+def test_reading_settings_are_checked(tmp_path: Path) -> None:
+    base = (
+        "title: T\ntags:\n  a:\n    label: 7\n    any: [x]\nthemes:\n  - name: A\n    tags: [a]\n"
+    )
+    bad = base + "reading:\n  link_template: 'javascript:{title}'\n  top_picks: 99\n  colour: red\n"
+    with pytest.raises(ConfigError) as err:
+        parse_config(bad, tmp_path)
+    text = str(err.value)
+    for key in ("reading.link_template", "reading.top_picks", "reading.colour", "tags.a.label"):
+        assert key in text
+    good = parse_config(base.replace("label: 7", "label: '  Ex  '"), tmp_path)
+    assert good.reading.tag_labels == (("a", "Ex"),)
+    assert good.reading.top_picks == 5
+    assert cards.fallback_url("A $\\alpha$ <b>", "", good.reading.link_template) == (
+        "https://arxiv.org/search/?query=A%20%CE%B1%20%3Cb%3E&searchtype=title"
+    )

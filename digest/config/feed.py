@@ -61,6 +61,7 @@ TOP_KEYS = {
     "themes",
     "identity",
     "email",
+    "reading",
 }
 MAX_CONFIG_BYTES = 10_000_000
 """A feed.yaml with a thousand tags is ~100 kB; past 10 MB it is not a config."""
@@ -103,6 +104,27 @@ class OutputConfig:
     """Publish an explicit 'no new papers' issue for weeks without papers."""
 
 
+DEFAULT_LINK_TEMPLATE = "https://arxiv.org/search/?query={title}&searchtype=title"
+"""Where a paper's title links when no source gave it a URL: an arXiv title search."""
+TOP_PICKS = (0, 50)
+"""Range of ``reading.top_picks`` (0: no top-picks section)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingConfig:
+    """The ``reading`` section (what a reader is shown beside the papers) and the tags'
+    ``label`` settings."""
+
+    link_template: str = DEFAULT_LINK_TEMPLATE
+    """URL of a paper without a source link: ``{title}`` is replaced by the URL-encoded
+    title (``{arxiv}``, by its arXiv id when it has one)."""
+    top_picks: int = 5
+    """Papers in the "Top picks" section that opens each week page, email and issue."""
+    tag_labels: tuple[tuple[str, str], ...] = ()
+    """Tag -> label, as written under ``tags.NAME.label`` (other tags: a default label,
+    see :func:`digest.cards.tag_label`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class FeedConfig:
     """A validated feed definition."""
@@ -128,6 +150,8 @@ class FeedConfig:
     identity: identity_overrides.Overrides
     email: EmailConfig | None = None
     """The ``email`` section (see :mod:`digest.config.email`), None when absent."""
+    reading: ReadingConfig = ReadingConfig()
+    """The ``reading`` section and the tags' labels."""
 
     @property
     def file(self) -> Path:
@@ -204,6 +228,8 @@ def parse_config(text: str, root: Path, display: str = CONFIG_NAME) -> FeedConfi
 
         email, email_problems = parse_email_config(data["email"], source)
         problems.found.extend(email_problems)
+    reading_values = READING.get(data, "reading", (), problems) or {}
+    reading = ReadingConfig(**reading_values, tag_labels=_tag_labels(data.get("tags"), problems))
     if problems or ruleset is None:
         raise ConfigError(problems.found)
     return FeedConfig(
@@ -222,6 +248,7 @@ def parse_config(text: str, root: Path, display: str = CONFIG_NAME) -> FeedConfi
         rules=ruleset,
         identity=overrides,
         email=email,
+        reading=reading,
     )
 
 
@@ -262,6 +289,40 @@ OUTPUT = Section(
     },
 )
 """The ``output`` section, filling :class:`OutputConfig`."""
+
+
+def _link_template_problem(text: str) -> str | None:
+    if not re.match(r"^https?://[^\s/]+\S*$", text):
+        return f"expected an absolute http(s) URL with {{title}} in it, got {text!r}"
+    try:
+        text.format(title="t", arxiv="a")
+    except (KeyError, IndexError, ValueError):
+        return f"only {{title}} and {{arxiv}} may stand in braces, got {text!r}"
+    return None
+
+
+READING = Section(
+    options={
+        "link_template": Text(test=_link_template_problem),
+        "top_picks": Whole(low=TOP_PICKS[0], high=TOP_PICKS[1]),
+    },
+)
+"""The ``reading`` section, filling :class:`ReadingConfig`."""
+TAG_LABEL = Text(expected="a non-empty label", nonempty=True)
+
+
+def _tag_labels(raw: Any, problems: Problems) -> tuple[tuple[str, str], ...]:
+    """``label`` of each tag that has one (the rest of ``tags`` is read by the rules)."""
+    if not isinstance(raw, dict):
+        return ()
+    out = []
+    for name, spec in raw.items():
+        if isinstance(spec, dict) and "label" in spec:
+            label = TAG_LABEL.get(spec, "label", ("tags", name), problems)
+            if label is not None:
+                out.append((str(name), " ".join(label.split())))
+    return tuple(out)
+
 
 SOURCE_KEYS = {"path", "url", "format", "date"}
 SOURCE_URL = url("an http(s) URL", r"^https?://\S+$")

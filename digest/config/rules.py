@@ -26,7 +26,7 @@ from digest.rules import DEFAULT_CATCH_ALL, LISTS, RuleSet, TagRule, ThemeRule, 
 from digest.terms import FIELDS, Term, make_term
 from digest.yamlsrc import Path, Source, describe
 
-TAG_KEYS = {"any", "all", "none", "field", "weight", "min_score"}
+TAG_KEYS = {"any", "all", "none", "field", "weight", "min_score", "label"}
 THEME_KEYS = {"name", "tags", "priority"}
 TERM_KEYS = {"term", "regex", "field", "case", "weight"}
 FIELD_CHOICES = {"title": ("title",), "abstract": ("abstract",), "both": FIELDS}
@@ -48,7 +48,8 @@ TAG = Section(
         "weight": _WEIGHT,
         "min_score": Number(low=MIN_SCORE[0], high=MIN_SCORE[1], typed=True),
     },
-    extra=LISTS,
+    # ``label`` is how pages show the tag, read with the feed settings (digest.config.feed).
+    extra=(*LISTS, "label"),
     expected="a mapping with any/all/none",
 )
 """A tag's settings; its ``any``/``all``/``none`` lists are read term by term."""

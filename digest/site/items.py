@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 
 from digest import feeds, render
+from digest.cards import card
 from digest.config import FeedConfig
 from digest.models import Paper, WeekDigest
 from digest.site.manifest import fingerprint
@@ -55,7 +56,8 @@ def week_item(cfg: FeedConfig, env: render.Environment, uid: str, digest: WeekDi
 def paper_item(
     cfg: FeedConfig, env: render.Environment, uid: str, paper: Paper, theme: str
 ) -> Draft:
-    """One paper of a theme's feed, linking to it on its week's page."""
+    """One paper of a theme's feed, linking to the paper (its week's page, where it is,
+    is the second link of the body)."""
     page = _week_url(cfg, paper.week)
     if "html" in cfg.output.formats:
         page += f"#{paper.id}"
@@ -63,12 +65,13 @@ def paper_item(
     item = feeds.FeedItem(
         id=f"{uid}:paper:{paper.id}",
         title=render.readable(paper.title),
-        link=page,
+        link=card(paper, cfg.reading).href,
         published=midnight(paper.first_seen, cfg.timezone),
         updated=midnight(paper.first_seen, cfg.timezone),
         content_html=content,
         summary=render.readable(render.split_abstract(paper.abstract)[0]),
         categories=paper.tags,
+        authors=tuple(render.readable(a) for a in paper.authors),
     )
     return Draft(item, midnight(paper.first_seen, cfg.timezone))
 
@@ -109,6 +112,8 @@ def dated(record: BuildRecord, draft: Draft, now: dt.datetime) -> feeds.FeedItem
     """The item of ``draft`` with its dates (see :func:`item_dates`)."""
     item = draft.item
     parts = [item.title, item.link, item.summary, item.content_html, *item.categories]
+    if item.authors:  # (items without authors keep the fingerprint they had before)
+        parts.append(repr(item.authors))
     content = fingerprint(parts)
     published, updated = item_dates(record, item.id, content, draft.first, now)
     return feeds.FeedItem(
@@ -120,6 +125,7 @@ def dated(record: BuildRecord, draft: Draft, now: dt.datetime) -> feeds.FeedItem
         content_html=item.content_html,
         summary=item.summary,
         categories=item.categories,
+        authors=item.authors,
     )
 
 

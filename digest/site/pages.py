@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from digest import render
 from digest.config import FeedConfig
-from digest.grouping import Trends, group_week
+from digest.grouping import Trends, rank_week, tag_sections
 from digest.models import WeekDigest
 from digest.output import Writer
 from digest.outtext import clean_paper
@@ -98,9 +98,9 @@ def render_job(state: RenderState, job: WeekJob) -> WeekResult:
 
 
 def week_digest(week: str, rows: PaperRows, cfg: FeedConfig) -> WeekDigest:
-    """A week's digest, from its papers' rows."""
+    """A week's digest, from its papers' rows (in relevance order, with its top picks)."""
     papers = [clean_paper(p) for p in papers_from_rows(rows)]
-    return group_week(week, papers, cfg.rules.section_names)
+    return rank_week(week, papers, cfg.rules, cfg.reading.top_picks)
 
 
 def render_week(
@@ -114,7 +114,13 @@ def render_week(
     """One week's files (relative path -> text): its Markdown and HTML pages (those of
     ``kinds`` that the configuration publishes)."""
     kinds = set(cfg.output.formats) & set(kinds)
-    ctx = {"feed": cfg, "digest": digest, "trend": trend, "links": links}
+    ctx = {
+        "feed": cfg,
+        "digest": digest,
+        "trend": trend,
+        "links": links,
+        "tag_sections": tag_sections(cfg.rules, digest),
+    }
     out: dict[str, str] = {}
     if "markdown" in kinds:
         out[f"{digest.week}.md"] = render.render(env, "week.md", **ctx)
