@@ -85,15 +85,17 @@ def relevance_key(paper: Paper, score: float) -> RelevanceKey:
 
 def rule_scores(papers: Sequence[Paper], rules: RuleSet | None) -> dict[str, float]:
     """Paper id -> its rule score: the sum of the scores (matched term weights times the
-    tag's weight, as :meth:`~digest.rules.RuleSet.tag` computes them) of the paper's tags
-    under ``rules``. A kept tag the rules no longer match adds nothing; a paper without
-    tags scores 0."""
+    tag's weight, as :meth:`~digest.rules.RuleSet.tag` computes them) of the paper's tags,
+    as stored when it was tagged (:attr:`~digest.models.Paper.score`); a paper tagged
+    before scores were kept is tagged again under ``rules`` (a kept tag the rules no
+    longer match adds nothing). A paper without tags scores 0."""
     if rules is None:
         return {}
-    tagged = [p for p in papers if p.tags]
+    stored = {p.id: p.score for p in papers if p.score is not None}
+    tagged = [p for p in papers if p.tags and p.score is None]
     taggings = rules.tag_many((p.title, p.abstract) for p in tagged)
-    return {
-        p.id: sum(t.scores.get(tag, 0.0) for tag in p.tags)
+    return stored | {
+        p.id: round(sum(t.scores.get(tag, 0.0) for tag in p.tags), 6)
         for p, t in zip(tagged, taggings, strict=True)
     }
 

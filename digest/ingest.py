@@ -235,8 +235,8 @@ class _Prepared:
     sha: str = ""
     listing: Listing | None = None
     keys: list[EntryKeys] = field(default_factory=list)
-    tags: list[tuple[str, str]] = field(default_factory=list)
-    """(tags as a JSON list, theme) of each entry's text under the feed's rules."""
+    tags: list[tuple[str, str, float]] = field(default_factory=list)
+    """(tags as a JSON list, theme, rule score) of each entry's text under the feed's rules."""
     problem: Problem | None = None
 
 
@@ -366,7 +366,7 @@ def store_listing(
     entries: Sequence[Entry],
     problems: int,
     keys: Sequence[EntryKeys] | None = None,
-    tags: Sequence[tuple[str, str]] | None = None,
+    tags: Sequence[tuple[str, str, float]] | None = None,
     rules: str = "",
     frozen: Container[str] = (),
     *,
@@ -405,7 +405,7 @@ def store_listing(
             res = resolver(store, entry, entry_key)
             tagged = None
             if tags is not None and rules:
-                tagged = (tags[i][0], tags[i][1], rules)
+                tagged = (tags[i][0], tags[i][1], rules, tags[i][2])
             new = res.paper_id is None
             _, now_tagged = listings.add_sighting(
                 listing_id, entry, res.paper_id, res.link(), res.text_hash, iso_week(entry.date),

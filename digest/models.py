@@ -197,6 +197,9 @@ class Paper:
     """Reception signals of the latest sighting that had any."""
     versions: tuple[int, ...] = ()
     """Source versions seen (arXiv ``v1``, ``v2``...), ascending."""
+    score: float | None = None
+    """Its rule score as tagged (see :func:`digest.tag.rule_score`); None when tagged
+    by a version that did not keep it."""
 
 
 @dataclass(slots=True)

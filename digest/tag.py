@@ -20,7 +20,7 @@ from digest import workers
 from digest.config import FeedConfig
 from digest.models import Entry
 from digest.progress import TAG, Progress, report
-from digest.rules import RuleSet
+from digest.rules import RuleSet, Tagging
 from digest.store import Store
 
 
@@ -29,9 +29,9 @@ def frozen_weeks(store: Store, *, rebuild: bool = False) -> frozenset[str]:
     return frozenset() if rebuild else frozenset(store.weeks.published())
 
 
-def listing_tags(rules: RuleSet, entries: Sequence[Entry]) -> list[tuple[str, str]]:
-    """(tags as a JSON list, theme) of each entry's text (pure: runs in a worker, where
-    the text is at hand; each text keeps them, see
+def listing_tags(rules: RuleSet, entries: Sequence[Entry]) -> list[tuple[str, str, float]]:
+    """(tags as a JSON list, theme, rule score) of each entry's text (pure: runs in a
+    worker, where the text is at hand; each text keeps them, see
     :meth:`~digest.store.papers.Papers.tags_from_texts`)."""
     tags = []
     encoded: dict[tuple[str, ...], str] = {}  # few tag sets, many entries
@@ -40,8 +40,14 @@ def listing_tags(rules: RuleSet, entries: Sequence[Entry]) -> list[tuple[str, st
         text = encoded.get(tagging.tags)
         if text is None:
             text = encoded[tagging.tags] = json.dumps(list(tagging.tags))
-        tags.append((text, tagging.theme))
+        tags.append((text, tagging.theme, rule_score(tagging)))
     return tags
+
+
+def rule_score(tagging: Tagging) -> float:
+    """A tagging's rule score: the sum of its tags' scores (matched term weights times
+    the tag's weight), what :func:`digest.grouping.relevance_key` ranks by first."""
+    return round(sum(tagging.scores.get(tag, 0.0) for tag in tagging.tags), 6)
 
 
 PARALLEL_TAGGING = 4000
@@ -87,10 +93,11 @@ def tag(
 
 def _tag_batch(
     rules: RuleSet, batch: list[tuple[str, str, str]]
-) -> list[tuple[str, tuple[str, ...], str]]:
-    """(id, tags, theme) of each (id, title, abstract) (pure: runs in a worker process)."""
+) -> list[tuple[str, tuple[str, ...], str, float]]:
+    """(id, tags, theme, rule score) of each (id, title, abstract) (pure: runs in a worker
+    process)."""
     out = []
     for pid, title, abstract in batch:
         tagging = rules.tag(title, abstract)
-        out.append((pid, tagging.tags, tagging.theme))
+        out.append((pid, tagging.tags, tagging.theme, rule_score(tagging)))
     return out

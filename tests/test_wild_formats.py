@@ -43,7 +43,7 @@ from digest.sources import (
     read_file,
 )
 from digest.sources.gather import gather_sources
-from digest.store import Store
+from digest.store import SCHEMA_VERSION, Store
 
 WILD = Path(__file__).parent / "data" / "wild"
 TODAY = dt.date(2026, 12, 7)
@@ -398,7 +398,7 @@ def test_a_store_of_version_10_gets_the_extra_column_and_keeps_its_sightings(
         store.db.execute("UPDATE meta SET value='10' WHERE key='schema_version'")
         store.db.conn.commit()
     with Store(cfg.store) as store:
-        assert store.version == 11
+        assert store.version == SCHEMA_VERSION
     (record,) = export(cfg)
     assert (record["signals"], record["links"], record["versions"]) == ({}, {}, [])
     assert record["source_id"] == "arxiv:2602.23229"

@@ -24,9 +24,10 @@ KEPT = "kept:"
 """Prefix of the rules fingerprint of a paper shown in a newer version than its tags
 were computed from, whose week kept them (see :meth:`Listings.add_sighting`)."""
 
-Tagged = tuple[str, str, str]
-"""Tags (JSON list), theme and rules fingerprint of a text, as paper and text rows keep
-them."""
+Tagged = tuple[str, str, str, float]
+"""Tags (JSON list), theme, rules fingerprint and rule score of a text, as paper and text
+rows keep them."""
+_UNTAGGED = ("[]", "", "", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,9 +202,9 @@ class Listings:
 
     def _text_id(self, title: str, abstract: str, digest: str, tagged: Tagged | None) -> int:
         cur = self.db.conn.execute(
-            "INSERT OR IGNORE INTO text(hash, title, abstract, tags, theme, rules) "
-            "VALUES(?, ?, ?, ?, ?, ?)",
-            (digest, title, abstract, *(tagged or ("[]", "", ""))),
+            "INSERT OR IGNORE INTO text(hash, title, abstract, tags, theme, rules, score) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?)",
+            (digest, title, abstract, *(tagged or _UNTAGGED)),
         )
         if cur.rowcount:
             return int(cur.lastrowid or 0)
@@ -217,14 +218,15 @@ class Listings:
         self.weeks.touch(week)
         row = (
             text_id, day, day, week, entry.source_id, entry.url,
-            _json_list(entry.authors), *(tagged or ("[]", "", "")),
+            _json_list(entry.authors), *(tagged or _UNTAGGED),
         )  # fmt: skip
         paper_id, n = base, 1
         while True:  # ids are derived from the title; a forced split may need a suffix
             try:
                 self.db.conn.execute(
                     "INSERT INTO paper(id, text_id, first_seen, shown_date, week, source_id, url,"
-                    " authors, tags, theme, rules) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " authors, tags, theme, rules, score)"
+                    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (paper_id, *row),
                 )
             except sqlite3.IntegrityError:
@@ -301,7 +303,8 @@ class Listings:
             self.weeks.touch(paper["week"])  # its theme may change
             if tagged is not None:
                 conn.execute(
-                    "UPDATE paper SET text_id=?, shown_date=?, tags=?, theme=?, rules=? WHERE id=?",
+                    "UPDATE paper SET text_id=?, shown_date=?, tags=?, theme=?, rules=?, score=?"
+                    " WHERE id=?",
                     (text_id, day, *tagged, paper_id),
                 )
             else:

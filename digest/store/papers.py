@@ -80,6 +80,7 @@ class Papers:
                 url=r["url"],
                 source_id=r["source_id"],
                 authors=tuple(json.loads(r["authors"])),
+                score=r["score"],
                 **extras[r["id"]].paper_fields(),
             )
             for r in rows
@@ -92,7 +93,7 @@ class Papers:
         cur.row_factory = None
         papers = cur.execute(
             "SELECT p.id, t.title, t.abstract, p.first_seen, p.week, p.tags, p.theme, p.url, "
-            "p.source_id, p.authors FROM paper p JOIN text t ON t.id = p.text_id "
+            "p.source_id, p.authors, p.score FROM paper p JOIN text t ON t.id = p.text_id "
             "WHERE p.week=? ORDER BY p.first_seen, p.id",
             (week,),
         ).fetchall()
@@ -142,6 +143,7 @@ class Papers:
                 url=r[7],
                 source_id=r[8],
                 authors=() if r[9] == "[]" else tuple(json.loads(r[9])),  # seldom repeated
+                score=r[10],
                 **extras[r[0]].paper_fields(),
             )
             for r in rows.papers
@@ -261,19 +263,25 @@ class Papers:
                 )
             )
             cur = self.db.execute(
-                "UPDATE paper SET (tags, theme, rules) = "
-                "(SELECT t.tags, t.theme, t.rules FROM text t WHERE t.id = paper.text_id) "
+                "UPDATE paper SET (tags, theme, rules, score) = "
+                "(SELECT t.tags, t.theme, t.rules, t.score FROM text t WHERE t.id = paper.text_id) "
                 "WHERE rules = '' AND (SELECT t.rules FROM text t WHERE t.id = paper.text_id) = ?",
                 (fingerprint,),
             )
             self.weeks.flush_touched()
         return max(cur.rowcount, 0)
 
-    def set_tags(self, rows: Iterable[tuple[str, Sequence[str], str]], fingerprint: str) -> int:
-        """Store (paper id, tags, theme) results computed with rules ``fingerprint``."""
-        data = [(json.dumps(list(tags)), theme, fingerprint, pid) for pid, tags, theme in rows]
+    def set_tags(
+        self, rows: Iterable[tuple[str, Sequence[str], str, float]], fingerprint: str
+    ) -> int:
+        """Store (paper id, tags, theme, rule score) results computed with rules
+        ``fingerprint``."""
+        data = [
+            (json.dumps(list(tags)), theme, fingerprint, score, pid)
+            for pid, tags, theme, score in rows
+        ]
         with self.db.transaction():
-            for chunk in chunks([d[3] for d in data], 500):
+            for chunk in chunks([d[4] for d in data], 500):
                 marks = ",".join("?" * len(chunk))
                 self.weeks.touch(
                     *(
@@ -283,7 +291,9 @@ class Papers:
                         )
                     )
                 )
-            self.db.conn.executemany("UPDATE paper SET tags=?, theme=?, rules=? WHERE id=?", data)
+            self.db.conn.executemany(
+                "UPDATE paper SET tags=?, theme=?, rules=?, score=? WHERE id=?", data
+            )
             self.weeks.flush_touched()
         return len(data)
 

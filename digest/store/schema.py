@@ -17,7 +17,7 @@ from collections.abc import Callable
 from digest.errors import StoreDamagedError, StoreError
 from digest.store.database import Database
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -183,6 +183,11 @@ MIGRATIONS: dict[int, str] = {
     #    The column is added by the repair, only when missing: SQLite has no ADD COLUMN
     #    IF NOT EXISTS, and a store may be turned back to an older version by hand --
     11: "",
+    # -- each text's and each paper's rule score (the sum of its tags' scores, as tagged),
+    #    so that ranking a week reads it instead of tagging every paper again; NULL for
+    #    rows tagged before (ranked by tagging them then). Added by the repair, only when
+    #    missing (as at 11) --
+    12: "",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
@@ -356,6 +361,17 @@ def _add_sighting_extra(db: Database) -> None:
 
 
 REPAIRS[11] = _add_sighting_extra
+
+
+def _add_rule_scores(db: Database) -> None:
+    """Version 12: ``text.score`` and ``paper.score``, unless a later store had them."""
+    for table in ("text", "paper"):
+        columns = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
+        if "score" not in columns:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN score REAL")
+
+
+REPAIRS[12] = _add_rule_scores
 
 
 def _drop_unshowable_sightings(db: Database) -> None:
