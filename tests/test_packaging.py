@@ -145,7 +145,7 @@ def test_sdist_holds_what_its_tests_need(tmp_path: Path) -> None:
     with tarfile.open(sdist) as tar:
         names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
     tracked = subprocess.run(
-        ["git", "ls-files", "tests", "feeds/example", "docs", "benchmarks", "templates"],
+        ["git", "ls-files", "tests", "feeds/example", "docs", "benchmarks", "templates", "deploy"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -209,6 +209,7 @@ def test_top_level_layout() -> None:
         "feeds",
         "tests",
         "benchmarks",
+        "deploy",
         ".ci",
     ):
         assert (ROOT / name).exists(), name
