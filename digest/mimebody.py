@@ -8,9 +8,9 @@ text with the placeholder replaced; and :func:`set_parts`, which makes a message
 
 The stdlib encoder works line by line (a soft line break never joins two lines of
 the text), so the lines without the placeholder are encoded once and only the few
-with it (the "Sent to ..." line) for each recipient. :meth:`SharedText.exact` checks
-that for a given replacement against the whole text encoded in one piece; the
-caller checks it once per text and otherwise encodes the whole text per recipient.
+with it (the "Sent to ..." line) for each recipient. The caller
+(:class:`digest.mail.WeekMail`) checks that against the whole text encoded in one
+piece for its first recipient, and otherwise encodes the whole text per recipient.
 """
 
 from __future__ import annotations
@@ -60,11 +60,6 @@ class SharedText:
             else piece
             for live, piece in self.pieces
         )
-
-    def exact(self, replacement: str) -> bool:
-        """Whether :meth:`payload` is the whole text's payload, encoded in one piece."""
-        whole = payload(self.text.replace(self.placeholder, replacement), self.policy)
-        return self.payload(replacement) == whole
 
 
 def _joined(lines: list[bytes]) -> str:
