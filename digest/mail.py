@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import css_inline
 from jinja2 import nodes
 
-from digest import mailbody, render
+from digest import mailbody, mimebody, render
 from digest.addresses import address_problem, ascii_domain, parse_address, read_address
 from digest.config.email import EmailConfig, SmtpConfig
 from digest.errors import MailError
@@ -145,6 +145,8 @@ class WeekMail:
         self.shared = all(_prints_recipient(self.env, n) for n in ("email.html", "email.txt"))
         """Whether the rendered week is shared by recipients (else :func:`compose`)."""
         self._fits: dict[str, tuple[int, int]] = {}
+        self._parts: dict[tuple[int, int], tuple[mimebody.SharedText, ...] | None] = {}
+        """Per fit, the text and HTML parts encoded once (None: encoded per recipient)."""
         if self.shared:  # the probe is rendered with no paper: small, and enough
             probe, place = _PROBE, self.placeholder
             ctx = _context(feed, email, digest, self.title, probe)
@@ -171,13 +173,31 @@ class WeekMail:
         shape = _qp_shape(in_html)
         if shape not in self._fits:
             self._fits[shape] = fit(html_for, self.digest.count, self.email.max_html_bytes)
-        full, listed = self._fits[shape]
-        html = html_for(full, listed)
-        text = self._text(full, listed).replace(self.placeholder, recipient)
-        return _message(
+        key = self._fits[shape]
+        html = html_for(*key)
+        text = self._text(*key).replace(self.placeholder, recipient)
+        parts = self._parts.get(key)
+        payloads = (
+            None if parts is None else (parts[0].payload(recipient), parts[1].payload(in_html))
+        )
+        msg = _message(
             self.feed, self.email, self.digest, self.title, recipient, self.uid, self.now,
-            text, html,
+            text, html, payloads,
         )  # fmt: skip
+        if key not in self._parts:  # the first recipient of this fit: share its encoding
+            self._parts[key] = self._share(key, msg, (recipient, in_html))
+        return msg
+
+    def _share(
+        self, key: tuple[int, int], msg: EmailMessage, replacements: tuple[str, str]
+    ) -> tuple[mimebody.SharedText, ...] | None:
+        """The text and HTML of fit ``key`` with their constant lines encoded once, if
+        they give ``msg``'s parts (encoded whole) back; else None: encode per recipient."""
+        texts = (self._text(*key), self._html(*key))
+        parts = tuple(mimebody.SharedText(t, self.placeholder, POLICY) for t in texts)
+        payloads = tuple(p.get_payload() for p in msg.iter_parts())
+        ok = payloads == tuple(p.payload(r) for p, r in zip(parts, replacements, strict=True))
+        return parts if ok else None
 
     def _html(self, full: int, listed: int) -> str:
         key = (full, listed)
@@ -290,7 +310,9 @@ def _message(
     now: dt.datetime,
     text: str,
     html: str,
+    payloads: tuple[str, str] | None = None,
 ) -> EmailMessage:
+    """The message; ``payloads``: the text and HTML already encoded (quoted-printable)."""
     msg = EmailMessage(policy=POLICY)
     msg["Subject"] = title
     msg["From"] = header_address(email.sender)
@@ -304,8 +326,11 @@ def _message(
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Auto-Submitted"] = "auto-generated"
     _check_headers(msg)
-    msg.set_content(text, cte="quoted-printable")
-    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    if payloads is None:
+        msg.set_content(text, cte=mimebody.CTE)
+        msg.add_alternative(html, subtype="html", cte=mimebody.CTE)
+    else:
+        mimebody.set_parts(msg, *payloads)
     # A fixed boundary keeps the output reproducible; "=_" never occurs in a
     # quoted-printable body, so it cannot collide with the content.
     msg.set_boundary("=_" + str(msg["Message-ID"]).strip("<>").split("@")[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import threading
 import time
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from digest import __version__
 from digest.sources import ReadContext, read_bytes
-from digest.sources.fetch import fetch, replay, slug
+from digest.sources.fetch import fetch, replay, retry_after, slug
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 RSS = (FIXTURES / "arxiv_rss_cs_lg.xml").read_bytes()
@@ -154,10 +156,16 @@ def test_200_is_returned_kept_and_readable(server: Server, tmp_path: Path) -> No
     assert result.name.startswith("127-0-0-1-")
     assert (tmp_path / result.name).read_bytes() == RSS
     meta = json.loads((tmp_path / f"{slug(url)}.json").read_text(encoding="utf-8"))
+    fetched_at = dt.datetime.fromisoformat(meta.pop("fetched_at"))  # real time, UTC
+    assert abs((dt.datetime.now(dt.UTC) - fetched_at).total_seconds()) < 60
     assert meta == {"etag": '"a1"', "file": result.name, "url": url}
     [headers] = server.requests("/rss/cs.LG")
     assert headers.get("If-None-Match") is None
-    assert headers["User-Agent"].startswith("digest/")
+    assert (
+        headers["User-Agent"]
+        == f"digest/{__version__} (reading-digest: weekly paper digests; python-urllib)"
+    )
+    assert headers["Accept-Encoding"] == "gzip"
     listing = read_bytes(result.data, result.name, CTX)
     assert listing.format == "arxiv-rss"
     assert len(listing.entries) == 5
@@ -387,3 +395,104 @@ def test_a_run_goes_on_past_a_dripping_url(
     export = runner.invoke(cli, ["export", str(feed)]).output
     assert "arxiv:" in export  # the other URL's papers are in
     assert (feed / "site" / "index.html").is_file()
+
+
+# -- polite fetching (issue 18 item 5): gzip, Retry-After, a minimum interval --------------
+
+
+def test_a_gzip_body_is_decoded_and_kept_decoded(server: Server, tmp_path: Path) -> None:
+    server.routes["/gz"] = sequence(Reply(200, gzip.compress(RSS), {"Content-Encoding": "gzip"}))
+    result = fetch(server.url("/gz"), tmp_path, DAY1, sleep=no_retry)
+    assert (result.status, result.data, result.problems) == (200, RSS, [])
+    assert (tmp_path / result.name).read_bytes() == RSS
+    assert len(read_bytes(result.data, result.name, CTX).entries) == 5
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "message"),
+    [
+        (gzip.compress(b"\0" * 5_000_000), "gzip", "decompressed response larger than 100000"),
+        (gzip.compress(RSS)[:-20], "gzip", "damaged gzip body: truncated"),
+        (b"not gzip at all", "gzip", "damaged gzip body: Error -3"),
+        (RSS, "br", "unsupported Content-Encoding 'br'"),
+    ],
+    ids=["bomb", "truncated", "garbage", "brotli"],
+)
+def test_a_bad_or_huge_compressed_body_is_a_problem(
+    server: Server, tmp_path: Path, body: bytes, encoding: str, message: str
+) -> None:
+    # 5 MB of zeros are 5 KB compressed: inflated only up to the cap, then refused.
+    assert len(body) < 100_000
+    server.routes["/bomb"] = sequence(Reply(200, body, {"Content-Encoding": encoding}))
+    url = server.url("/bomb")
+    result = fetch(url, tmp_path, DAY1, sleep=no_retry, max_bytes=100_000)
+    assert result.data is None
+    [problem] = result.problems
+    assert problem.file == url and problem.message.startswith(message), problem.message
+    assert list(tmp_path.iterdir()) == []  # nothing kept
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+def test_retry_after_is_waited_for(server: Server, tmp_path: Path, form: str) -> None:
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=8)
+    value = "7" if form == "seconds" else later.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    server.routes["/busy"] = sequence(
+        Reply(429, b"slow down", {"Retry-After": value}), Reply(200, RSS)
+    )
+    sleeps: list[float] = []
+    result = fetch(server.url("/busy"), tmp_path, DAY1, sleep=sleeps.append)
+    assert (result.status, result.data) == (200, RSS)
+    [wait] = sleeps  # the server's wait, not the 1 s backoff
+    assert 6 <= wait <= 8
+
+
+def test_a_retry_after_past_the_deadline_gives_up_at_once(server: Server, tmp_path: Path) -> None:
+    server.routes["/busy"] = sequence(Reply(503, b"busy", {"Retry-After": "3600"}))
+    url = server.url("/busy")
+    result = fetch(url, tmp_path, DAY1, sleep=no_retry, deadline=30)
+    assert [p.message for p in result.problems] == [
+        "HTTP 503 Service Unavailable (1 attempt; the server asked to retry after 3600 s; "
+        "no time left for another within the 30 s deadline for one URL)"
+    ]
+    assert len(server.requests("/busy")) == 1
+
+
+def test_retry_after_forms() -> None:
+    now = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)
+    assert retry_after("120", now) == 120
+    assert retry_after("Wed, 25 Nov 2026 06:01:30 GMT", now) == 90
+    assert retry_after("Wed, 25 Nov 2026 05:00:00 GMT", now) == 0  # in the past
+    for junk in (None, "", "soon", "-5", "1.5e9"):
+        assert retry_after(junk, now) == 0
+
+
+def test_no_refetch_within_the_interval(server: Server, tmp_path: Path) -> None:
+    server.routes["/feed"] = sequence(Reply(200, RSS), Reply(200, WEEKEND), Reply(200, RSS))
+    url = server.url("/feed")
+    t0 = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)
+    first = fetch(url, tmp_path, DAY1, min_interval=3600, now=t0)
+    # 59 minutes later, even for a later --today: the kept body, no request.
+    again = fetch(url, tmp_path, DAY2, min_interval=3600, now=t0 + dt.timedelta(minutes=59))
+    assert (again.data, again.name, again.from_cache, again.status) == (RSS, first.name, True, None)
+    assert len(server.requests("/feed")) == 1
+    # A --today before the kept body's day is never answered with it: fetched.
+    past = fetch(url, tmp_path, DAY1 - dt.timedelta(days=1), min_interval=3600, now=t0)
+    assert past.status == 200 and len(server.requests("/feed")) == 2
+    # An hour after the last answer: asked again.
+    later = fetch(url, tmp_path, DAY2, min_interval=3600, now=t0 + dt.timedelta(minutes=61))
+    assert (later.status, later.data, later.name) == (200, RSS, f"{slug(url)}_2024-03-12.txt")
+    assert len(server.requests("/feed")) == 3
+
+
+def test_a_304_restarts_the_interval(server: Server, tmp_path: Path) -> None:
+    server.routes["/rss"] = conditional(RSS, '"v1"', "Mon, 11 Mar 2024 04:30:12 GMT")
+    url = server.url("/rss")
+    t0 = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)
+    fetch(url, tmp_path, DAY1, min_interval=600, now=t0)
+    assert (
+        fetch(url, tmp_path, DAY2, min_interval=600, now=t0 + dt.timedelta(minutes=11)).status
+        == 304
+    )
+    replayed = fetch(url, tmp_path, DAY2, min_interval=600, now=t0 + dt.timedelta(minutes=20))
+    assert (replayed.from_cache, replayed.data) == (True, RSS)
+    assert len(server.requests("/rss")) == 2

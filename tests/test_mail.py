@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
-from digest import commands, delivery, mail, scaffold
+from digest import commands, delivery, mail, mimebody, scaffold
 from digest.cli import cli
 from digest.commands import run as run_command
 from digest.commands import send as send_command
@@ -565,6 +565,18 @@ def test_week_mail_is_byte_identical_to_composing_each_recipient(
         new, old = mail.message_bytes(week_mail.compose(rcpt)), mail.message_bytes(reference(rcpt))
         assert new == old, rcpt
         assert "Sent to" in parse(new).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_week_mail_encodes_per_recipient_if_the_shared_encoding_would_differ(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Were the stdlib's quoted-printable encoder ever not line by line, the check on the
+    # first recipient sees it and every message is encoded whole, still byte-identical.
+    monkeypatch.setattr(mimebody.SharedText, "payload", lambda self, replacement: "wrong\n")
+    week_mail, reference = week_mail_and_reference(make_feed(tmp_path, 25))
+    for rcpt in RECIPIENTS:
+        assert mail.message_bytes(week_mail.compose(rcpt)) == mail.message_bytes(reference(rcpt))
+    assert week_mail._parts and set(week_mail._parts.values()) == {None}
 
 
 @pytest.mark.parametrize(

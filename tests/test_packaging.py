@@ -145,7 +145,7 @@ def test_sdist_holds_what_its_tests_need(tmp_path: Path) -> None:
     with tarfile.open(sdist) as tar:
         names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
     tracked = subprocess.run(
-        ["git", "ls-files", "tests", "feeds/example", "docs", "benchmarks", "templates"],
+        ["git", "ls-files", "tests", "feeds/example", "docs", "benchmarks", "templates", "deploy"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -175,6 +175,29 @@ def test_ci_runs_the_readme_test_command() -> None:
     start = readme.index("## Tests")
     block = readme[start:].split("```sh\n", 1)[1].split("\n```", 1)[0].strip()
     assert block in ci.splitlines()
+    # ... and a failed step of it (venv, pip install, pytest) fails CI: set -e alone
+    # ignores every failure in an && list but the last.
+    assert "readme_test_command || exit $?" in ci.splitlines()
+
+
+def test_ci_fails_when_a_step_of_the_test_command_fails(tmp_path: Path) -> None:
+    """.ci/run's way of running the README command, with a stand-in ``pip`` that fails
+    and one ``pytest`` that finds no test: each failure is CI's exit status."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    wrapper = ci[ci.index("readme_test_command() {") : ci.index("deactivate\n")]
+    for failing, code in (("pip", 7), ("python", 5)):
+        fake = tmp_path / failing
+        (fake / "bin").mkdir(parents=True)
+        stubs = {"python3": "exit 0", "pip": "exit 0", "python": "exit 0"}
+        stubs[failing] = f"exit {code}"
+        for name, body in stubs.items():
+            (fake / "bin" / name).write_text(f"#!/bin/sh\n{body}\n")
+            (fake / "bin" / name).chmod(0o755)
+        (fake / ".venv" / "bin").mkdir(parents=True)
+        (fake / ".venv" / "bin" / "activate").write_text("")
+        script = f"set -euo pipefail\nPATH={fake}/bin:$PATH\n{wrapper}echo reached\n"
+        done = subprocess.run(["bash", "-c", script], cwd=fake, capture_output=True, text=True)
+        assert (done.returncode, done.stdout) == (code, ""), failing
 
 
 def test_top_level_layout() -> None:
@@ -186,6 +209,7 @@ def test_top_level_layout() -> None:
         "feeds",
         "tests",
         "benchmarks",
+        "deploy",
         ".ci",
     ):
         assert (ROOT / name).exists(), name

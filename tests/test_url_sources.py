@@ -77,9 +77,19 @@ def test_url_sources_in_a_run(tmp_path: Path, server: tuple[str, list[str]]) -> 
     assert seen == []
     assert len(runner.invoke(cli, ["export", str(feed)]).output.splitlines()) == papers
 
-    # Online again: this server ignores conditional requests and sends the same body in
-    # full: it is recognised as the same listing, so nothing changes.
+    # Online, within the hour after the server answered (min_interval, default 3600 s of
+    # real time, whatever --today says): the server is not asked, the kept copy is read.
     sightings = export.count('"listing"')
+    result = runner.invoke(cli, ["run", str(feed), "--today", "2026-11-26"])
+    assert seen == ["/gone"], result.output  # the 404 left nothing to replay: asked again
+    assert "0 new listings, 0 new papers" in result.output
+
+    # Online with min_interval 0: this server ignores conditional requests and sends the
+    # same body in full: it is recognised as the same listing, so nothing changes.
+    yaml = (feed / "feed.yaml").read_text()
+    (feed / "feed.yaml").write_text(
+        yaml.replace("format: arxiv-rss}", "format: arxiv-rss, min_interval: 0}")
+    )
     result = runner.invoke(cli, ["run", str(feed), "--today", "2026-11-26"])
     assert "/rss/cs.LG" in seen
     assert "0 new listings, 0 new papers" in result.output

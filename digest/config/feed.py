@@ -86,6 +86,9 @@ class SourceConfig:
     """How its sightings are dated: ``published`` (each entry's own date), ``listing``
     (the listing's date), ``import`` (the run's day), or ``auto``: the format's default
     (``import`` for arXiv API results, BibTeX and Zotero CSV exports)."""
+    min_interval: int = 3600  # DEFAULT_MIN_INTERVAL
+    """A URL: seconds after the server's last answer (real time) during which the
+    kept body is read again instead of asking the server (0: ask on every run)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +327,10 @@ def _tag_labels(raw: Any, problems: Problems) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-SOURCE_KEYS = {"path", "url", "format", "date"}
+SOURCE_KEYS = {"path", "url", "format", "date", "min_interval"}
+DEFAULT_MIN_INTERVAL = 3600
+"""An hour: a run every few minutes asks a source's server at most once an hour."""
+MIN_INTERVAL = Whole(low=0, high=7 * 86400, expected="a number of seconds from 0 to 604,800")
 SOURCE_URL = url("an http(s) URL", r"^https?://\S+$")
 
 
@@ -347,6 +353,7 @@ def _sources(raw: Any, problems: Problems) -> tuple[SourceConfig, ...]:
         unknown_keys(item, SOURCE_KEYS, path, problems)
         fmt = reader.get(item, "format", path, problems) or "auto"
         date = dating.get(item, "date", path, problems) or "auto"
+        interval = MIN_INTERVAL.get(item, "min_interval", path, problems)
         has_path, has_url = isinstance(item.get("path"), str), isinstance(item.get("url"), str)
         if has_path == has_url:
             problems.bad(path, "give exactly one of 'path' (a file glob) or 'url'")
@@ -355,7 +362,10 @@ def _sources(raw: Any, problems: Problems) -> tuple[SourceConfig, ...]:
             link = SOURCE_URL.get(item, "url", path, problems)
             if link is None:
                 continue
-            out.append(SourceConfig(url=link, format=fmt, date=date))
+            wait = DEFAULT_MIN_INTERVAL if interval is None else interval
+            out.append(SourceConfig(url=link, format=fmt, date=date, min_interval=wait))
         else:
+            if interval is not None:
+                problems.bad((*path, "min_interval"), "only a 'url' source is fetched")
             out.append(SourceConfig(path=item["path"], format=fmt, date=date))
     return tuple(out)

@@ -16,6 +16,15 @@ listing again, which ingestion recognises. Network errors, timeouts, 429 and
 still failing is a :class:`Problem`, never an exception. :func:`replay` (or
 ``offline=True``) reads the newest kept body without touching the network.
 
+Politeness: bodies are asked for gzip-compressed (``Accept-Encoding: gzip``; one
+that would inflate past ``max_bytes`` is refused, so a small "decompression bomb"
+never fills memory); a ``Retry-After`` on a 429 or 5xx (seconds or an HTTP date) is
+waited for before the next attempt, unless it lies past the deadline; and with
+``min_interval`` a URL fetched less than that many seconds ago (real time, UTC,
+recorded in the sidecar as ``fetched_at``: the run's ``--today`` says which day's
+listing it is, not when the server was last asked) is not asked again: its kept
+body is replayed. The User-Agent names digest, its version and the project.
+
 One fetch ends within :data:`FETCH_DEADLINE` seconds, all attempts and waits
 included: ``timeout`` bounds each socket operation only, so a server that sends
 one byte every few seconds would otherwise hold the run (and the feed's lock)
@@ -37,9 +46,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,7 +59,7 @@ from digest import __version__
 from digest.errors import Problem
 from digest.normalize import stable_hash
 
-USER_AGENT = f"digest/{__version__} (reading-digest generator; python-urllib)"
+USER_AGENT = f"digest/{__version__} (reading-digest: weekly paper digests; python-urllib)"
 FETCH_DEADLINE = 60.0
 """Seconds one URL's fetch may take in all: every attempt, its reading and the waits
 between attempts. The default per-operation timeout (20 s) with its retries needs
@@ -115,7 +126,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def _keep(url: str, cache_dir: Path, name: str, body: bytes, headers: Message) -> None:
+def _keep(
+    url: str, cache_dir: Path, name: str, body: bytes, headers: Message, clock: dt.datetime
+) -> None:
     """Write the body, then the sidecar that points at it (in that order: a crash in
     between leaves an unconditional next fetch, never a sidecar without its body)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -125,8 +138,32 @@ def _keep(url: str, cache_dir: Path, name: str, body: bytes, headers: Message) -
         value = headers.get(header)
         if value:
             meta[key] = value
+    _write_meta(url, cache_dir, meta, clock)
+
+
+def _write_meta(url: str, cache_dir: Path, meta: dict[str, str], clock: dt.datetime) -> None:
+    """The sidecar, with ``fetched_at``: when the server last answered (UTC)."""
+    meta = {**meta, "fetched_at": clock.astimezone(dt.UTC).isoformat(timespec="seconds")}
     text = json.dumps(meta, indent=2, sort_keys=True) + "\n"
     _write_atomic(_meta_path(url, cache_dir), text.encode("utf-8"))
+
+
+def _recent(
+    url: str, cache_dir: Path, meta: dict[str, str], today: dt.date, clock: dt.datetime,
+    min_interval: float,
+) -> FetchResult | None:  # fmt: skip
+    """The kept body, when the server answered less than ``min_interval`` seconds before
+    ``clock`` and the body is of ``today`` or before; else None (fetch)."""
+    try:
+        age = (clock - dt.datetime.fromisoformat(meta["fetched_at"])).total_seconds()
+    except (KeyError, ValueError, TypeError):  # never fetched, damaged, or naive
+        return None
+    m = _KEPT.search(meta.get("file", ""))
+    if not 0 <= age < min_interval or not m or m[1] > today.isoformat():
+        return None
+    result = _not_modified(url, cache_dir, meta)
+    result.status = None
+    return None if result.problems else result
 
 
 def replay(url: str, cache_dir: Path, today: dt.date) -> FetchResult:
@@ -197,13 +234,17 @@ def fetch(
     offline: bool = False,
     max_bytes: int = MAX_BYTES,
     deadline: float | None = None,
+    min_interval: float = 0.0,
+    now: dt.datetime | None = None,
 ) -> FetchResult:
     """Fetch ``url`` (conditionally when a body is kept) and keep a 200 body; never raises.
 
     Up to ``retries`` more attempts follow a network error, timeout, 429 or
-    5xx, after ``sleep(backoff * 2**n)`` seconds. Other HTTP errors are final.
-    The whole fetch ends within ``deadline`` seconds (default
-    :data:`FETCH_DEADLINE`); past it, the URL is a problem saying so.
+    5xx, after ``sleep(backoff * 2**n)`` seconds, or the ``Retry-After`` the server
+    asked for if longer. Other HTTP errors are final. The whole fetch ends within
+    ``deadline`` seconds (default :data:`FETCH_DEADLINE`); past it, the URL is a
+    problem saying so. Within ``min_interval`` seconds of the server's last answer
+    (``now``: default, the real time) the kept body is replayed instead.
     """
     if offline:
         return replay(url, cache_dir, today)
@@ -211,7 +252,10 @@ def fetch(
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         return FetchResult(url, None, stem, problems=[_p(url, "only http(s) URLs can be fetched")])
     meta = _load_meta(url, cache_dir)
-    headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+    clock = now or dt.datetime.now(dt.UTC)
+    if min_interval > 0 and (recent := _recent(url, cache_dir, meta, today, clock, min_interval)):
+        return recent
+    headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "gzip"}
     if meta.get("file") and (cache_dir / meta["file"]).is_file():
         if "etag" in meta:
             headers["If-None-Match"] = meta["etag"]
@@ -220,26 +264,28 @@ def fetch(
     limit = FETCH_DEADLINE if deadline is None else deadline
     with _Deadline(limit) as watchdog:
         return _attempts(url, cache_dir, stem, meta, headers, timeout, retries, backoff,
-                         sleep, max_bytes, watchdog)  # fmt: skip
+                         sleep, max_bytes, watchdog, clock)  # fmt: skip
 
 
 def _attempts(
     url: str, cache_dir: Path, stem: str, meta: dict[str, str], headers: dict[str, str],
     timeout: float, retries: int, backoff: float, sleep: Callable[[float], None],
-    max_bytes: int, watchdog: _Deadline,
+    max_bytes: int, watchdog: _Deadline, clock: dt.datetime,
 ) -> FetchResult:  # fmt: skip
     """The attempts of :func:`fetch`, each through an opener whose connections
     ``watchdog`` shuts down when the deadline passes."""
     opener = urllib.request.build_opener(_HTTPHandler(watchdog), _HTTPSHandler(watchdog))
     failure = ""
     status: int | None = None
+    asked = 0.0  # the server's Retry-After, in seconds
     retries = max(0, retries)
     for attempt in range(retries + 1):
         if attempt:
-            wait = backoff * 2 ** (attempt - 1)
+            wait = max(backoff * 2 ** (attempt - 1), asked)
             if wait >= watchdog.remaining():
                 attempts = f"{attempt} attempt{'s' if attempt > 1 else ''}"
-                msg = f"{failure} ({attempts}; no time left for another {watchdog.late()})"
+                why = f"; the server asked to retry after {asked:g} s" if asked else ""
+                msg = f"{failure} ({attempts}{why}; no time left for another {watchdog.late()})"
                 return FetchResult(url, None, stem, status, problems=[_p(url, msg)])
             sleep(wait)
         try:
@@ -256,9 +302,10 @@ def _attempts(
             err.close()
             status = err.code
             if err.code == 304 and meta.get("file"):
-                return _not_modified(url, cache_dir, meta)
+                return _answered(url, cache_dir, meta, clock)
             failure = f"HTTP {err.code} {err.reason}"
             if err.code == 429 or err.code >= 500:
+                asked = retry_after(err.headers.get("Retry-After"))
                 continue
             return FetchResult(url, None, stem, status, problems=[_p(url, failure)])
         except ValueError as err:  # a malformed URL: retrying cannot help
@@ -269,24 +316,73 @@ def _attempts(
                 return FetchResult(url, None, stem, status, problems=[_p(url, msg)])
             failure = _network_message(err, timeout)
             continue
-        if len(body) > max_bytes:
-            msg = f"response larger than {max_bytes} bytes (skipped)"
-            return FetchResult(url, None, stem, status, problems=[_p(url, msg)])
+        decoded = _decoded(body, reply.get("Content-Encoding", ""), max_bytes)
+        if isinstance(decoded, str):
+            return FetchResult(url, None, stem, status, problems=[_p(url, decoded)])
+        body = decoded
         kept = cache_dir / str(meta.get("file", ""))
         if meta.get("file") and kept.is_file() and kept.read_bytes() == body:
             # The same content again (a server without conditional requests): it is the
             # same listing, under the same name, so it adds no sightings.
-            return _not_modified(url, cache_dir, meta)
+            return _answered(url, cache_dir, meta, clock)
         name = _unused_name(cache_dir, stem, _extension(url, reply.get("Content-Type", "")), body)
         result = FetchResult(url, body, name, status)
         try:
-            _keep(url, cache_dir, name, body, reply)
+            _keep(url, cache_dir, name, body, reply, clock)
         except OSError as err:
             msg = f"fetched, but could not keep a copy in {cache_dir}: {err.strerror or err}"
             result.problems.append(_p(url, msg))
         return result
     attempts = f"{retries + 1} attempt{'s' if retries else ''}"
     return FetchResult(url, None, stem, status, problems=[_p(url, f"{failure} ({attempts})")])
+
+
+def _answered(url: str, cache_dir: Path, meta: dict[str, str], clock: dt.datetime) -> FetchResult:
+    """The kept body, the server having said it is current: noted in the sidecar."""
+    result = _not_modified(url, cache_dir, meta)
+    if not result.problems:
+        with contextlib.suppress(OSError):  # only the interval's clock is lost
+            _write_meta(url, cache_dir, meta, clock)
+    return result
+
+
+def _decoded(body: bytes, encoding: str, max_bytes: int) -> bytes | str:
+    """The body with its Content-Encoding (gzip, or none) undone, or what is wrong: a
+    body (compressed or not) over ``max_bytes`` is refused, and gzip is inflated only
+    up to ``max_bytes + 1`` bytes, however small the compressed body."""
+    too_large = f"response larger than {max_bytes} bytes (skipped)"
+    if len(body) > max_bytes:
+        return too_large
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "x-gzip"):
+        return f"unsupported Content-Encoding {encoding!r} (asked for gzip or none; skipped)"
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
+    try:
+        data = inflater.decompress(body, max_bytes + 1)
+    except zlib.error as err:
+        return f"damaged gzip body: {err} (skipped)"
+    if len(data) > max_bytes or inflater.unconsumed_tail:
+        return too_large.replace("response", "decompressed response")
+    if not inflater.eof or inflater.unused_data:
+        return "damaged gzip body: truncated, or followed by other data (skipped)"
+    return data
+
+
+def retry_after(value: str | None, now: dt.datetime | None = None) -> float:
+    """Seconds a ``Retry-After`` header asks to wait (a number of seconds, or an HTTP
+    date, against ``now``: default, the real time); 0 when absent or unreadable."""
+    text = (value or "").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return 0.0
+    if when.tzinfo is None:  # an HTTP date is GMT
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
 
 
 def _network_message(err: BaseException, timeout: float) -> str:

@@ -82,7 +82,9 @@ def gather_sources(
             continue
         from digest.sources import fetch  # only feeds with URL sources need HTTP (and ssl)
 
-        result = fetch.fetch(src.url, cfg.root / CACHE_DIR, today, offline=offline)
+        result = fetch.fetch(
+            src.url, cfg.root / CACHE_DIR, today, offline=offline, min_interval=src.min_interval
+        )
         problems.extend(result.problems)
         if result.data is not None:
             inputs.append(ListingInput(result.name, src.format, src.date, data=result.data))
