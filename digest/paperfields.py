@@ -196,6 +196,11 @@ class PaperMarkdown:
     """Author names joined by commas."""
     abstract: str
     """The whole abstract."""
+    lead: str
+    """The preview (the sentence that says what the paper does, see
+    :mod:`digest.preview`), or the whole abstract when it is short."""
+    rest: str
+    """The rest of the abstract (empty when the preview is all of it)."""
     tags: str
     """Tags joined by commas."""
     source_id: str
@@ -209,11 +214,14 @@ class PaperMarkdown:
 def md_fields(paper: Paper) -> PaperMarkdown:
     """The ``md_fields`` filter: everything ``week.md`` shows of ``paper``."""
     authors, tags, source_id = paper.authors, paper.tags, paper.source_id
+    lead, rest = split_abstract(paper.abstract)
     return PaperMarkdown(
         url=md_url(paper.url) if paper.url else "",
         title=md_text(paper.title),
         authors=md_text(", ".join(authors)) if authors else "",
         abstract=md_text(paper.abstract),
+        lead=md_text(lead),
+        rest=md_text(rest) if rest else "",
         tags=md_text(", ".join(tags)) if tags else "",
         source_id=md_text(source_id) if source_id else "",
         first_seen=paper.first_seen.isoformat(),
