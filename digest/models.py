@@ -127,6 +127,24 @@ class Paper:
     """Source identifier (``arxiv:...``), when known."""
     authors: tuple[str, ...] = ()
     """Author names, when known."""
+    comment: str = ""
+    """The curator's comment on the paper (``curation.yaml``), shown on its card."""
+    pinned: bool = False
+    """The curator pinned it: it belongs in the week's top picks."""
+    hidden: bool = False
+    """The curator hid it: out of the pages, email and feeds (still stored and exported)."""
+
+
+@dataclass(slots=True, frozen=True)
+class Note:
+    """An editor's note on a week (``notes/YYYY-Www.md``), rendered."""
+
+    html: str
+    """HTML (no raw HTML of the source; links and images http(s) only)."""
+    text: str
+    """Plain text, links written out (the email's text part)."""
+    markdown: str
+    """Markdown made again from the parsed note (every text escaped; for ``W.md``)."""
 
 
 @dataclass(slots=True)
@@ -158,6 +176,8 @@ class WeekDigest:
     """Sunday of the week."""
     sections: list[ThemeSection]
     """Non-empty theme sections in configured theme order, catch-all last."""
+    editor_note: Note | None = None
+    """The curator's note that opens the issue, when there is one."""
 
     @property
     def count(self) -> int:

@@ -76,4 +76,5 @@ def run(
 
             emailed = send_week(cfg, store, today)
             problems += emailed.problems
-    return RunReport(report, tagged, built, problems + report.problems, email=emailed)
+    found = problems + report.problems + built.problems
+    return RunReport(report, tagged, built, found, email=emailed)
