@@ -39,6 +39,7 @@ def export_record(paper: Paper) -> dict[str, Any]:
         "source_id": paper.source_id,
         "url": paper.url,
         "authors": list(paper.authors),
+        "hidden": paper.hidden,
     }
 
 
