@@ -27,6 +27,7 @@ from digest.errors import Problem
 from digest.normalize import title_key
 from digest.notes import read_utf8
 from digest.options import Flag, Option, Problems, Text, unknown_keys
+from digest.sources.fields import arxiv_id
 from digest.store import Store
 from digest.yamlsrc import load
 
@@ -163,7 +164,6 @@ def find_papers(store: Store, decision: Decision) -> list[str]:
             return [decision.ref]
         return store.keys.papers_by_key("id", [decision.ref])
     if decision.kind == "arxiv":
-        bare = decision.ref.lower().removeprefix("arxiv:").strip()
-        bare = bare.rsplit("v", 1)[0] if bare.rsplit("v", 1)[-1].isdigit() and "v" in bare else bare
-        return store.keys.papers_by_key("id", [f"arxiv:{bare}"])
+        found = arxiv_id(decision.ref)  # as the readers normalise it (no version)
+        return store.keys.papers_by_key("id", [f"arxiv:{found[0]}"]) if found else []
     return store.keys.papers_by_key("title", [title_key(decision.ref)])

@@ -36,6 +36,9 @@ MAX_NOTE_BYTES = 100_000
 NOTE_NAME = re.compile(r"^(\d{4})-W(\d{2})\.md$")
 """A note's file name: its ISO week, like ``2026-W11.md``."""
 
+_TIGHT = "\x00"
+"""Ends a block that the next item of a tight list joins (NUL never survives parsing)."""
+
 HEADING_SHIFT = 2
 """A note's ``# heading`` becomes ``<h3>``: the page's own title and sections keep h1/h2."""
 
@@ -114,14 +117,19 @@ def _blocks(tokens: Sequence[Token], *, markdown: bool) -> str:
     prefix: list[str] = []  # list item and quote markers of the open blocks
     numbers: list[int] = []
     heading = ""
+    tight = False  # the paragraph joins the block before it (items of one tight list)
+    joins = False  # the paragraph is an item of a tight list
     for token in tokens:
         kind = token.type
-        if kind == "blockquote_open":
+        if kind == "paragraph_open":
+            tight = token.hidden and bool(blocks) and blocks[-1].endswith(_TIGHT)
+            joins = token.hidden
+        elif kind == "blockquote_open":
             prefix.append("> ")
-        elif kind == "bullet_list_open":
-            numbers.append(0)
-        elif kind == "ordered_list_open":
-            numbers.append(int(str(token.attrs.get("start", 1))))
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            if not numbers and blocks:  # a new list: its first item starts a block
+                blocks[-1] = blocks[-1].removesuffix(_TIGHT)
+            numbers.append(int(str(token.attrs.get("start", 1))) if kind[0] == "o" else 0)
         elif kind in ("blockquote_close", "bullet_list_close", "ordered_list_close"):
             (prefix if kind == "blockquote_close" else numbers).pop()
         elif kind == "list_item_open":
@@ -134,7 +142,13 @@ def _blocks(tokens: Sequence[Token], *, markdown: bool) -> str:
         elif kind == "heading_open":
             heading = "#" * int(token.tag[1]) + " " if markdown else ""
         elif kind == "inline":
-            blocks.append("".join(prefix) + heading + _inline(token.children or [], markdown))
+            # Outer list markers become indentation: only the innermost is written.
+            marks = [" " * len(m) if m[0] != ">" else m for m in prefix[:-1]] + prefix[-1:]
+            line = "".join(marks) + heading + _inline(token.children or [], markdown)
+            if tight:
+                blocks[-1] = blocks[-1].removesuffix(_TIGHT) + "\n" + line + _TIGHT
+            else:
+                blocks.append(line + (_TIGHT if joins else ""))
             heading = ""
         elif kind in ("fence", "code_block"):
             code = token.content.rstrip("\n")
@@ -142,7 +156,7 @@ def _blocks(tokens: Sequence[Token], *, markdown: bool) -> str:
             blocks.append(shown)
         elif kind == "hr":
             blocks.append("* * *" if markdown else "-" * 8)
-    return "\n\n".join(blocks)
+    return "\n\n".join(b.removesuffix(_TIGHT) for b in blocks)
 
 
 def _inline(children: Sequence[Token], markdown: bool) -> str:
