@@ -83,7 +83,7 @@ def load_editorial(cfg: FeedConfig, store: Store) -> Editorial:
                 problems.append(Problem(curation.CURATION_FILE, decision.line, message))
                 continue
             by_paper[paper_id] = decision
-    papers = store.papers.load(ids=sorted(by_paper)) if by_paper else []
+    placed = store.papers.weeks_and_themes(sorted(by_paper))
     with_papers = set(store.weeks.with_papers())
     for week in sorted(found):
         if week not in with_papers:
@@ -91,14 +91,14 @@ def load_editorial(cfg: FeedConfig, store: Store) -> Editorial:
     weeks: dict[str, list[str]] = {w: ["note", n.html] for w, n in found.items()}
     themes: dict[str, list[str]] = {}
     moved: dict[str, list[str]] = {}
-    for paper in sorted(papers, key=lambda p: p.id):
-        decision = by_paper[paper.id]
-        weeks.setdefault(paper.week, []).extend((paper.id, decision.key()))
+    for paper_id, (week, stored_theme) in sorted(placed.items()):
+        decision = by_paper[paper_id]
+        weeks.setdefault(week, []).extend((paper_id, decision.key()))
         if decision.hide or decision.theme:
-            for theme in {paper.theme, decision.theme} - {""}:
-                themes.setdefault(theme, []).extend((paper.id, decision.key()))
+            for theme in sorted({stored_theme, decision.theme} - {""}):
+                themes.setdefault(theme, []).extend((paper_id, decision.key()))
         if decision.theme and not decision.hide:
-            moved.setdefault(decision.theme, []).append(paper.id)
+            moved.setdefault(decision.theme, []).append(paper_id)
     return Editorial(
         notes=found,
         decisions=by_paper,

@@ -102,9 +102,9 @@ def test_the_note_opens_page_markdown_email_and_feed_item(
     )
     built = feed.run(DAY)
     page = (built.site / f"{WEEK}.html").read_text(encoding="utf-8")
-    assert '<section class="editor-note"' in page
+    assert '<div class="editor-note">' in page
     assert 'A <strong>quiet</strong> week. See <a href="https://example.org/list">' in page
-    assert page.index('<section class="editor-note"') < page.index('id="diffusion"')
+    assert page.index('<div class="editor-note">') < page.index('id="diffusion"')
     md = (built.site / f"{WEEK}.md").read_text(encoding="utf-8")
     assert "A **quiet** week. See [the list](<https://example.org/list>)." in md
     for name in ("rss.xml", "atom.xml"):
