@@ -313,6 +313,48 @@ def run(
 @cli.command()
 @feed_dir
 @click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
+)  # fmt: skip
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+    help="Stop serving after SECONDS (default: until Ctrl-C).",
+)  # fmt: skip
+@today_option
+@lock_option
+@handle_errors
+def preview(
+    feed_dir: Path, port: int, timeout: float | None, today: str | None, lock_timeout: float
+) -> None:
+    """Build the site into a temporary folder (against a copy of the store: nothing is
+    published, no email sent) and serve it on 127.0.0.1 to read before cron publishes."""
+    import tempfile  # only this command needs them
+
+    from digest.commands import preview as preview_command
+
+    cfg = load_config(feed_dir)
+    day = parse_today(today, cfg)
+    with tempfile.TemporaryDirectory(prefix="digest-preview-") as tmp:
+        with feed_lock(cfg.root, lock_timeout):  # while the store is copied
+            report = preview_command.build_preview(cfg, day, Path(tmp))
+        for problem in report.problems:
+            reporter().problem(problem)
+        page = preview_command.landing_page(report, cfg)
+
+        def ready(url: str) -> None:
+            click.echo(url + page)  # the one line on stdout: where to read the preview
+            if timeout is None:
+                click.echo("digest: serving the preview; Ctrl-C stops it", err=True)
+
+        try:
+            preview_command.serve(Path(tmp) / preview_command.SITE, port, ready, timeout=timeout)
+        except KeyboardInterrupt:
+            click.echo("preview stopped", err=True)
+
+
+@cli.command()
+@feed_dir
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["jsonl"]),

@@ -33,9 +33,9 @@ from email.message import EmailMessage
 
 from digest import mail, render
 from digest.config import FeedConfig
+from digest.editorial import curated_week, load_editorial
 from digest.errors import MailError, Problem
 from digest.feedid import feed_uid
-from digest.grouping import rank_week
 from digest.mail import EmailConfig, SmtpConfig
 from digest.store import Store
 
@@ -74,7 +74,10 @@ def composer(
     """The message of ``week`` for one recipient, dated ``when`` (the week's papers are
     read and grouped, and its body rendered and CSS-inlined, once for all recipients:
     :class:`~digest.mail.WeekMail`)."""
-    digest = rank_week(week, store.papers.load(week), cfg.rules, cfg.reading.top_picks)
+    editorial = load_editorial(cfg, store)  # the note opens it; decisions apply
+    digest = curated_week(
+        week, store.papers.load(week), cfg.rules, editorial, cfg.reading.top_picks
+    )
     uid = feed_uid(cfg, store)
     week_mail = mail.WeekMail(
         cfg, email, digest, uid=uid, now=when, env=render.environment(cfg.templates)

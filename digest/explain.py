@@ -42,6 +42,7 @@ def export_record(paper: Paper) -> dict[str, Any]:
         "links": dict(paper.links),
         "signals": paper.signals.as_dict() if paper.signals is not None else {},
         "versions": list(paper.versions),
+        "hidden": paper.hidden,
     }
 
 

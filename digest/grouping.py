@@ -122,7 +122,11 @@ def group_week(
         members.sort(key=lambda p: keys[p.id])
         sections.append(ThemeSection(name=name, slug=slugs[name], papers=members))
     start, end = week_bounds(week)
-    top = sorted(papers, key=lambda p: keys[p.id])[:picks] if picks else []
+    ranked = sorted(papers, key=lambda p: keys[p.id])
+    # Papers the curator pinned come first, all of them, then the strongest of the rest.
+    pinned = [p for p in ranked if p.pinned]
+    others = [p for p in ranked if not p.pinned]
+    top = (pinned + others)[: max(picks, len(pinned))] if picks else []
     return WeekDigest(week=week, start=start, end=end, sections=sections, picks=top)
 
 

@@ -200,6 +200,24 @@ class Paper:
     score: float | None = None
     """Its rule score as tagged (see :func:`digest.tag.rule_score`); None when tagged
     by a version that did not keep it."""
+    comment: str = ""
+    """The curator's comment on the paper (``curation.yaml``), shown on its card."""
+    pinned: bool = False
+    """The curator pinned it: it belongs in the week's top picks."""
+    hidden: bool = False
+    """The curator hid it: out of the pages, email and feeds (still stored and exported)."""
+
+
+@dataclass(slots=True, frozen=True)
+class Note:
+    """An editor's note on a week (``notes/YYYY-Www.md``), rendered."""
+
+    html: str
+    """HTML (no raw HTML of the source; links and images http(s) only)."""
+    text: str
+    """Plain text, links written out (the email's text part)."""
+    markdown: str
+    """Markdown made again from the parsed note (every text escaped; for ``W.md``)."""
 
 
 @dataclass(slots=True)
@@ -234,6 +252,8 @@ class WeekDigest:
     picks: list[Paper] = field(default_factory=list)
     """The strongest papers across the sections, strongest first ("Top picks"; each is
     also in its section). See :func:`digest.grouping.relevance_key`."""
+    editor_note: Note | None = None
+    """The curator's note that opens the issue, when there is one."""
 
     @property
     def count(self) -> int:

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from digest import commands
+from digest.commands import inspect
 from digest.commands import run as run_command
 from digest.config import load_config
-from digest.explain import export_record
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "example"
@@ -36,8 +35,8 @@ def build(tmp: Path) -> dict[str, bytes]:
         for p in sorted((feed / "site").rglob("*"))
         if p.is_file() and not p.name.startswith(".")
     }
-    with commands.open_store(cfg) as store:
-        lines = [json.dumps(export_record(p), ensure_ascii=False) for p in store.papers.iter_all()]
+    # What `digest export` prints (hidden papers marked).
+    lines = [json.dumps(record, ensure_ascii=False) for record in inspect.export(cfg)]
     files["export.jsonl"] = ("\n".join(lines) + "\n").encode()
     return files
 

@@ -9,12 +9,13 @@ lines and source problems, export records, or the lines that explain each paper 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from digest import explain as inspection
 from digest.commands import open_store
 from digest.config import FeedConfig
+from digest.editorial import load_editorial
 from digest.errors import DigestError, Problem
 from digest.identity.resolve import find
 from digest.sources.gather import source_files
@@ -40,12 +41,23 @@ def check(cfg: FeedConfig) -> Iterator[str | Problem]:
         return
     with open_store(cfg) as store:
         yield from inspection.check_lines(cfg, store)
+        editorial = load_editorial(cfg, store)
+    # The curator's files: what is wrong in them, and what matches no week or paper.
+    yield from editorial.problems
+    if editorial.notes or editorial.decisions or editorial.unmatched:
+        yield f"curation: {len(editorial.notes)} notes, {len(editorial.decisions)} papers decided"
+    yield from (f"  matches nothing: {line}" for line in editorial.unmatched)
 
 
 def export(cfg: FeedConfig) -> Iterator[dict[str, Any]]:
-    """One ``digest export`` record per distinct paper, with every sighting."""
+    """One ``digest export`` record per distinct paper, with every sighting (a paper the
+    curator hid is there too, marked ``hidden``)."""
     with open_store(cfg) as store:
+        decisions = load_editorial(cfg, store).decisions
         for paper in store.papers.iter_all():
+            decision = decisions.get(paper.id)
+            if decision is not None and decision.hide:
+                paper = replace(paper, hidden=True)
             yield inspection.export_record(paper)
 
 

@@ -53,11 +53,12 @@ def run(
     offline: bool = False,
     progress: Progress | None = None,
     jobs: int = 1,
+    email: bool = True,
 ) -> RunReport:
     """Ingest the configured sources, tag, build every output, then send the week's
     email when it is enabled. ``jobs`` is how many processes a large run may keep busy
     (see :mod:`digest.workers`); ``progress`` is told how far each stage got (see
-    :mod:`digest.progress`)."""
+    :mod:`digest.progress`); without ``email`` none is sent (a preview's run)."""
     out = out or cfg.output.dir
     site.check_output_dir(cfg, out, store_path)  # before anything is read or swept
     inputs, problems = gather_sources(cfg, today, offline=offline)
@@ -70,10 +71,11 @@ def run(
         built = site.build(cfg, store, out, today, jobs=jobs, rebuild=rebuild, progress=progress)
         # -- email: last, so a failed send never stops the site from being written --
         emailed = None
-        if cfg.email is not None and cfg.email.enabled:
+        if email and cfg.email is not None and cfg.email.enabled:
             # imported only by runs that send (css-inline, smtplib)
             from digest.commands.send import send_week
 
             emailed = send_week(cfg, store, today)
             problems += emailed.problems
-    return RunReport(report, tagged, built, problems + report.problems, email=emailed)
+    found = problems + report.problems + built.problems
+    return RunReport(report, tagged, built, found, email=emailed)

@@ -27,6 +27,8 @@ from typing import Any
 
 from digest import render, workers
 from digest.config import FeedConfig
+from digest.editorial import WEEKS_META, load_editorial, weeks_json
+from digest.errors import Problem
 from digest.grouping import summary_from_json
 from digest.output import Writer
 from digest.progress import FEEDS, RENDER, Progress, report
@@ -67,6 +69,8 @@ class BuildReport:
     """Files left alone because they were already right."""
     rebuilt: list[str] = field(default_factory=list)
     """Weeks whose pages were rendered in this run."""
+    problems: list[Problem] = field(default_factory=list)
+    """What is wrong in the feed folder's notes and curation.yaml (each wrong part skipped)."""
 
 
 def build(
@@ -106,13 +110,16 @@ def build(
     fresh = rebuild or manifest.get("render") != fingerprint
     done: dict[str, Any] = {} if fresh else dict(manifest.get("weeks", {}))
     record = BuildRecord(store)
+    # The curator's notes and decisions, matched to the store's papers (before the plan:
+    # a week they changed is rendered again, see digest.editorial).
+    editorial = load_editorial(cfg, store)
 
     # 1. Plan: week by week, oldest first, what changed and what must be rendered.
     uid = record.feed_uid(cfg.base_url)
     published = record.published_weeks()
     states = record.stored_week_states()
     summaries = {w: summary_from_json(w, s.summary) for w, s in states.items() if s.summary != "[]"}
-    plan = Plan(cfg, record, out, today, fresh, done, published, states, summaries)
+    plan = Plan(cfg, record, out, today, fresh, done, published, states, summaries, editorial)
     plan.keep_published()  # before counting what changed: most of these keep their pages
     changed = plan.changed()
     parallel = jobs > 1 and bool(changed) and record.count_papers(changed) >= pages.PARALLEL_PAPERS
@@ -122,7 +129,7 @@ def build(
     # 2. Week pages: rendered here or in workers, back in week order, written by a thread.
     # Jobs are planned lazily, holding few weeks' papers at a time.
     with (
-        workers.Pool(RenderState(env, cfg, links, uid), jobs if parallel else 0) as pool,
+        workers.Pool(RenderState(env, cfg, links, uid, editorial), jobs if parallel else 0) as pool,
         Files(writer) as files,
     ):
         position = {w: i + 1 for i, w in enumerate(plan.candidates)}
@@ -154,7 +161,7 @@ def build(
         issues = issue_sources(cfg, env, record, uid, weeks, states, summaries)
         before = PreviousDocuments(out, recorded)
         built = {}
-        made = feed_documents(cfg, env, record, issues, links, today, before)
+        made = feed_documents(cfg, env, record, issues, links, today, before, editorial)
 
         def to_write() -> Iterator[tuple[str, bytes]]:
             for i, doc in enumerate(made):
@@ -172,6 +179,8 @@ def build(
     # week is published once it has ended (its tags are frozen from then on). A build
     # that failed before this point publishes nothing and records nothing.
     record.publish([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
+    if plan.editorial_stored != editorial.weeks:
+        record.meta[WEEKS_META] = weeks_json(editorial.weeks)
     record.commit()
 
     # 6. The manifest, last: the next build trusts the files it names as they are (their
@@ -187,4 +196,5 @@ def build(
         written=[w for w in writer.written if w != MANIFEST],
         unchanged=len(writer.unchanged),
         rebuilt=affected,
+        problems=editorial.problems,
     )

@@ -29,6 +29,7 @@ from typing import Any
 
 from digest import feeds, render
 from digest.config import FeedConfig
+from digest.editorial import EMPTY, Editorial
 from digest.grouping import group_week
 from digest.models import Paper, WeekSummary
 from digest.outtext import clean_paper
@@ -172,6 +173,7 @@ def feed_documents(
     links: SiteLinks,
     today: dt.date,
     before: PreviousDocuments | None = None,
+    editorial: Editorial = EMPTY,
 ) -> Iterator[FeedDocument]:
     """Every feed document, one at a time: the weekly issues given (newest first), and
     per theme its newest ``theme_feed_items`` papers.
@@ -180,7 +182,9 @@ def feed_documents(
     from there without being made, and a document whose entries and channel are all
     as they were is taken whole: the cost follows what changed, the bytes do not. A
     theme's documents made from the theme's version the store holds now (none of its
-    papers changed since) are taken as recorded, without reading them or its papers."""
+    papers changed since) are taken as recorded, without reading them or its papers.
+    The curator's decisions that hide a paper or file it under another theme apply
+    (:func:`curated_versions`), and are part of what a theme's documents are made from."""
     before = before or PreviousDocuments()
     uid = record.feed_uid(cfg.base_url)
     epoch = midnight(record.feed_epoch(today), cfg.timezone)
@@ -192,12 +196,16 @@ def feed_documents(
     theme_versions = record.theme_versions() if links.themes else {}
     for slug, theme_links in links.themes.items():
         name = links.theme_names[slug]
-        source = fingerprint([uid, str(epoch), name, str(theme_versions.get(name, 0))])
+        curated = editorial.themes.get(name, "")  # absent: the source is as before
+        parts = [uid, str(epoch), name, str(theme_versions.get(name, 0))]
+        source = fingerprint([*parts, curated] if curated else parts)
         kept = [before.kept(link.href, source) for link in theme_links]
         if all(doc is not None for doc in kept):
             yield from (doc for doc in kept if doc is not None)
             continue
         versions = record.newest_versions(name, cfg.output.theme_feed_items)
+        if curated:
+            versions = curated_versions(record, editorial, name, cfg.output.theme_feed_items)
         papers = PaperLoader(cfg, env, record, uid, name)
         sources = [
             ItemSource(f"{uid}:paper:{i}", name + "\x1f" + version, partial(papers.item, i))
@@ -210,6 +218,22 @@ def feed_documents(
                 cfg, f"{uid}:theme:{slug}", f"{cfg.title}: {name}", description, link.href, epoch
             )
             yield replace(_document(link, meta, items, before), source=source)
+
+
+def curated_versions(
+    record: BuildRecord, editorial: Editorial, theme: str, limit: int
+) -> dict[str, str]:
+    """The ``limit`` newest papers of a theme as the curator decided it (hidden papers and
+    those filed elsewhere out, those filed under it in), newest first, each with its
+    version (see :meth:`~digest.site.record.BuildRecord.newest_versions`)."""
+    stored = record.newest_versions(theme, limit + len(editorial.decisions))
+    versions = {i: v for i, v in stored.items() if not editorial.out_of(theme, i)}
+    for paper in record.papers(editorial.moved_in.get(theme, ())):
+        parts = (paper.first_seen, paper.title, paper.abstract, paper.url, paper.authors)
+        versions[paper.id] = repr(("filed here", *parts, paper.tags))
+    papers = record.papers(list(versions))
+    newest = sorted(papers, key=lambda p: (p.first_seen, p.id), reverse=True)[:limit]
+    return {p.id: versions[p.id] for p in newest}
 
 
 class Items:

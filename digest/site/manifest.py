@@ -94,6 +94,8 @@ def digest_hash(digest: WeekDigest) -> str:
     What :func:`fingerprint` gives of all these parts, hashed a paper at a time (the
     same bytes, without joining and encoding the whole week in one piece)."""
     sha = hashlib.sha256()
+    if digest.editor_note is not None:  # absent: the hash of a week without one is as before
+        sha.update(f"note\x1f{digest.editor_note.html}\x1f".encode())
     for section in digest.sections:
         sha.update(f"{section.name}\x1f".encode())
         for p in section.papers:
@@ -110,6 +112,8 @@ def digest_hash(digest: WeekDigest) -> str:
                 "",  # each part is followed by U+001F
             )
             sha.update("\x1f".join(parts).encode("utf-8"))
+            if p.comment or p.pinned:  # the curator's (absent: as before)
+                sha.update(f"curated\x1f{p.comment}\x1f{p.pinned}\x1f".encode())
     return sha.hexdigest()[:32]
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from digest import render
 from digest.config import FeedConfig
-from digest.grouping import Trends, rank_week, tag_sections
+from digest.editorial import EMPTY, Editorial, curated_week
+from digest.grouping import Trends, tag_sections
 from digest.models import WeekDigest
 from digest.output import Writer
 from digest.outtext import clean_paper
@@ -42,6 +43,8 @@ class RenderState:
     links: SiteLinks
     uid: str
     """The feed's id (:func:`digest.feedid.feed_uid`)."""
+    editorial: Editorial = EMPTY
+    """The curator's notes and decisions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,7 @@ def render_job(state: RenderState, job: WeekJob) -> WeekResult:
     item: tuple[str, str] | None = None
     digest = None
     if job.rows is not None:
-        digest = week_digest(job.week, job.rows, state.cfg)
+        digest = week_digest(job.week, job.rows, state.cfg, state.editorial)
         if job.item:
             draft = week_item(state.cfg, state.env, state.uid, digest)
             item = (draft.item.id, draft_to_json(draft))
@@ -97,10 +100,14 @@ def render_job(state: RenderState, job: WeekJob) -> WeekResult:
     return WeekResult(job.week, (content_hash, job.counts, item), files)
 
 
-def week_digest(week: str, rows: PaperRows, cfg: FeedConfig) -> WeekDigest:
-    """A week's digest, from its papers' rows (in relevance order, with its top picks)."""
+def week_digest(
+    week: str, rows: PaperRows, cfg: FeedConfig, editorial: Editorial = EMPTY
+) -> WeekDigest:
+    """A week's digest, from its papers' rows (curated already, see
+    :func:`~digest.editorial.curate_rows`): in relevance order, with its top picks, the
+    curator's note and comments."""
     papers = [clean_paper(p) for p in papers_from_rows(rows)]
-    return rank_week(week, papers, cfg.rules, cfg.reading.top_picks)
+    return curated_week(week, papers, cfg.rules, editorial, cfg.reading.top_picks)
 
 
 def render_week(

@@ -8,8 +8,9 @@ oldest week first, and what the plan decided (:attr:`Plan.weeks`, :attr:`Plan.no
 
 A page is rendered when it is missing or its content changed; once published, only
 when its papers' counts or themes changed (a later sighting or a new version of an
-old paper does not rewrite a published page; ``--rebuild`` does). A change of counts
-also redraws the charts of the weeks after it.
+old paper does not rewrite a published page; ``--rebuild`` does) or when the curator's
+note or decisions on it did (:mod:`digest.editorial`). A change of counts also redraws
+the charts of the weeks after it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.config import FeedConfig
+from digest.editorial import WEEKS_META, Editorial, curate_rows, weeks_from_json
 from digest.grouping import summarize_counts, summary_from_json, summary_to_json, trends
 from digest.models import WeekSummary
 from digest.site.manifest import digest_hash, fingerprint
@@ -57,6 +59,7 @@ class Plan:
         published: set[str],
         states: dict[str, WeekState],
         summaries: dict[str, WeekSummary],
+        editorial: Editorial,
     ) -> None:
         self.cfg = cfg
         self.record = record
@@ -66,6 +69,15 @@ class Plan:
         self.published = published
         self.states = states
         self.summaries = summaries
+        self.editorial = editorial
+        self.editorial_stored = weeks_from_json(record.meta_value(WEEKS_META))
+        """The editorial fingerprints the store's week states and items were made with."""
+        self.curated = {
+            w
+            for w in editorial.weeks.keys() | self.editorial_stored.keys()
+            if editorial.weeks.get(w) != self.editorial_stored.get(w)
+        }
+        """Weeks whose note or decisions changed since the store's state of them was made."""
         self.candidates = archive_weeks(cfg, sorted(states), today)
         """Weeks the archive may show, oldest first."""
         self.weeks: list[str] = []
@@ -80,7 +92,10 @@ class Plan:
     def changed(self) -> list[str]:
         """The candidate weeks whose papers are to be loaded (changed, or all when fresh)."""
         states, fresh = self.states, self.fresh
-        return [w for w in self.candidates if w in states and (fresh or states[w].dirty)]
+        return [
+            w for w in self.candidates
+            if w in states and (fresh or states[w].dirty or w in self.curated)
+        ]  # fmt: skip
 
     def jobs(self, split: bool = False) -> Iterator[WeekJob]:
         """The work of each week that has some, oldest first; with ``split``, the last
@@ -107,9 +122,11 @@ class Plan:
         if self.fresh:
             return
         names = self.cfg.rules.section_names
+        # A week the curator touches is left to _week: the store's counts are not curated.
         touched = [
             w for w in self.candidates
             if w in self.published and w in self.states and self.states[w].dirty
+            and w not in self.editorial.weeks and w not in self.curated
         ]  # fmt: skip
         for week in touched:
             state = self.states[week]
@@ -133,23 +150,29 @@ class Plan:
             self.now[week][0] = content_hash
 
     def _week(self, week: str) -> WeekJob | None:
-        cfg, record, names = self.cfg, self.record, self.cfg.rules.section_names
+        cfg, names = self.cfg, self.cfg.rules.section_names
         states, summaries, published = self.states, self.summaries, self.published
         rows: PaperRows | None = None
         new_counts: str | None = None
         want_item = False
         state = states.get(week)
+        curated = week in self.curated
         if state is not None and (
-            state.dirty or self.fresh or (state.hash.endswith(STALE) and week not in published)
+            state.dirty
+            or self.fresh
+            or curated
+            or (state.hash.endswith(STALE) and week not in published)
         ):
             # The papers are made of their rows where the pages are rendered (maybe in a
             # worker); their counts, as summarize(group_week(...)) would give them, here.
-            rows = record.week_rows(week)
+            rows = self._rows(week)
             themes: dict[str, int] = {}
             for row in rows.papers:
                 themes[row[6]] = themes.get(row[6], 0) + 1
             counts = summary_to_json(summarize_counts(week, list(themes.items()), names))
-            want_item = not (week in published and counts == state.summary and not self.fresh)
+            want_item = curated or not (
+                week in published and counts == state.summary and not self.fresh
+            )
             # The hash is made with the pages (maybe in a worker), unless needed before.
             new_counts = counts
             state = states[week] = WeekState(week, False, LATER, counts)
@@ -165,8 +188,10 @@ class Plan:
             if state is not None and week in summaries
             else ["empty", "empty"]
         )
+        if week in self.editorial.weeks:  # the manifest of a feed without curation is as before
+            self.now[week].append(self.editorial.weeks[week])
         before = self.done.get(week)
-        if not isinstance(before, list) or len(before) != 2:
+        if not isinstance(before, list) or len(before) not in (2, 3):
             before = None
         missing = any(not (self.out / f).is_file() for f in week_files(cfg, week))
         if before is None or missing or before[1] != self.now[week][1]:
@@ -174,14 +199,16 @@ class Plan:
             render_it = True
         else:
             if state is not None and state.hash == LATER and rows is not None:
-                self.hashed(week, digest_hash(week_digest(week, rows, cfg)))
-            render_it = (before[0] != self.now[week][0] and week not in published) or any(
-                0 < _weeks_between(c, week) < TREND_WEEKS for c in self.recounted
+                self.hashed(week, digest_hash(week_digest(week, rows, cfg, self.editorial)))
+            render_it = (
+                (before[0] != self.now[week][0] and week not in published)
+                or before[2:] != self.now[week][2:]  # the curator's note or decisions
+                or any(0 < _weeks_between(c, week) < TREND_WEEKS for c in self.recounted)
             )
         if not render_it:
             return self._changed_only(week, rows, new_counts, want_item)
         if rows is None:
-            rows = record.week_rows(week)
+            rows = self._rows(week)
         self.affected.append(week)
         trend = trends(summaries, week, names, TREND_WEEKS)
         return WeekJob(week, rows, new_counts, self._hash(week), trend, want_item)
@@ -195,6 +222,10 @@ class Plan:
         content_hash = self._hash(week)
         keep = item or content_hash is None  # what the job makes from the digest
         return WeekJob(week, rows if keep else None, counts, content_hash, None, item)
+
+    def _rows(self, week: str) -> PaperRows:
+        """A week's rows as the curator decided them (hidden papers out, themes moved)."""
+        return curate_rows(self.record.week_rows(week), self.editorial)
 
     def _hash(self, week: str) -> str | None:
         state = self.states.get(week)

@@ -94,6 +94,15 @@ class Store:
         if failure is not None:
             raise failure from err
 
+    def copy_to(self, path: Path) -> None:
+        """Write a consistent copy of the store to ``path`` (SQLite's online backup: a
+        writer meanwhile waits, or is copied whole), to work on without touching this one."""
+        target = sqlite3.connect(path)
+        try:
+            self.db.conn.backup(target)
+        finally:
+            target.close()
+
     @property
     def version(self) -> int:
         """The store's schema version."""

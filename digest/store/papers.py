@@ -207,6 +207,17 @@ class Papers:
             total += int(row[0])
         return total
 
+    def weeks_and_themes(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Paper id -> (week, theme) of those of ``ids`` that exist (no text or sighting read)."""
+        out: dict[str, tuple[str, str]] = {}
+        for chunk in chunks(list(ids), 500):
+            rows = self.db.execute(
+                f"SELECT id, week, theme FROM paper WHERE id IN ({','.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
+            out.update((str(r[0]), (str(r[1]), str(r[2]))) for r in rows)
+        return out
+
     def theme_counts(self) -> dict[str, int]:
         """Papers per primary theme."""
         rows = self.db.execute("SELECT theme, COUNT(*) FROM paper GROUP BY theme ORDER BY theme")
