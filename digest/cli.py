@@ -29,6 +29,7 @@ from digest.config import FeedConfig, load_config
 from digest.errors import Problem, printable
 from digest.locking import feed_lock
 from digest.sources import MAX_LISTING_BYTES, formats
+from digest.sources.fields import DATINGS
 from digest.terminal import Reporter, finish, handle_errors, notices, progress, reporter
 from digest.weeks import WEEK, is_week, zone
 
@@ -201,6 +202,16 @@ def check_listing_name(name: str, *, piped: bool) -> None:
     help="Listing format (default: detect from content).",
 )
 @click.option(
+    "--date",
+    "dating",
+    type=click.Choice(["auto", *DATINGS]),
+    default="auto",
+    show_default=True,
+    help="How the listings' sightings are dated: each entry's own date (published), the "
+    "listing's date (listing), today (import); auto: the format's default, as for a "
+    "source of feed.yaml without 'date'.",
+)
+@click.option(
     "--name",
     "stdin_as",
     metavar="NAME",
@@ -217,6 +228,7 @@ def ingest(
     feed_dir: Path,
     files: tuple[Path, ...],
     fmt: str,
+    dating: str,
     stdin_as: str | None,
     today: str | None,
     strict: bool,
@@ -237,7 +249,15 @@ def ingest(
     start = time.monotonic()
     with feed_lock(cfg.root, lock_timeout), progress() as shown:
         report = ingest_command.ingest_files(
-            cfg, files, day, fmt, jobs=_jobs(jobs), stdin=data, stdin_as=stdin_as, progress=shown
+            cfg,
+            files,
+            day,
+            fmt,
+            dating,
+            jobs=_jobs(jobs),
+            stdin=data,
+            stdin_as=stdin_as,
+            progress=shown,
         )
     reporter().summary(
         f"{report.listings_new} listings ingested ({report.listings_unchanged} unchanged), "

@@ -605,3 +605,23 @@ def test_bibtex_reader_keeps_every_record(records: list[tuple[str, str, str]]) -
     )
     listing = bibtex.read(text, "b.bib", CTX)
     assert len(listing.entries) == len(usable), listing.problems
+
+
+@pytest.mark.parametrize(("dating", "imported"), [("auto", True), ("published", False)])
+def test_ingest_on_the_command_line_dates_as_a_source_would(
+    tmp_path: Path, dating: str, imported: bool
+) -> None:
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    root = tmp_path / "feed"
+    root.mkdir()
+    (root / "feed.yaml").write_text(feed_yaml("sources: []\n"), encoding="utf-8")
+    query = tmp_path / "q.xml"
+    shutil.copy(WILD / "arxiv_api_query_2026-03-07.xml", query)
+    args = ["ingest", str(root), str(query), "--today", TODAY.isoformat(), "--date", dating]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code in (0, 3), result.output
+    days = {r["first_seen"] for r in export(load_config(root))}
+    assert (days == {TODAY.isoformat()}) is imported, days

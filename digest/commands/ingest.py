@@ -19,7 +19,7 @@ from digest.config import FeedConfig
 from digest.errors import Problem
 from digest.ingest import IngestReport, ingest
 from digest.progress import Progress
-from digest.sources import MAX_LISTING_BYTES
+from digest.sources import MAX_LISTING_BYTES, listing_name
 from digest.sources.gather import ListingInput
 
 STDIN = Path("-")
@@ -40,6 +40,7 @@ def ingest_files(
     files: Sequence[Path],
     today: dt.date,
     fmt: str = "auto",
+    dating: str = "auto",
     *,
     jobs: int = 1,
     stdin: bytes | None = None,
@@ -49,8 +50,9 @@ def ingest_files(
     """Ingest the ``files`` that exist; each missing one is a problem, not a failure.
 
     ``-`` among the files is the listing ``stdin`` (the bytes read from standard input), named
-    ``stdin_as`` or else :func:`stdin_name`; its format is detected like a file's. ``progress``
-    is told of the listings read and stored (see :mod:`digest.progress`)."""
+    ``stdin_as`` or else :func:`stdin_name`; its format is detected like a file's. ``dating``
+    is a source's ``date`` option for all of them. ``progress`` is told of the listings read
+    and stored (see :mod:`digest.progress`)."""
     items: list[Path | ListingInput] = []
     problems = []
     for f in files:
@@ -60,9 +62,9 @@ def ingest_files(
                 message = f"larger than {limit} MiB: not a listing (skipped)"
                 problems.append(Problem("stdin", None, message))
             else:
-                items.append(ListingInput(stdin_as or stdin_name(stdin), fmt, data=stdin))
+                items.append(ListingInput(stdin_as or stdin_name(stdin), fmt, dating, data=stdin))
         elif f.is_file():
-            items.append(f)
+            items.append(ListingInput(listing_name(f), fmt, dating, path=f))
         else:
             problems.append(Problem(str(f), None, "no such file"))
     with open_store(cfg) as store:
