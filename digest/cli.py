@@ -205,6 +205,7 @@ def check_listing_name(name: str, *, piped: bool) -> None:
     "--date",
     "dating",
     type=click.Choice(["auto", *DATINGS]),
+    envvar="DIGEST_INGEST_DATE",  # the parameter is named dating
     default="auto",
     show_default=True,
     help="How the listings' sightings are dated: each entry's own date (published), the "
