@@ -355,7 +355,8 @@ def ratios(rows: list[dict[str, Any]]) -> list[str]:
     out = []
 
     def ratio(a: dict[str, Any], b: dict[str, Any], kind: str) -> str:
-        return f"{a[kind]['seconds'] / b[kind]['seconds']:.2f}x"
+        wall = a[kind]["seconds"] / b[kind]["seconds"]
+        return f"{wall:.2f}x (CPU {a[kind]['cpu_seconds'] / b[kind]['cpu_seconds']:.2f}x)"
 
     for n in sizes:
         base = at.get(("realistic", 20, n))
@@ -400,7 +401,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "digest-scale")
     parser.add_argument("--source", type=Path, help="measure this copy of the tree (run.py)")
     parser.add_argument("--name", default="scale-latest", help="results/NAME.md and .json")
+    parser.add_argument("--report", type=Path, help="only print the report of a results JSON")
     args = parser.parse_args(argv)
+    if args.report is not None:
+        print(markdown(json.loads(args.report.read_text("utf-8"))))
+        return
     if args.source is not None:
         run.SOURCE = args.source.resolve()
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
