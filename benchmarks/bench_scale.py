@@ -413,39 +413,41 @@ def main(argv: list[str] | None = None) -> None:
     args.work = args.work.resolve()
     (args.work / "logs").mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]
-    results = [
-        bench_config(
-            args.work,
-            shape,
-            themes,
-            n,
-            args.rules,
-            args.seed,
-            args.repeat or (3 if n <= 10_000 else 1),
-        )
-        for n in sizes
-        for shape, themes in configs
-    ]
-    profiles = []
-    for item in filter(None, args.profile.split(",")):
-        config, _, n = item.partition("@")
-        shape, _, themes = config.partition(":")
-        profiles.append(profile(args.work, shape, int(themes), int(n), args.rules, args.seed))
-    report = {
+    report: dict[str, Any] = {
         "environment": run.environment(),
         "rules": args.rules,
         "seed": args.seed,
         "repeat": args.repeat or "3 (<= 10k), 1 (> 10k)",
-        "load_average": [round(load, 2), round(os.getloadavg()[0], 2)],
+        "load_average": [round(load, 2), round(load, 2)],
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "results": results,
-        "profiles": profiles,
+        "results": [],
+        "profiles": [],
     }
-    text = markdown(report)
-    run.RESULTS.mkdir(exist_ok=True)
-    (run.RESULTS / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
-    (run.RESULTS / f"{args.name}.md").write_text(text, "utf-8")
-    print(text)
+
+    def save() -> str:
+        """Write the report so far (a long run stopped early keeps what it measured)."""
+        report["load_average"][1] = round(os.getloadavg()[0], 2)
+        text = markdown(report)
+        run.RESULTS.mkdir(exist_ok=True)
+        (run.RESULTS / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
+        (run.RESULTS / f"{args.name}.md").write_text(text, "utf-8")
+        return text
+
+    for n in sizes:
+        for shape, themes in configs:
+            repeat = args.repeat or (3 if n <= 10_000 else 1)
+            report["results"].append(
+                bench_config(args.work, shape, themes, n, args.rules, args.seed, repeat)
+            )
+            save()
+    for item in filter(None, args.profile.split(",")):
+        config, _, n = item.partition("@")
+        shape, _, themes = config.partition(":")
+        report["profiles"].append(
+            profile(args.work, shape, int(themes), int(n), args.rules, args.seed)
+        )
+        save()
+    print(save())
 
 
 if __name__ == "__main__":
