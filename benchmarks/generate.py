@@ -31,7 +31,14 @@ folder: what the incremental benchmark adds. ``--append-index I`` picks the I-th
 listing (0, 1 or 2): they are dated on the Monday after the corpus's last day and the
 two days after it, always within 2025, so the incremental work is the same at every N.
 
-Run: ``python benchmarks/generate.py OUT_DIR --entries N --rules K --seed S``.
+``--shape realistic`` writes the realistic shape instead (``benchmarks/realistic.py``:
+repeats only the near-duplicate rules can join, near-miss distinct papers, shared stock
+phrasing) and its ground truth, ``OUT_DIR/truth/listing-NNNNNN.tsv``; the default,
+``friendly``, is byte for byte what it was. ``--themes N`` spreads the tags over N themes
+(default 20).
+
+Run: ``python benchmarks/generate.py OUT_DIR --entries N --rules K --seed S
+[--shape realistic] [--themes N]``.
 """
 
 from __future__ import annotations
