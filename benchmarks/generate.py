@@ -31,7 +31,14 @@ folder: what the incremental benchmark adds. ``--append-index I`` picks the I-th
 listing (0, 1 or 2): they are dated on the Monday after the corpus's last day and the
 two days after it, always within 2025, so the incremental work is the same at every N.
 
-Run: ``python benchmarks/generate.py OUT_DIR --entries N --rules K --seed S``.
+``--shape realistic`` writes the realistic shape instead (``benchmarks/realistic.py``:
+repeats only the near-duplicate rules can join, near-miss distinct papers, shared stock
+phrasing) and its ground truth, ``OUT_DIR/truth/listing-NNNNNN.tsv``; the default,
+``friendly``, is byte for byte what it was. ``--themes N`` spreads the tags over N themes
+(default 20).
+
+Run: ``python benchmarks/generate.py OUT_DIR --entries N --rules K --seed S
+[--shape realistic] [--themes N]``.
 """
 
 from __future__ import annotations
@@ -324,8 +331,12 @@ class Plan:
             return bytes([255]) * MAX_FILE
         return hashlib.shake_128(b"%d/flags/%d" % (self.seed, file)).digest(4 * MAX_FILE)
 
-    def source(self, file: int, pos: int, v: memoryview) -> tuple[int, int]:
-        """The earlier original slot a repeat at ``(file, pos)`` reprints."""
+    def source(
+        self, file: int, pos: int, v: memoryview, least: int = REPEAT_SHARE
+    ) -> tuple[int, int]:
+        """The earlier original slot a repeat at ``(file, pos)`` reprints (one whose flag
+        is at least ``least``: the realistic shape's near-miss papers take no near-miss
+        paper as their model)."""
         before = min(file, len(self.sizes))
         for i in range(1, 37, 3):
             if v[i] % 10 < 7:
@@ -333,7 +344,7 @@ class Plan:
             else:
                 k = v[i + 1] % before
             p = v[i + 2] % self.sizes[k]
-            if self.repeats(k)[p] >= REPEAT_SHARE:
+            if self.repeats(k)[p] >= least:
                 return k, p
         return 0, v[0] % self.sizes[0]
 
@@ -368,8 +379,9 @@ def listing_path(out: Path, file: int) -> Path:
 # --- the rules ---------------------------------------------------------------------------
 
 
-def feed_yaml(vocab: Vocabulary, rules: int, seed: int) -> str:
-    """feed.yaml with ``rules`` tags over the vocabulary, grouped into ~20 themes."""
+def feed_yaml(vocab: Vocabulary, rules: int, seed: int, themes: int = THEMES) -> str:
+    """feed.yaml with ``rules`` tags over the vocabulary, grouped into ``themes`` themes
+    (20 by default; tag i goes to theme i mod themes)."""
     rng = random.Random(seed)
     doc_freq: Counter[str] = Counter()
     for sentence in vocab.sentences:
@@ -441,7 +453,7 @@ def feed_yaml(vocab: Vocabulary, rules: int, seed: int) -> str:
             if word not in used:
                 lines.append(f"    none: [{_quote('title:' + word)}]")
     lines.append("themes:")
-    themes = min(THEMES, rules)
+    themes = min(themes, rules)
     for t in range(themes):
         lines.append(f"  - name: Theme {t + 1:02d}")
         lines.append(f"    tags: [{', '.join(names[t::themes])}]")
@@ -456,29 +468,70 @@ def _quote(term: str) -> str:
 # --- command line ------------------------------------------------------------------------
 
 
-def generate(out: Path, n: int, rules: int, seed: int) -> int:
+SHAPES = ("friendly", "realistic")
+
+
+def listing_entries(
+    vocab: Vocabulary, plan: Plan, file: int, size: int, shape: str
+) -> tuple[Iterator[tuple[str, str]], list[str]]:
+    """The (title, abstract) pairs of listing ``file`` in ``shape``, and the list its
+    ground-truth lines fill as the pairs are consumed (realistic shape only)."""
+    truth: list[str] = []
+    if shape == "friendly":
+        return entries(vocab, plan, file, size), truth
+    import realistic  # the sibling module (it imports this one)
+
+    def pairs() -> Iterator[tuple[str, str]]:
+        for pos, (title, abstract, line) in enumerate(realistic.entries(vocab, plan, file, size)):
+            truth.append(f"{pos}\t{line}\n")
+            yield title, abstract
+
+    return pairs(), truth
+
+
+def write_listing(
+    out: Path, vocab: Vocabulary, plan: Plan, file: int, size: int, shape: str
+) -> Path:
+    """Write listing ``file`` (and, in the realistic shape, its ground truth
+    ``truth/listing-NNNNNN.tsv``); returns the listing's path."""
+    pairs, truth = listing_entries(vocab, plan, file, size, shape)
+    path = listing_path(out, file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(listing_text(plan.date(file), pairs), "utf-8")
+    if truth:
+        (out / "truth").mkdir(exist_ok=True)
+        truth_path(out, file).write_text("".join(truth), "utf-8")
+    return path
+
+
+def truth_path(out: Path, file: int) -> Path:
+    """Where listing ``file``'s ground truth goes (realistic shape)."""
+    return out / "truth" / f"listing-{file:06d}.tsv"
+
+
+def generate(
+    out: Path, n: int, rules: int, seed: int, shape: str = "friendly", themes: int = THEMES
+) -> int:
     """Write feed.yaml and every listing; returns the number of listings."""
     vocab = Vocabulary(random.Random(seed))
     plan = Plan(seed, n)
     (out / "listings").mkdir(parents=True, exist_ok=True)
-    (out / "feed.yaml").write_text(feed_yaml(vocab, rules, seed), "utf-8")
+    (out / "feed.yaml").write_text(feed_yaml(vocab, rules, seed, themes), "utf-8")
     for file, size in enumerate(plan.sizes):
-        text = listing_text(plan.date(file), entries(vocab, plan, file, size))
-        listing_path(out, file).write_text(text, "utf-8")
+        write_listing(out, vocab, plan, file, size, shape)
     return len(plan.sizes)
 
 
-def append_listing(out: Path, n: int, seed: int, size: int, index: int) -> Path:
+def append_listing(
+    out: Path, n: int, seed: int, size: int, index: int, shape: str = "friendly"
+) -> Path:
     """Write the ``index``-th listing after an ``n``-entry corpus; returns its path."""
     vocab = Vocabulary(random.Random(seed))
     plan = Plan(seed, n)
     file = len(plan.sizes) + index
     if size > 4 * MAX_FILE or not 0 <= index < MAX_APPENDED:
         sys.exit("generate.py: --append-listing takes at most 2000 entries, index 0-2")
-    path = listing_path(out, file)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(listing_text(plan.date(file), entries(vocab, plan, file, size)), "utf-8")
-    return path
+    return write_listing(out, vocab, plan, file, size, shape)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -495,17 +548,25 @@ def main(argv: list[str] | None = None) -> None:
         help="only write the next listing (SIZE entries) after an N-entry corpus",
     )
     parser.add_argument("--append-index", type=int, default=0, metavar="I")
+    parser.add_argument(
+        "--shape",
+        choices=SHAPES,
+        default="friendly",
+        help="friendly (repeats keep the title key) or realistic (see realistic.py)",
+    )
+    parser.add_argument("--themes", type=int, default=THEMES, help="themes the tags go into")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     if args.append_listing:
         path = append_listing(
-            args.out, args.entries, args.seed, args.append_listing, args.append_index
+            args.out, args.entries, args.seed, args.append_listing, args.append_index, args.shape
         )
         print(f"wrote {path} in {time.perf_counter() - start:.2f} s", file=sys.stderr)
         return
-    files = generate(args.out, args.entries, args.rules, args.seed)
+    files = generate(args.out, args.entries, args.rules, args.seed, args.shape, args.themes)
     print(
-        f"wrote {args.entries} entries in {files} listings and {args.rules} rules to "
+        f"wrote {args.entries} {args.shape} entries in {files} listings and {args.rules} "
+        f"rules in {min(args.themes, args.rules)} themes to "
         f"{args.out} in {time.perf_counter() - start:.1f} s",
         file=sys.stderr,
     )
