@@ -95,6 +95,9 @@ def arxiv_id(source_id: str | None) -> str:
     return ident if _ARXIV_ID.match(ident) else ""
 
 
+# A paper's card is made for its week page, its Markdown page and its feed item: the
+# links of the last few thousand are kept (percent-encoding a title is most of a card).
+@lru_cache(maxsize=4096)
 def fallback_url(title: str, arxiv: str, template: str = DEFAULT_LINK_TEMPLATE) -> str:
     """The link of a paper no source gave one: ``template`` with the title (as read,
     LaTeX as Unicode) URL-encoded for ``{title}`` and the arXiv id for ``{arxiv}``."""
