@@ -123,11 +123,40 @@ def group_week(
         sections.append(ThemeSection(name=name, slug=slugs[name], papers=members))
     start, end = week_bounds(week)
     ranked = sorted(papers, key=lambda p: keys[p.id])
-    # Papers the curator pinned come first, all of them, then the strongest of the rest.
-    pinned = [p for p in ranked if p.pinned]
-    others = [p for p in ranked if not p.pinned]
-    top = (pinned + others)[: max(picks, len(pinned))] if picks else []
+    top = top_picks(ranked, picks) if picks else []
     return WeekDigest(week=week, start=start, end=end, sections=sections, picks=top)
+
+
+PICKS_PER_THEME = 2
+"""Top picks one theme gives at most while other themes have papers to give: the week's
+strongest papers are often all of one busy theme, and a reader of another learns nothing."""
+
+
+def top_picks(ranked: Sequence[Paper], count: int) -> list[Paper]:
+    """The week's top picks from its papers in relevance order: every paper the curator
+    pinned, then the strongest of the rest, at most :data:`PICKS_PER_THEME` of a theme
+    until the other themes run out; ``count`` in all (or the pinned ones, if more),
+    strongest first."""
+    pinned = [p for p in ranked if p.pinned]
+    chosen = {p.id for p in pinned}
+    per_theme: dict[str, int] = {}
+    for p in pinned:
+        per_theme[p.theme] = per_theme.get(p.theme, 0) + 1
+    spill: list[Paper] = []
+    picked: list[Paper] = []
+    for p in ranked:
+        if len(pinned) + len(picked) >= count:
+            break
+        if p.id in chosen:
+            continue
+        if per_theme.get(p.theme, 0) >= PICKS_PER_THEME:
+            spill.append(p)
+            continue
+        per_theme[p.theme] = per_theme.get(p.theme, 0) + 1
+        picked.append(p)
+    picked += spill[: max(count - len(pinned) - len(picked), 0)]
+    order = {p.id: i for i, p in enumerate(ranked)}
+    return pinned + sorted(picked, key=lambda p: order[p.id])
 
 
 def picks_in_sections(digest: WeekDigest) -> list[tuple[Paper, ThemeSection]]:

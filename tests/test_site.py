@@ -625,3 +625,20 @@ def test_reading_settings_are_checked(tmp_path: Path) -> None:
     assert cards.fallback_url("A $\\alpha$ <b>", "", good.reading.link_template) == (
         "https://arxiv.org/search/?query=A%20%CE%B1%20%3Cb%3E&searchtype=title"
     )
+
+
+def test_top_picks_take_at_most_two_of_a_theme_while_others_have_papers() -> None:
+    from digest.grouping import group_week
+    from digest.models import Paper as P
+
+    def p(n: int, theme: str) -> P:
+        return P(f"p{n}", f"Paper {n}", "", dt.date(2026, 3, 9), "2026-W11", theme=theme)
+
+    busy = [p(i, "Busy") for i in range(6)]
+    quiet = [p(10, "Quiet"), p(11, "Other")]
+    scores = {x.id: 10.0 - i for i, x in enumerate(busy)} | {"p10": 1.0, "p11": 0.5}
+    week = group_week("2026-W11", busy + quiet, ["Busy", "Quiet", "Other"], scores, picks=5)
+    # The two strongest of Busy, then the other themes' best, then Busy again: by strength.
+    assert [x.id for x in week.picks] == ["p0", "p1", "p2", "p10", "p11"]
+    only = group_week("2026-W11", busy, ["Busy"], scores, picks=3)
+    assert [x.id for x in only.picks] == ["p0", "p1", "p2"]  # no other theme: the strongest
