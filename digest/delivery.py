@@ -21,9 +21,10 @@ exponential backoff on temporary (4xx, connection) failures; ``sleep`` is a
 parameter so tests need not wait. A permanent (5xx) reply fails that recipient
 only; the others are still tried, then one :class:`~digest.errors.MailError`
 names every failure. A reused connection is not probed (no NOOP) before each
-message: one the server has closed meanwhile fails at the MAIL command, before the
-DATA command starts the message, which is certainly undelivered and is sent again
-right away on a new connection.
+message: one the server has closed meanwhile (or closes with a 421 reply, as servers
+that limit messages per connection do) fails at the MAIL command, before the DATA
+command starts the message, which is certainly undelivered and is sent again right
+away on a new connection, no retry spent.
 """
 
 from __future__ import annotations
@@ -248,6 +249,8 @@ class Transport:
                 last = self._reply(code, text, "the recipient")
             except smtplib.SMTPResponseException as err:
                 last = self._reply(err.smtp_code, err.smtp_error, "the message")
+                if err.smtp_code == 421 and reused and not conn.data_started:
+                    attempt -= 1  # the server closed the channel before the message: again now
             except smtplib.SMTPNotSupportedError as err:  # raised before anything is sent
                 raise SendFailure(f"{self._where()}: {err}") from None
             except OSError as err:  # the connection broke mid-transaction

@@ -69,12 +69,23 @@ class Handler:
     """Records every accepted message; replies from ``script`` first (e.g. a 451)."""
 
     data_replies: list[str] = field(default_factory=list)
+    mail_replies: list[str | None] = field(default_factory=list)
+    """Replies to MAIL FROM, one per command (None: accept)."""
     reject: set[str] = field(default_factory=set)
     received: list[tuple[list[str], bytes]] = field(default_factory=list)
     hang_up: bool = False
     """Close the connection after accepting each message (as an idle timeout would)."""
     peers: list[Any] = field(default_factory=list)
     """The connection each accepted message came over."""
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        reply = self.mail_replies.pop(0) if self.mail_replies else None
+        if reply is not None:
+            return reply
+        envelope.mail_from = address
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -756,3 +767,20 @@ def test_a_connection_the_server_closed_between_messages_is_replaced_at_once(
     assert [rcpts for rcpts, _ in handler.received] == [[r] for r in many]
     assert all(status(root, r) == "sent" for r in many)
     assert len(set(handler.peers)) == 3  # each message on a connection of its own
+
+
+def test_a_421_before_the_message_on_a_reused_connection_reconnects_at_once(
+    smtp: Callable[..., tuple[Handler, int]], tmp_path: Path, env: None
+) -> None:
+    # A server that allows one message per connection says 421 to the next MAIL.
+    handler, port = smtp()
+    handler.mail_replies = [None, "421 4.7.0 too many messages on this connection"]
+    root = make_feed(tmp_path, port)
+    sleeps: list[float] = []
+    report = send(root, to=["ann@example.org", "bob@example.org"], sleeps=sleeps)
+    assert report.sent == ["ann@example.org", "bob@example.org"] and sleeps == []
+    assert len(set(handler.peers)) == 2
+    # On a new connection a 421 is a temporary failure like any other: retried after a wait.
+    handler.mail_replies = ["421 4.3.2 shutting down"]
+    assert send(root, to=["carl@example.org"], sleeps=sleeps).sent == ["carl@example.org"]
+    assert sleeps == [0.5]
