@@ -294,7 +294,8 @@ class Transport:
         if self.conn is not None:
             return self.conn
         cfg = self.cfg
-        context = ssl.create_default_context()
+        # Loading the CA certificates costs tens of milliseconds: only when TLS is used.
+        context = ssl.create_default_context() if cfg.security != "none" else None
         conn: _Connection
         if cfg.security == "tls":
             conn = _TLSConnection(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
