@@ -17,7 +17,12 @@ for each recipient: :func:`digest.mail.compose` per recipient).
 It calls only ``send_week``, so it can time an older snapshot of digest too:
 ``PYTHONPATH=/tmp/snapshot python benchmarks/bench_send.py``.
 
-Run: ``python benchmarks/bench_send.py [--repeat N] [--server process|thread] [--reference]``.
+With ``--split``, the CPU milliseconds per further recipient (100 recipients against 1)
+of the address check, the message's bytes, the ledger and smtplib, each measured by
+wrapping it with ``time.process_time`` (this code's functions only).
+
+Run: ``python benchmarks/bench_send.py [--repeat N] [--server process|thread]
+[--reference] [--split]``.
 """
 
 from __future__ import annotations
@@ -167,11 +172,50 @@ def timed(root: Path, seen: Any, to: list[str], repeat: int) -> tuple[float, flo
     return statistics.median(times), statistics.median(cpus), max(connections)
 
 
+def split(root: Path, seen: Any, to: list[str], repeat: int) -> str:
+    """Median CPU ms per further recipient of each step (see the module docstring)."""
+    from digest.store.ledger import Ledger
+
+    spent: dict[str, float] = {}
+
+    def wrap(owner: Any, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        def timed_step(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.process_time() - start
+
+        setattr(owner, name, timed_step)
+
+    wrap(mail, "address_problem", "address check")
+    wrap(mail.WeekMail, "outgoing", "message bytes")
+    wrap(delivery.Transport, "send", "smtplib")
+    for name in ("status", "mark_sending", "mark_sent"):
+        wrap(Ledger, name, "ledger")
+    cfg, runs = load_config(root), []
+    for _ in range(repeat):
+        per_count = []
+        for count in (1, len(to)):
+            spent.clear()
+            mail.read_address.cache_clear()
+            with commands.open_store(cfg) as store:
+                send_command.send_week(cfg, store, TODAY, to=to[:count], force=True)
+            drain(seen)
+            per_count.append(dict(spent))
+        one, many = per_count
+        runs.append({k: (many[k] - one.get(k, 0.0)) / (len(to) - 1) for k in many})
+    return ", ".join(f"{k} {statistics.median(r[k] for r in runs) * 1000:.2f} ms" for k in runs[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement")
     parser.add_argument("--reference", action="store_true", help="also time the oldest path")
     parser.add_argument("--server", choices=["process", "thread"], default="process")
+    parser.add_argument("--split", action="store_true", help="CPU per recipient by step")
     parser.add_argument("--max-seconds", type=float, default=600, help="watchdog")
     args = parser.parse_args()
     watchdog = threading.Timer(args.max_seconds, lambda: os._exit(2))
@@ -198,6 +242,9 @@ def main() -> None:
                 f"{t100:.3f} s (CPU {cpu100:.3f} s), ratio {t100 / t1:.1f}x wall, "
                 f"{cpu100 / cpu1:.1f}x CPU; SMTP connections per send: {c1} and {c100}"
             )
+        if args.split:
+            delivery.composer = paths[0][1]
+            print(f"CPU per further recipient: {split(root, seen, hundred, args.repeat)}")
     watchdog.cancel()
     sys.stdout.flush()
 

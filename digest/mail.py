@@ -5,9 +5,9 @@ section is :class:`~digest.config.email.EmailConfig`), one recipient and the sen
 time. Output: an :class:`~email.message.EmailMessage`: multipart/alternative with a
 wrapped text/plain part and a text/html part whose CSS is inlined (the only module
 that imports css_inline); or, to send, an :class:`Outgoing`: its Message-ID and its
-bytes as they go to the SMTP server. What the message shows, within ``max_html_bytes``, is decided
-by :mod:`digest.mailbody`. Nothing here talks to a server or the store (see
-:mod:`digest.delivery`).
+bytes as they go to the SMTP server. What the message shows, within
+``max_html_bytes``, is decided by :mod:`digest.mailbody`. Nothing here talks to a
+server or the store (see :mod:`digest.delivery`).
 """
 
 from __future__ import annotations
