@@ -2,23 +2,36 @@
 
 Input: the example feed (feeds/example, copied to a temporary folder, its listings
 ingested and tagged), its latest complete week before 2026-05-06 (2026-W18). An
-aiosmtpd server on 127.0.0.1 (a free port) accepts every message; it is stopped at the
-end, and a watchdog ends the process after ``--max-seconds`` whatever happens.
+aiosmtpd server on 127.0.0.1 (a free port) accepts every message, in a process of its
+own (as a real server is: its CPU is not digest's; ``--server thread`` runs it in
+this process instead); it is stopped at the end, and a watchdog ends the benchmark
+after ``--max-seconds`` whatever happens.
 
-Output (stdout): for 1 and for 100 recipients, the median wall (and CPU) seconds of
+Output (stdout): for 1 and for 100 recipients, the median wall seconds and CPU seconds
+(this process: digest's side only, unless ``--server thread``) of
 ``digest.commands.send.send_week`` (``force``: the ledger never skips) over
-``--repeat`` runs, the 100/1 ratio, and the SMTP connections the server saw. With
-``--reference``, the same for the old path (the week rendered and CSS-inlined again
+``--repeat`` runs, the 100/1 ratios, and the SMTP connections the server saw. With
+``--reference``, the same for the oldest path (the week rendered and CSS-inlined again
 for each recipient: :func:`digest.mail.compose` per recipient).
 
-Run: ``python benchmarks/bench_send.py [--repeat N] [--reference]``.
+It calls only ``send_week``, so it can time an older snapshot of digest too:
+``PYTHONPATH=/tmp/snapshot python benchmarks/bench_send.py``.
+
+With ``--split``, the CPU milliseconds per further recipient (100 recipients against 1)
+of the address check, the message's bytes, the ledger and smtplib, each measured by
+wrapping it with ``time.process_time`` (this code's functions only).
+
+Run: ``python benchmarks/bench_send.py [--repeat N] [--server process|thread]
+[--reference] [--split]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import os
+import queue
 import shutil
 import socket
 import statistics
@@ -26,9 +39,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +60,23 @@ TODAY = dt.date(2026, 5, 6)
 
 
 class Sink:
-    """Accepts every message; counts them and the connections they came over."""
+    """Accepts every message; tells ``seen`` the connection each came over."""
 
-    def __init__(self) -> None:
-        self.messages = 0
-        self.peers: set[Any] = set()
+    def __init__(self, seen: Any) -> None:
+        self.seen = seen
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages += 1
-        self.peers.add(session.peer)
+        self.seen.put(session.peer)
         return "250 2.0.0 accepted"
+
+
+def serve(port: int, seen: Any, stop: Any) -> None:
+    """The server process: accept messages until ``stop`` is set."""
+    controller = Controller(Sink(seen), hostname="127.0.0.1", port=port)
+    controller.start()
+    seen.put("ready")
+    stop.wait()
+    controller.stop()
 
 
 def free_port() -> int:
@@ -67,14 +86,28 @@ def free_port() -> int:
 
 
 @contextmanager
-def server() -> Iterator[tuple[Sink, int]]:
-    sink, port = Sink(), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+def server(where: str) -> Iterator[tuple[Any, int]]:
+    """A running server and its port; the queue gets each message's connection."""
+    port = free_port()
+    if where == "thread":
+        seen: Any = queue.Queue()
+        controller = Controller(Sink(seen), hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            yield seen, port
+        finally:
+            controller.stop()
+        return
+    ctx = multiprocessing.get_context("spawn")
+    seen, stop = ctx.Queue(), ctx.Event()
+    child = ctx.Process(target=serve, args=(port, seen, stop), daemon=True)
+    child.start()
     try:
-        yield sink, port
+        assert seen.get(timeout=60) == "ready"
+        yield seen, port
     finally:
-        controller.stop()
+        stop.set()
+        child.join(10)
 
 
 def example_feed(folder: Path, port: int) -> Path:
@@ -90,37 +123,99 @@ def example_feed(folder: Path, port: int) -> Path:
     return root
 
 
-def per_recipient(
-    cfg: FeedConfig, email: Any, store: Store, week: str, when: dt.datetime
-) -> Callable[[str], EmailMessage]:
-    """The old composer: the whole message rendered for each recipient."""
-    digest = group_week(week, store.papers.load(week), cfg.rules.section_names)
-    uid, env = feed_uid(cfg, store), render.environment(cfg.templates)
-    return lambda rcpt: mail.compose(cfg, email, digest, recipient=rcpt, uid=uid, now=when, env=env)
+class PerRecipient:
+    """The oldest composer: the whole message rendered for each recipient."""
+
+    def __init__(
+        self, cfg: FeedConfig, email: Any, store: Store, week: str, when: dt.datetime
+    ) -> None:
+        self.digest = group_week(week, store.papers.load(week), cfg.rules.section_names)
+        self.cfg, self.email, self.when = cfg, email, when
+        self.uid, self.env = feed_uid(cfg, store), render.environment(cfg.templates)
+
+    def compose(self, rcpt: str) -> Any:
+        return mail.compose(
+            self.cfg, self.email, self.digest,
+            recipient=rcpt, uid=self.uid, now=self.when, env=self.env,
+        )  # fmt: skip
+
+    def outgoing(self, rcpt: str) -> Any:
+        return mail.outgoing(self.compose(rcpt))
 
 
-def timed(root: Path, sink: Sink, to: list[str], repeat: int) -> tuple[float, float, int]:
-    """Median wall and CPU seconds of sending the week to ``to`` (CPU: this process's,
-    the in-process server's share included; less moved by a busy machine than wall),
-    and connections per send."""
+def drain(seen: Any) -> list[Any]:
+    """The connections of the messages the server accepted since the last call."""
+    peers = []
+    while True:
+        try:
+            peers.append(seen.get(timeout=0.2))
+        except queue.Empty:
+            return peers
+
+
+def timed(root: Path, seen: Any, to: list[str], repeat: int) -> tuple[float, float, int]:
+    """Median wall and CPU seconds of sending the week to ``to`` (CPU: this process's;
+    less moved by a busy machine than wall), and connections per send."""
     cfg = load_config(root)
     times, cpus, connections = [], [], set()
     for _ in range(repeat):
-        before, peers = sink.messages, set(sink.peers)
+        # Each send as in a fresh process: no address remembered from the last one.
+        getattr(mail.read_address, "cache_clear", lambda: None)()
         with commands.open_store(cfg) as store:
             start, cpu = time.perf_counter(), time.process_time()
             report = send_command.send_week(cfg, store, TODAY, to=to, force=True)
             times.append(time.perf_counter() - start)
             cpus.append(time.process_time() - cpu)
-        assert report.sent == to and sink.messages - before == len(to), report
-        connections.add(len(sink.peers - peers))
+        peers = drain(seen)
+        assert report.sent == to and len(peers) == len(to), (report, len(peers))
+        connections.add(len(set(peers)))
     return statistics.median(times), statistics.median(cpus), max(connections)
+
+
+def split(root: Path, seen: Any, to: list[str], repeat: int) -> str:
+    """Median CPU ms per further recipient of each step (see the module docstring)."""
+    from digest.store.ledger import Ledger
+
+    spent: dict[str, float] = {}
+
+    def wrap(owner: Any, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        def timed_step(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.process_time() - start
+
+        setattr(owner, name, timed_step)
+
+    wrap(mail, "address_problem", "address check")
+    wrap(mail.WeekMail, "outgoing", "message bytes")
+    wrap(delivery.Transport, "send", "smtplib")
+    for name in ("status", "mark_sending", "mark_sent"):
+        wrap(Ledger, name, "ledger")
+    cfg, runs = load_config(root), []
+    for _ in range(repeat):
+        per_count = []
+        for count in (1, len(to)):
+            spent.clear()
+            mail.read_address.cache_clear()
+            with commands.open_store(cfg) as store:
+                send_command.send_week(cfg, store, TODAY, to=to[:count], force=True)
+            drain(seen)
+            per_count.append(dict(spent))
+        one, many = per_count
+        runs.append({k: (many[k] - one.get(k, 0.0)) / (len(to) - 1) for k in many})
+    return ", ".join(f"{k} {statistics.median(r[k] for r in runs) * 1000:.2f} ms" for k in runs[0])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement")
-    parser.add_argument("--reference", action="store_true", help="also time the old path")
+    parser.add_argument("--reference", action="store_true", help="also time the oldest path")
+    parser.add_argument("--server", choices=["process", "thread"], default="process")
+    parser.add_argument("--split", action="store_true", help="CPU per recipient by step")
     parser.add_argument("--max-seconds", type=float, default=600, help="watchdog")
     args = parser.parse_args()
     watchdog = threading.Timer(args.max_seconds, lambda: os._exit(2))
@@ -128,22 +223,28 @@ def main() -> None:
     watchdog.start()
     one = ["reader@example.org"]
     hundred = [f"Reader {i:03d} <reader{i:03d}@example.org>" for i in range(100)]
-    paths = [("shared (WeekMail)", delivery.composer)]
+    paths: list[tuple[str, Any]] = [("shared (WeekMail)", delivery.composer)]
     if args.reference:
-        paths.append(("per recipient (old)", per_recipient))
+        paths.append(("per recipient (old)", PerRecipient))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"digest send, example feed, 2026-W18; repeat {args.repeat}; load {load:.2f}")
-    with tempfile.TemporaryDirectory() as tmp, server() as (sink, port):
+    print(
+        f"digest send, example feed, 2026-W18; repeat {args.repeat}; load {load:.2f}; "
+        f"server in a {args.server}; digest from {Path(delivery.__file__).parent}"
+    )
+    with tempfile.TemporaryDirectory() as tmp, server(args.server) as (seen, port):
         root = example_feed(Path(tmp), port)
         for name, composer in paths:
-            delivery.composer = composer  # type: ignore[assignment]
-            t1, cpu1, c1 = timed(root, sink, one, args.repeat)
-            t100, cpu100, c100 = timed(root, sink, hundred, args.repeat)
+            delivery.composer = composer
+            t1, cpu1, c1 = timed(root, seen, one, args.repeat)
+            t100, cpu100, c100 = timed(root, seen, hundred, args.repeat)
             print(
                 f"{name:>20}: 1 recipient {t1:.3f} s (CPU {cpu1:.3f} s), 100 recipients "
-                f"{t100:.3f} s (CPU {cpu100:.3f} s), ratio {t100 / t1:.1f}x; "
-                f"SMTP connections per send: {c1} and {c100}"
+                f"{t100:.3f} s (CPU {cpu100:.3f} s), ratio {t100 / t1:.1f}x wall, "
+                f"{cpu100 / cpu1:.1f}x CPU; SMTP connections per send: {c1} and {c100}"
             )
+        if args.split:
+            delivery.composer = paths[0][1]
+            print(f"CPU per further recipient: {split(root, seen, hundred, args.repeat)}")
     watchdog.cancel()
     sys.stdout.flush()
 

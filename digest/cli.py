@@ -208,9 +208,8 @@ def check_listing_name(name: str, *, piped: bool) -> None:
     envvar="DIGEST_INGEST_DATE",  # the parameter is named dating
     default="auto",
     show_default=True,
-    help="How the listings' sightings are dated: each entry's own date (published), the "
-    "listing's date (listing), today (import); auto: the format's default, as for a "
-    "source of feed.yaml without 'date'.",
+    help="Date sightings by each entry's own date, the listing's, or today (import); auto: "
+    "the format's default, as a feed.yaml source without 'date'.",
 )
 @click.option(
     "--name",

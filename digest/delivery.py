@@ -1,8 +1,10 @@
 """Delivery: one week's digest -> each recipient over SMTP, never twice.
 
 Input: the feed config and its ``email`` section, the store, a week, its recipients
-and the run's date. Output: the messages (:func:`composer`), and a :class:`SendReport`
-of who was sent them (:func:`deliver`); the store's ``sent`` table records every send.
+and the run's date. Output: the messages (:func:`composer`: the week's
+:class:`~digest.mail.WeekMail`), and a :class:`SendReport` of who was sent them
+(:func:`deliver`, which sends each recipient's :class:`~digest.mail.Outgoing` bytes);
+the store's ``sent`` table records every send.
 Which week and to whom is the ``send`` use case's (:mod:`digest.commands.send`).
 
 Never twice: before a message goes to the server its (week, recipient) row is
@@ -12,12 +14,17 @@ that was killed, or lost the connection mid-message, means "possibly delivered":
 it is skipped with a warning until ``--force``. A row is removed only when the
 server certainly refused the message (an SMTP reply, or no connection at all).
 
-SMTP: smtplib with none/STARTTLS/implicit TLS, login with the password from the
+SMTP: smtplib with none/STARTTLS/implicit TLS over one connection for all
+recipients, login with the password from the
 environment variable named by ``password_env``, a timeout, and retries with
 exponential backoff on temporary (4xx, connection) failures; ``sleep`` is a
 parameter so tests need not wait. A permanent (5xx) reply fails that recipient
 only; the others are still tried, then one :class:`~digest.errors.MailError`
-names every failure.
+names every failure. A reused connection is not probed (no NOOP) before each
+message: one the server has closed meanwhile (or closes with a 421 reply, as servers
+that limit messages per connection do) fails at the MAIL command, before the DATA
+command starts the message, which is certainly undelivered and is sent again right
+away on a new connection, no retry spent.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Any
 
 from digest import mail, render
 from digest.config import FeedConfig
@@ -70,10 +78,10 @@ class SendFailure(MailError):
 
 def composer(
     cfg: FeedConfig, email: EmailConfig, store: Store, week: str, when: dt.datetime
-) -> Callable[[str], EmailMessage]:
-    """The message of ``week`` for one recipient, dated ``when`` (the week's papers are
-    read and grouped, and its body rendered and CSS-inlined, once for all recipients:
-    :class:`~digest.mail.WeekMail`)."""
+) -> mail.WeekMail:
+    """The messages of ``week``, dated ``when``: the week's papers are read and grouped,
+    and its body rendered and CSS-inlined, once for all recipients (``compose`` gives
+    one recipient's message, ``outgoing`` its bytes for :func:`deliver`)."""
     editorial = load_editorial(cfg, store)  # the note opens it; decisions apply
     digest = curated_week(
         week, store.papers.load(week), cfg.rules, editorial, cfg.reading.top_picks
@@ -82,7 +90,7 @@ def composer(
     week_mail = mail.WeekMail(
         cfg, email, digest, uid=uid, now=when, env=render.environment(cfg.templates)
     )
-    return week_mail.compose
+    return week_mail
 
 
 def deliver(
@@ -91,7 +99,7 @@ def deliver(
     store: Store,
     week: str,
     recipients: Sequence[str],
-    compose: Callable[[str], EmailMessage],
+    compose: Callable[[str], mail.Outgoing],
     today: dt.date,
     *,
     force: bool = False,
@@ -113,14 +121,14 @@ def deliver(
                 status = store.ledger.status(week, addr)
                 claim = force or status is None
                 if claim:
-                    store.ledger.mark_sending(week, addr, str(msg["Message-ID"]), today)
+                    store.ledger.mark_sending(week, addr, msg.message_id, today)
             if not claim:
                 report.skipped.append(rcpt)
                 if status == "sending":
                     report.problems.append(_interrupted(cfg, week, rcpt))
                 continue
             try:
-                transport.send(msg, sender, addr)
+                transport.send(msg.data, sender, addr)
             except SendFailure as err:
                 if err.certain:
                     store.ledger.clear_sending(week, addr)
@@ -182,16 +190,21 @@ class Transport:
         self.cfg = cfg
         self._password = password
         self.sleep = sleep
-        self.conn: smtplib.SMTP | None = None
-        self.handed_over = False
-        """Whether the last :meth:`send` began giving the message to the server (from
-        then on a failure may leave it delivered)."""
+        self.conn: _Connection | None = None
+        self._sending: _Connection | None = None
+        """The connection the last :meth:`send` attempt used."""
 
     def __enter__(self) -> Transport:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def handed_over(self) -> bool:
+        """Whether the last :meth:`send` began giving the message to the server (its
+        DATA command: from then on a failure may leave it delivered)."""
+        return self._sending is not None and self._sending.data_started
 
     def close(self) -> None:
         """Say QUIT (politely; a dead connection is just dropped)."""
@@ -202,14 +215,16 @@ class Transport:
                 self.conn.close()
             self.conn = None
 
-    def send(self, msg: EmailMessage, sender: str, recipient: str) -> None:
-        """Deliver ``msg`` to one recipient, retrying temporary failures with backoff."""
-        last, unreachable = "", False
-        for attempt in range(self.cfg.retries + 1):
-            self.handed_over = False  # an attempt refused before was certainly not delivered
+    def send(self, data: bytes, sender: str, recipient: str) -> None:
+        """Deliver the message ``data`` (:class:`~digest.mail.Outgoing`) to one
+        recipient, retrying temporary failures with backoff."""
+        last, unreachable, attempt = "", False, 0
+        while attempt <= self.cfg.retries:
+            self._sending = None  # an attempt refused before was certainly not delivered
             if attempt:
                 self.sleep(self.cfg.backoff * 2 ** (attempt - 1))
-            unreachable = True
+            attempt += 1
+            unreachable, reused = True, self.conn is not None
             try:
                 conn = self._connection()
             except smtplib.SMTPResponseException as err:
@@ -227,19 +242,27 @@ class Transport:
                 last = f"cannot reach {self._where()}: {err}"
                 continue
             unreachable = False
+            self._sending = conn
+            conn.data_started = False
             try:
-                self.handed_over = True
-                conn.send_message(msg, sender, [recipient])
+                conn.sendmail(sender, [recipient], data)
                 return
             except smtplib.SMTPRecipientsRefused as err:
                 code, text = err.recipients.get(recipient, (550, b"refused"))
                 last = self._reply(code, text, "the recipient")
             except smtplib.SMTPResponseException as err:
                 last = self._reply(err.smtp_code, err.smtp_error, "the message")
+                if err.smtp_code == 421 and reused and not conn.data_started:
+                    attempt -= 1  # the server closed the channel before the message: again now
             except smtplib.SMTPNotSupportedError as err:  # raised before anything is sent
                 raise SendFailure(f"{self._where()}: {err}") from None
             except OSError as err:  # the connection broke mid-transaction
                 self._drop()
+                if not conn.data_started:  # certainly not delivered: send it again
+                    last = f"connection to {self._where()} lost before the message: {err}"
+                    if reused:  # closed by the server while idle: no attempt lost
+                        attempt -= 1
+                    continue
                 raise SendFailure(
                     f"connection to {self._where()} lost while sending ({err}); "
                     "the message may have been delivered",
@@ -270,21 +293,17 @@ class Transport:
             self.conn.close()
             self.conn = None
 
-    def _connection(self) -> smtplib.SMTP:
+    def _connection(self) -> _Connection:
         if self.conn is not None:
-            try:
-                if self.conn.noop()[0] == 250:
-                    return self.conn
-            except (smtplib.SMTPException, OSError):
-                pass
-            self._drop()
+            return self.conn
         cfg = self.cfg
-        context = ssl.create_default_context()
-        conn: smtplib.SMTP
+        # Loading the CA certificates costs tens of milliseconds: only when TLS is used.
+        context = ssl.create_default_context() if cfg.security != "none" else None
+        conn: _Connection
         if cfg.security == "tls":
-            conn = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
+            conn = _TLSConnection(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
         else:
-            conn = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+            conn = _Connection(cfg.host, cfg.port, timeout=cfg.timeout)
         try:
             conn.ehlo()
             if cfg.security == "starttls":
@@ -297,3 +316,18 @@ class Transport:
             raise
         self.conn = conn
         return conn
+
+
+class _Connection(smtplib.SMTP):
+    """smtplib's client, noting when ``sendmail`` starts the DATA command: a failure
+    before it (MAIL, RCPT) certainly delivered nothing."""
+
+    data_started = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.data_started = True
+        return super().data(msg)
+
+
+class _TLSConnection(_Connection, smtplib.SMTP_SSL):
+    """:class:`_Connection` over implicit TLS."""

@@ -4,17 +4,20 @@ Input: a :class:`~digest.models.WeekDigest` plus the feed settings (its ``email`
 section is :class:`~digest.config.email.EmailConfig`), one recipient and the send
 time. Output: an :class:`~email.message.EmailMessage`: multipart/alternative with a
 wrapped text/plain part and a text/html part whose CSS is inlined (the only module
-that imports css_inline). What the message shows, within ``max_html_bytes``, is decided
-by :mod:`digest.mailbody`. Nothing here talks to a server or the store (see
-:mod:`digest.delivery`).
+that imports css_inline); or, to send, an :class:`Outgoing`: its Message-ID and its
+bytes as they go to the SMTP server. What the message shows, within
+``max_html_bytes``, is decided by :mod:`digest.mailbody`. Nothing here talks to a
+server or the store (see :mod:`digest.delivery`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -24,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 import css_inline
 from jinja2 import nodes
 
-from digest import mailbody, mimebody, render
-from digest.addresses import address_problem, ascii_domain, parse_address, read_address
+from digest import addresses, mailbody, mimebody, render
+from digest.addresses import ascii_domain
 from digest.config.email import EmailConfig, SmtpConfig
 from digest.errors import MailError
 from digest.mailbody import EmailSection, fit, shown_note, shown_paper
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EmailConfig",
     "EmailSection",
+    "Outgoing",
     "SmtpConfig",
     "WeekMail",
     "address_problem",
@@ -54,7 +58,29 @@ __all__ = [
 # default policy would RFC 2047-encode a long URL and so break it.
 POLICY = policy.default.clone(refold_source="none")
 
+WIRE_POLICY = POLICY.clone(linesep=mimebody.CRLF)
+"""How smtplib serialises a message of ours: CRLF line ends."""
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@functools.lru_cache(maxsize=4096)
+def read_address(text: str) -> tuple[str, str] | str:
+    """:func:`digest.addresses.read_address`, remembered: a send reads each recipient's
+    address several times (to check it, for the envelope, the Message-ID, the To header)."""
+    return addresses.read_address(text)
+
+
+def parse_address(text: str) -> tuple[str, str] | None:
+    """:func:`digest.addresses.parse_address` (remembered, as :func:`read_address`)."""
+    parsed = read_address(text)
+    return parsed if isinstance(parsed, tuple) else None
+
+
+def address_problem(text: str) -> str | None:
+    """:func:`digest.addresses.address_problem` (remembered, as :func:`read_address`)."""
+    parsed = read_address(text)
+    return parsed if isinstance(parsed, str) else None
 
 
 def header_address(text: str) -> str:
@@ -85,6 +111,24 @@ def message_id(uid: str, week: str, recipient: str, sender: str) -> str:
     digest = hashlib.sha256(f"{uid}\0{week}\0{addr}".encode()).hexdigest()[:24]
     domain = (parse_address(sender) or ("", "digest@localhost"))[1].rpartition("@")[2]
     return f"<digest.{week}.{digest}@{domain}>"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One recipient's message, ready for the SMTP server."""
+
+    message_id: str
+    data: bytes
+    """The message as :meth:`smtplib.SMTP.send_message` would serialise it (CRLF line
+    ends; smtplib's ``sendmail`` dot-stuffs it)."""
+
+
+def outgoing(msg: EmailMessage) -> Outgoing:
+    """``msg`` serialised for the wire."""
+    try:
+        return Outgoing(str(msg["Message-ID"]), mimebody.flatten(msg))
+    except (ValueError, UnicodeError) as err:  # a header the policy cannot serialise
+        raise MailError(f"cannot serialise the email: {err}") from None
 
 
 def compose(
@@ -147,6 +191,8 @@ class WeekMail:
         self._fits: dict[str, tuple[int, int]] = {}
         self._parts: dict[tuple[int, int], tuple[mimebody.SharedText, ...] | None] = {}
         """Per fit, the text and HTML parts encoded once (None: encoded per recipient)."""
+        self._skeletons: dict[tuple[int, int], mimebody.Skeleton | None] = {}
+        """Per fit, the message serialised once (None: serialised per recipient)."""
         if self.shared:  # the probe is rendered with no paper: small, and enough
             probe, place = _PROBE, self.placeholder
             ctx = _context(feed, email, digest, self.title, probe)
@@ -163,18 +209,8 @@ class WeekMail:
                 self.feed, self.email, self.digest,
                 recipient=recipient, uid=self.uid, now=self.now, env=self.env,
             )  # fmt: skip
-        in_html = _html_text(recipient)
-
-        def html_for(full: int, listed: int) -> str:
-            return self._html(full, listed).replace(self.placeholder, in_html)
-
-        # Recipients of one shape (see _qp_shape) give the same quoted-printable sizes,
-        # so the same fit: it is searched once per shape.
-        shape = _qp_shape(in_html)
-        if shape not in self._fits:
-            self._fits[shape] = fit(html_for, self.digest.count, self.email.max_html_bytes)
-        key = self._fits[shape]
-        html = html_for(*key)
+        in_html, key = self._fit(recipient)
+        html = self._html(*key).replace(self.placeholder, in_html)
         text = self._text(*key).replace(self.placeholder, recipient)
         parts = self._parts.get(key)
         payloads = (
@@ -187,6 +223,66 @@ class WeekMail:
         if key not in self._parts:  # the first recipient of this fit: share its encoding
             self._parts[key] = self._share(key, msg, (recipient, in_html))
         return msg
+
+    def outgoing(self, recipient: str) -> Outgoing:
+        """``recipient``'s message for the wire, byte for byte :func:`outgoing` of
+        :meth:`compose`'s: the first recipient of each size fit is composed and
+        serialised whole, and that message made a :class:`~digest.mimebody.Skeleton`
+        (if it gives those bytes back); the others' bytes are the skeleton with their
+        own To and Message-ID headers (built and checked as :func:`compose` does) and
+        their "Sent to" lines put in."""
+        if not self.shared or _CONTROLS.search(recipient):
+            return outgoing(self.compose(recipient))
+        in_html, key = self._fit(recipient)
+        skeleton, parts = self._skeletons.get(key), self._parts.get(key)
+        if skeleton is None or parts is None:
+            msg = self.compose(recipient)
+            out = outgoing(msg)
+            if key not in self._skeletons:
+                self._skeletons[key] = self._skeleton(key, msg, out, recipient)
+            return out
+        mid, mid_line = header_line("Message-ID", self._message_id(recipient))
+        return Outgoing(
+            mid,
+            skeleton.fill(
+                header_line("To", header_address(recipient))[1], mid_line, _hex_id(mid),
+                parts[0].wire(recipient), parts[1].wire(in_html),
+            ),
+        )  # fmt: skip
+
+    def _message_id(self, recipient: str) -> str:
+        return message_id(self.uid, self.digest.week, recipient, self.email.sender)
+
+    def _skeleton(
+        self, key: tuple[int, int], msg: EmailMessage, out: Outgoing, recipient: str
+    ) -> mimebody.Skeleton | None:
+        """Fit ``key``'s skeleton made from ``msg`` (its first recipient's), if it gives
+        ``out`` back for that recipient; else None: serialise each message whole."""
+        parts = self._parts.get(key)
+        if parts is None:
+            return None
+        hex_id = _hex_id(out.message_id)
+        skeleton = mimebody.Skeleton(msg, hex_id)
+        again = skeleton.fill(
+            header_line("To", header_address(recipient))[1],
+            header_line("Message-ID", out.message_id)[1],
+            hex_id, parts[0].wire(recipient), parts[1].wire(_html_text(recipient)),
+        )  # fmt: skip
+        return skeleton if again == out.data else None
+
+    def _fit(self, recipient: str) -> tuple[str, tuple[int, int]]:
+        """The recipient as the HTML shows it, and the size fit of its message."""
+        in_html = _html_text(recipient)
+        # Recipients of one shape (see _qp_shape) give the same quoted-printable sizes,
+        # so the same fit: it is searched once per shape.
+        shape = _qp_shape(in_html)
+        if shape not in self._fits:
+
+            def html_for(full: int, listed: int) -> str:
+                return self._html(full, listed).replace(self.placeholder, in_html)
+
+            self._fits[shape] = fit(html_for, self.digest.count, self.email.max_html_bytes)
+        return in_html, self._fits[shape]
 
     def _share(
         self, key: tuple[int, int], msg: EmailMessage, replacements: tuple[str, str]
@@ -210,6 +306,11 @@ class WeekMail:
         if key not in self._texts:
             self._texts[key] = _text(self.env, self.ctx, self.digest, full, listed)
         return self._texts[key]
+
+
+def _hex_id(message_id: str) -> str:
+    """The part of a :func:`message_id` that differs between recipients."""
+    return message_id.strip("<>").split("@")[0].rpartition(".")[2]
 
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -341,13 +442,32 @@ def _check_headers(msg: EmailMessage) -> None:
     """The headers as built: each folds to lines of its own (no injected header), and
     From and To hold exactly one address each. A failure is a bug, refused before sending."""
     for name, value in msg.items():
-        folded = POLICY.fold(name, value)
-        lines = folded.removesuffix("\n").split("\n")
-        if any(not line[:1].isspace() for line in lines[1:]) or "\r" in folded:
-            raise MailError(f"refusing to send: the {name} header would hold a line break")
+        _check_header(name, value)
     for name in ("From", "To"):
-        if len(getattr(msg[name], "addresses", ())) != 1:
+        if name not in msg:
             raise MailError(f"refusing to send: the {name} header is not one address")
+
+
+def _check_header(name: str, value: Any) -> None:
+    """One header as :func:`_check_headers` checks it."""
+    folded = POLICY.fold(name, value)
+    lines = folded.removesuffix("\n").split("\n")
+    if any(not line[:1].isspace() for line in lines[1:]) or "\r" in folded:
+        raise MailError(f"refusing to send: the {name} header would hold a line break")
+    if name in ("From", "To") and len(getattr(value, "addresses", ())) != 1:
+        raise MailError(f"refusing to send: the {name} header is not one address")
+
+
+def header_line(name: str, value: str) -> tuple[str, bytes]:
+    """The header ``name: value`` as :class:`~email.message.EmailMessage` stores it
+    (``msg[name] = value``), checked by :func:`_check_header`: its value as text, and
+    its line(s) as the generator writes them on the wire."""
+    _, header = POLICY.header_store_parse(name, value)
+    _check_header(name, header)
+    try:
+        return str(header), WIRE_POLICY.fold_binary(name, header)
+    except (ValueError, UnicodeError) as err:
+        raise MailError(f"cannot serialise the email: {err}") from None
 
 
 def inline_css(html: str) -> str:

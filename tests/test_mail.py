@@ -3,13 +3,19 @@ email package: headers, both parts, escaping, the size budget, retries, never tw
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import datetime as dt
+import io
 import json
 import socket
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from email import message_from_bytes, policy
+from email.generator import BytesGenerator
 from email.message import EmailMessage
+from email.utils import formataddr
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +23,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from digest import commands, delivery, mail, mimebody, scaffold
 from digest.cli import cli
@@ -61,8 +69,23 @@ class Handler:
     """Records every accepted message; replies from ``script`` first (e.g. a 451)."""
 
     data_replies: list[str] = field(default_factory=list)
+    mail_replies: list[str | None] = field(default_factory=list)
+    """Replies to MAIL FROM, one per command (None: accept)."""
     reject: set[str] = field(default_factory=set)
     received: list[tuple[list[str], bytes]] = field(default_factory=list)
+    hang_up: bool = False
+    """Close the connection after accepting each message (as an idle timeout would)."""
+    peers: list[Any] = field(default_factory=list)
+    """The connection each accepted message came over."""
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        reply = self.mail_replies.pop(0) if self.mail_replies else None
+        if reply is not None:
+            return reply
+        envelope.mail_from = address
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -76,6 +99,9 @@ class Handler:
         if self.data_replies:
             return self.data_replies.pop(0)
         self.received.append((list(envelope.rcpt_tos), envelope.original_content))
+        self.peers.append(session.peer)
+        if self.hang_up:  # after the reply is written
+            asyncio.get_running_loop().call_soon(server.transport.close)
         return "250 2.0.0 accepted"
 
 
@@ -644,3 +670,117 @@ def test_send_to_100_recipients_renders_the_week_once_over_one_connection(
     assert calls["inline_css"] <= 3
     assert len(set(peers[1:])) == 1  # the 100 messages went over one SMTP connection
     assert [rcpts for rcpts, _ in handler.received[1:]] == [[r] for r in many]
+    cfg = load_config(root)
+    assert cfg.email is not None
+    with commands.open_store(cfg) as store:  # the week as send ranks it
+        week = delivery.composer(
+            cfg, cfg.email, store, WEEK, dt.datetime(2026, 5, 6, tzinfo=dt.UTC)
+        )
+    for rcpt, (_, received) in list(zip(many, handler.received[1:], strict=True))[::11]:
+        # what the server got is what smtplib sends for the message composed on its own
+        old = mail.compose(cfg, cfg.email, week.digest, recipient=rcpt, uid=week.uid, now=week.now)
+        assert received == smtplib_bytes(old), rcpt
+
+
+def smtplib_bytes(msg: EmailMessage) -> bytes:
+    """``msg`` serialised as smtplib's ``send_message`` does it (its own code path, so
+    the comparison does not rest on digest.mimebody.flatten)."""
+    out = io.BytesIO()
+    BytesGenerator(out).flatten(copy.copy(msg), linesep="\r\n")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("count", "words", "budget"),
+    [(3, 40, 100_000), (60, 150, 20_000), (60, 150, 10_000)],
+    ids=["all-in-full", "some-by-title", "some-only-counted"],
+)
+def test_outgoing_bytes_are_what_smtplib_sends_for_each_composed_message(
+    tmp_path: Path, count: int, words: int, budget: int
+) -> None:
+    root = make_feed(tmp_path, 25, count=count, words=words, max_html_bytes=budget)
+    week_mail, reference = week_mail_and_reference(root)
+    for rcpt in RECIPIENTS + RECIPIENTS[::-1]:  # each again: from the skeleton
+        out, old = week_mail.outgoing(rcpt), reference(rcpt)
+        assert out.data == smtplib_bytes(old), rcpt
+        assert out.message_id == str(old["Message-ID"])
+    # each message after the first of its size fit was joined from the skeleton
+    assert week_mail._skeletons and None not in week_mail._skeletons.values()
+
+
+NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=90)
+LOCALS = st.from_regex(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,24}(\.[A-Za-z0-9_-]{1,12}){0,2}", fullmatch=True
+)
+DOMAINS = st.sampled_from(
+    [
+        "example.org",
+        "bücher.example",
+        "xn--bcher-kva.example",
+        "mail.very-long-subdomain." * 3 + "org",
+    ]
+)
+
+
+@st.composite
+def recipients(draw: st.DrawFn) -> str:
+    name, addr = draw(NAMES), f"{draw(LOCALS)}@{draw(DOMAINS)}"
+    form = draw(st.sampled_from(["formataddr", "raw", "bare", "quoted"]))
+    if form == "formataddr" and addr.isascii():  # (formataddr takes an ASCII address)
+        return formataddr((name, addr))
+    if form == "quoted":
+        return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + f'" <{addr}>'
+    return f"{name} <{addr}>" if form == "raw" else addr
+
+
+def test_outgoing_bytes_for_any_recipient_are_the_composed_message() -> None:
+    # Odd addresses: non-ASCII, quoted and long display names (RFC 2047, folding), IDN
+    # domains. Each is joined from the skeleton, and must be what smtplib would send for
+    # the message composed on its own (WeekMail.compose, byte-identical to mail.compose
+    # as tested above).
+    with tempfile.TemporaryDirectory() as tmp:
+        week_mail, _ = week_mail_and_reference(make_feed(Path(tmp), 25))
+        week_mail.outgoing("first@example.org")  # makes the skeleton
+
+        @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(recipients())
+        def check(rcpt: str) -> None:
+            assume(mail.address_problem(rcpt) is None)
+            assert week_mail.outgoing(rcpt).data == smtplib_bytes(week_mail.compose(rcpt))
+
+        check()
+        assert None not in week_mail._skeletons.values()
+
+
+def test_a_connection_the_server_closed_between_messages_is_replaced_at_once(
+    smtp: Callable[..., tuple[Handler, int]], tmp_path: Path, env: None
+) -> None:
+    # No NOOP before each message: a dead connection fails at MAIL, before the message,
+    # so it is certainly undelivered and goes again on a new connection, with no wait.
+    handler, port = smtp()
+    handler.hang_up = True
+    root = make_feed(tmp_path, port)
+    sleeps: list[float] = []
+    many = [f"reader{i}@example.org" for i in range(3)]
+    report = send(root, to=many, sleeps=sleeps)
+    assert report.sent == many and not report.problems and sleeps == []
+    assert [rcpts for rcpts, _ in handler.received] == [[r] for r in many]
+    assert all(status(root, r) == "sent" for r in many)
+    assert len(set(handler.peers)) == 3  # each message on a connection of its own
+
+
+def test_a_421_before_the_message_on_a_reused_connection_reconnects_at_once(
+    smtp: Callable[..., tuple[Handler, int]], tmp_path: Path, env: None
+) -> None:
+    # A server that allows one message per connection says 421 to the next MAIL.
+    handler, port = smtp()
+    handler.mail_replies = [None, "421 4.7.0 too many messages on this connection"]
+    root = make_feed(tmp_path, port)
+    sleeps: list[float] = []
+    report = send(root, to=["ann@example.org", "bob@example.org"], sleeps=sleeps)
+    assert report.sent == ["ann@example.org", "bob@example.org"] and sleeps == []
+    assert len(set(handler.peers)) == 2
+    # On a new connection a 421 is a temporary failure like any other: retried after a wait.
+    handler.mail_replies = ["421 4.3.2 shutting down"]
+    assert send(root, to=["carl@example.org"], sleeps=sleeps).sent == ["carl@example.org"]
+    assert sleeps == [0.5]

@@ -85,11 +85,11 @@ def send_week(
     chosen = week or default_week(store, today)
     if chosen is None:
         return delivery.SendReport()
-    compose = delivery.composer(cfg, email, store, chosen, now or midnight(today, cfg.timezone))
+    week_mail = delivery.composer(cfg, email, store, chosen, now or midnight(today, cfg.timezone))
     if dry_run:
-        return delivery.SendReport(chosen, messages=[compose(rcpt) for rcpt in recipients])
+        return delivery.SendReport(chosen, messages=[week_mail.compose(r) for r in recipients])
     return delivery.deliver(
-        cfg, email, store, chosen, recipients, compose, today,
+        cfg, email, store, chosen, recipients, week_mail.outgoing, today,
         force=force, environ=environ, sleep=sleep,
     )  # fmt: skip
 
