@@ -118,7 +118,8 @@ def deliver(
             addr = (mail.parse_address(rcpt) or ("", rcpt))[1].lower()
             msg = compose(rcpt)
             with store.db.transaction():
-                status = store.ledger.status(week, addr)
+                before = store.ledger.record(week, addr)
+                status = before[0] if before else None
                 claim = force or status is None
                 if claim:
                     store.ledger.mark_sending(week, addr, msg.message_id, today)
@@ -131,7 +132,7 @@ def deliver(
                 transport.send(msg.data, sender, addr)
             except SendFailure as err:
                 if err.certain:
-                    store.ledger.clear_sending(week, addr)
+                    store.ledger.clear_sending(week, addr, before)
                 failures.append(f"{rcpt}: {err}")
                 if err.fatal or not err.certain:
                     failures.extend(f"{r}: not tried" for r in _after(recipients, rcpt))
@@ -142,7 +143,7 @@ def deliver(
                 # Before the message went out it was certainly not delivered; after, it
                 # may have been, and the 'sending' row says so.
                 if not transport.handed_over:
-                    store.ledger.clear_sending(week, addr)
+                    store.ledger.clear_sending(week, addr, before)
                 raise
             store.ledger.mark_sent(week, addr, today)
             report.sent.append(rcpt)

@@ -350,6 +350,23 @@ def test_a_rerun_sends_nothing_and_force_resends_the_same_message_id(
     )
 
 
+def test_a_failed_forced_resend_leaves_the_week_sent(
+    smtp: Callable[..., tuple[Handler, int]], tmp_path: Path, env: None
+) -> None:
+    handler, port = smtp()
+    root = make_feed(tmp_path, port)
+    assert send(root, to=["bob@example.org"]).sent == ["bob@example.org"]
+    handler.reject = {"bob@example.org"}  # the forced resend is refused for good
+    with pytest.raises(MailError):
+        send(root, to=["bob@example.org"], force=True)
+    # Bob has the week already: the ledger still says so, and the next run skips him.
+    assert status(root, "bob@example.org") == "sent"
+    handler.reject = set()
+    again = send(root, to=["bob@example.org"])
+    assert again.sent == [] and again.skipped == ["bob@example.org"]
+    assert len(handler.received) == 1
+
+
 def test_a_run_killed_midway_is_never_sent_twice(
     smtp: Callable[..., tuple[Handler, int]],
     tmp_path: Path,
