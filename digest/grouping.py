@@ -123,7 +123,7 @@ def group_week(
         sections.append(ThemeSection(name=name, slug=slugs[name], papers=members))
     start, end = week_bounds(week)
     ranked = sorted(papers, key=lambda p: keys[p.id])
-    top = top_picks(ranked, picks) if picks else []
+    top = top_picks(ranked, picks, section_names[-1]) if picks else []
     return WeekDigest(week=week, start=start, end=end, sections=sections, picks=top)
 
 
@@ -132,16 +132,16 @@ PICKS_PER_THEME = 2
 strongest papers are often all of one busy theme, and a reader of another learns nothing."""
 
 
-def top_picks(ranked: Sequence[Paper], count: int) -> list[Paper]:
+def top_picks(ranked: Sequence[Paper], count: int, catch_all: str = "") -> list[Paper]:
     """The week's top picks from its papers in relevance order: every paper the curator
     pinned, then the strongest of the rest, at most :data:`PICKS_PER_THEME` of a theme
     until the other themes run out; ``count`` in all (or the pinned ones, if more),
-    strongest first."""
+    strongest first. A paper without a theme counts as ``catch_all``'s, as its section."""
     pinned = [p for p in ranked if p.pinned]
     chosen = {p.id for p in pinned}
     per_theme: dict[str, int] = {}
     for p in pinned:
-        per_theme[p.theme] = per_theme.get(p.theme, 0) + 1
+        per_theme[p.theme or catch_all] = per_theme.get(p.theme or catch_all, 0) + 1
     spill: list[Paper] = []
     picked: list[Paper] = []
     for p in ranked:
@@ -149,10 +149,10 @@ def top_picks(ranked: Sequence[Paper], count: int) -> list[Paper]:
             break
         if p.id in chosen:
             continue
-        if per_theme.get(p.theme, 0) >= PICKS_PER_THEME:
+        if per_theme.get(p.theme or catch_all, 0) >= PICKS_PER_THEME:
             spill.append(p)
             continue
-        per_theme[p.theme] = per_theme.get(p.theme, 0) + 1
+        per_theme[p.theme or catch_all] = per_theme.get(p.theme or catch_all, 0) + 1
         picked.append(p)
     picked += spill[: max(count - len(pinned) - len(picked), 0)]
     order = {p.id: i for i, p in enumerate(ranked)}

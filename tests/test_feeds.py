@@ -410,3 +410,101 @@ def test_theme_items_carry_authors_and_link_to_the_paper(
     # The weekly issue opens with the top picks, titles linking to the papers.
     weekly = parse(built.site / "rss.xml").entries[0].content[0].value
     assert 'id="top-picks"' in weekly and 'href="https://arxiv.org/abs/2403.01234"' in weekly
+
+
+def _same_as_from_scratch(
+    make_feed: Callable[..., FeedMaker],
+    feed: FeedMaker,
+    names: list[str],
+    built: BuiltFeed,
+    today: dt.date,
+    files: tuple[str, ...],
+) -> None:
+    """``built``'s files ``names`` show what a build from scratch of the same feed does."""
+    fresh = make_feed()
+    (fresh.root / "feed.yaml").write_bytes((feed.root / "feed.yaml").read_bytes())
+    for name in files:
+        source = feed.root / name
+        (fresh.root / name).parent.mkdir(parents=True, exist_ok=True)
+        (fresh.root / name).write_bytes(source.read_bytes())
+    scratch = fresh.run(today)
+    for name in names:
+        ours, theirs = built.site / name, scratch.site / name
+        if name.endswith((".xml", ".atom")):  # item dates tell when each build met it
+            got = [
+                (e.id, e.title, e.get("summary"), e.content[0].value) for e in parse(ours).entries
+            ]
+            want = [
+                (e.id, e.title, e.get("summary"), e.content[0].value) for e in parse(theirs).entries
+            ]
+            assert got == want, name
+        else:
+            assert ours.read_text() == theirs.read_text(), name
+
+
+def test_a_paper_filed_under_a_theme_by_the_curator_follows_its_new_version(
+    make_feed: Callable[..., FeedMaker],
+) -> None:
+    feed = make_feed().listing(
+        "a.jsonl",
+        [
+            paper("Compression one", "2026-03-09", "We study diffusion samplers."),
+            paper("Quantization two", "2026-03-10", "We quantize weights."),
+        ],
+    )
+    curation = 'papers:\n  - title: "Compression one"\n    theme: Quantization\n'
+    (feed.root / "curation.yaml").write_text(curation, encoding="utf-8")
+    feed.run(dt.date(2026, 3, 11))
+    # A new version: stored under Diffusion still, shown under Quantization.
+    feed.listing("b.jsonl", [paper("Compression one", "2026-03-12", "We study it again.")])
+    built = feed.run(dt.date(2026, 3, 13))
+    files = ("listings/a.jsonl", "listings/b.jsonl", "curation.yaml")
+    names = ["themes/quantization.atom", "themes/quantization.xml"]
+    _same_as_from_scratch(make_feed, feed, names, built, dt.date(2026, 3, 13), files)
+
+
+def test_a_link_a_later_sighting_brings_reaches_the_theme_feed(
+    make_feed: Callable[..., FeedMaker],
+) -> None:
+    def hf(day: str, repo: str | None = None) -> str:
+        item = {"id": "2603.01234", "title": "Diffusion one", "summary": "We study samplers.",
+                "authors": [{"name": "A B"}], "submittedOnDailyAt": day + "T10:00:00Z"}  # fmt: skip
+        return json.dumps([{"paper": item | ({"githubRepo": repo} if repo else {})}])
+
+    feed = make_feed()
+    (feed.root / "listings" / "hf1.json").write_text(hf("2026-03-09"), encoding="utf-8")
+    feed.run(dt.date(2026, 3, 11))
+    later = hf("2026-03-10", "https://github.com/x/y")
+    (feed.root / "listings" / "hf2.json").write_text(later, encoding="utf-8")
+    built = feed.run(dt.date(2026, 3, 12))
+    assert "https://github.com/x/y" in (built.site / "themes/diffusion.atom").read_text()
+    files = ("listings/hf1.json", "listings/hf2.json")
+    names = ["themes/diffusion.atom", "themes/diffusion.xml"]
+    _same_as_from_scratch(make_feed, feed, names, built, dt.date(2026, 3, 12), files)
+
+
+@pytest.mark.parametrize("change", ["top_picks", "weight"])
+def test_a_change_of_picks_or_weights_renders_what_a_build_from_scratch_does(
+    make_feed: Callable[..., FeedMaker], change: str
+) -> None:
+    feed = make_feed().listing(
+        "a.jsonl",
+        [
+            paper("Diffusion one", "2026-03-09", "We study diffusion samplers."),
+            paper("Quantization two", "2026-03-10", "We quantize weights."),
+            paper("Quantization three", "2026-03-10", "We quantize weights more."),
+        ],
+    )
+    feed.run(dt.date(2026, 3, 11))
+    yaml_path = feed.root / "feed.yaml"
+    text = yaml_path.read_text(encoding="utf-8")
+    if change == "top_picks":
+        text += "reading:\n  top_picks: 1\n"
+    else:
+        text = text.replace('any: ["quantiz*"]', 'any: ["quantiz*"]\n    weight: 5')
+    yaml_path.write_text(text, encoding="utf-8")
+    built = feed.run(dt.date(2026, 3, 11))
+    names = ["2026-W11.html", "2026-W11.md", "rss.xml", "atom.xml"]
+    _same_as_from_scratch(
+        make_feed, feed, names, built, dt.date(2026, 3, 11), ("listings/a.jsonl",)
+    )

@@ -477,7 +477,7 @@ def test_week_hash_is_the_fingerprint_of_every_shown_part(built_example: BuiltFe
         digests = [week_digest(w, store.papers.week_rows(w), built_example.cfg) for w in weeks]
     assert len(digests) == 2
     for digest in digests:
-        parts = []
+        parts = ["picks", *(p.id for p in digest.picks)] if digest.picks else []
         for section in digest.sections:
             parts.append(section.name)
             for p in section.papers:
@@ -487,7 +487,7 @@ def test_week_hash_is_the_fingerprint_of_every_shown_part(built_example: BuiltFe
                     repr([(s.listing, s.date.isoformat(), s.position) for s in p.sightings]),
                 ]  # fmt: skip
         assert digest_hash(digest) == fingerprint(parts)
-    assert digest_hash(replace(digests[0], sections=[])) == fingerprint([])
+    assert digest_hash(replace(digests[0], sections=[], picks=[])) == fingerprint([])
 
 
 # --- the site build's boundaries ---------------------------------------------------------

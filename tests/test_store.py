@@ -221,7 +221,8 @@ def test_migrations_from_version_2_move_blocking_keys_out_of_paper_key(feed: Pat
         "DROP TABLE block_key; DROP INDEX paper_week; CREATE INDEX paper_week ON paper(week);"
         "ALTER TABLE text DROP COLUMN tags; ALTER TABLE text DROP COLUMN theme;"
         "ALTER TABLE text DROP COLUMN rules; ALTER TABLE text DROP COLUMN score;"
-        "ALTER TABLE paper DROP COLUMN score; ALTER TABLE sighting DROP COLUMN extra;",
+        "ALTER TABLE paper DROP COLUMN score; DROP TRIGGER sighting_extra_theme;"
+        "ALTER TABLE sighting DROP COLUMN extra;",
     )
     with Store(feed / "digest.sqlite") as store:
         assert store.version == SCHEMA_VERSION

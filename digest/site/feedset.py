@@ -92,7 +92,8 @@ class PreviousDocuments:
     def kept(self, href: str, source: str) -> FeedDocument | None:
         """The document at ``href`` as recorded, without reading it, when the manifest
         says it was made from ``source`` (the same state of the store) and the file is
-        there."""
+        there. Its bytes are not checked (that would read it): a kept document edited
+        by hand stays as it is until its theme changes or ``--rebuild``."""
         found = self.record(href)
         if found is None or self.out is None or self.recorded[href].get("source") != source:
             return None
@@ -198,6 +199,10 @@ def feed_documents(
         name = links.theme_names[slug]
         curated = editorial.themes.get(name, "")  # absent: the source is as before
         parts = [uid, str(epoch), name, str(theme_versions.get(name, 0))]
+        if editorial.moved_in.get(name):
+            # Papers filed here by the curator are stored under their own themes: a
+            # change to any of them moves its theme's version, not this one's.
+            parts.append(repr(sorted(theme_versions.items())))
         source = fingerprint([*parts, curated] if curated else parts)
         kept = [before.kept(link.href, source) for link in theme_links]
         if all(doc is not None for doc in kept):
@@ -230,7 +235,8 @@ def curated_versions(
     versions = {i: v for i, v in stored.items() if not editorial.out_of(theme, i)}
     for paper in record.papers(editorial.moved_in.get(theme, ())):
         parts = (paper.first_seen, paper.title, paper.abstract, paper.url, paper.authors)
-        versions[paper.id] = repr(("filed here", *parts, paper.tags))
+        links = tuple(sorted(paper.links.items()))
+        versions[paper.id] = repr(("filed here", *parts, paper.tags, links))
     papers = record.papers(list(versions))
     newest = sorted(papers, key=lambda p: (p.first_seen, p.id), reverse=True)[:limit]
     return {p.id: versions[p.id] for p in newest}

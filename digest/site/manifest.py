@@ -28,9 +28,10 @@ MANIFEST = ".digest-manifest.json"
 """What was rendered into an output folder: the render fingerprint, each week's hash and
 each feed document's entries (:meth:`~digest.site.feedset.FeedDocument.manifest`)."""
 
-OUTPUT_FORMAT = 2
+OUTPUT_FORMAT = 3
 """Version of how pages are made from the store beyond what the templates say (2: text
-passes through :func:`~digest.outtext.clean_paper`): a new one renders every page again."""
+passes through :func:`~digest.outtext.clean_paper`; 3: relevance order, top picks,
+cards): a new one renders every page again."""
 
 
 def fingerprint(parts: Iterable[str]) -> str:
@@ -60,6 +61,7 @@ def render_fingerprint(cfg: FeedConfig) -> str:
         str(cfg.output.feed_items),
         str(cfg.output.theme_feed_items),
         str(cfg.output.empty_weeks),
+        repr(cfg.reading),
         repr(cfg.rules.section_names),
     ]
     for folder in (render.default_template_dir(), cfg.templates):
@@ -88,12 +90,15 @@ def manifest_feeds(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def digest_hash(digest: WeekDigest) -> str:
-    """Fingerprint of everything a week's pages show: the sections, and per paper its
-    text, tags, links, authors, first date and sightings.
+    """Fingerprint of everything a week's pages show: the top picks, the sections (papers
+    in relevance order), and per paper its text, tags, links, authors, first date and
+    sightings.
 
     What :func:`fingerprint` gives of all these parts, hashed a paper at a time (the
     same bytes, without joining and encoding the whole week in one piece)."""
     sha = hashlib.sha256()
+    if digest.picks:
+        sha.update(("picks\x1f" + "".join(f"{p.id}\x1f" for p in digest.picks)).encode())
     if digest.editor_note is not None:  # absent: the hash of a week without one is as before
         sha.update(f"note\x1f{digest.editor_note.html}\x1f".encode())
     for section in digest.sections:

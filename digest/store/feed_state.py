@@ -65,11 +65,14 @@ class FeedState:
     def newest_versions(self, theme: str, limit: int) -> dict[str, str]:
         """The ``limit`` most recently first-seen papers of a theme (newest first, ties by
         id), each id with a version string that changes whenever anything stored on the
-        paper itself does (not its sightings). Reads the theme's index and those rows
-        only: a text row never changes, so its id stands for its content."""
+        paper itself does, or a sighting brings links or signals (not other sightings).
+        Reads the theme's index and those rows only: a text row never changes, so its id
+        stands for its content."""
         rows = self.db.execute(
             "SELECT id, text_id, first_seen, shown_date, week, source_id, url, authors, tags, "
-            "theme FROM paper WHERE theme=? ORDER BY first_seen DESC, id DESC LIMIT ?",
+            "theme, (SELECT MAX(s.rowid) FROM sighting s WHERE s.paper_id = paper.id "
+            "AND s.extra != '') FROM paper WHERE theme=? ORDER BY first_seen DESC, id DESC "
+            "LIMIT ?",
             (theme, limit),
         )
         return {str(r[0]): repr(r[1:]) for r in rows}

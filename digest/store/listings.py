@@ -315,11 +315,17 @@ class Listings:
                     (text_id, day, paper_id),
                 )
         if entry.source_id or entry.url or entry.authors:
+            # Only when it fills a gap: an UPDATE naming these columns moves the theme's
+            # version (schema 10's trigger) even when it changes nothing.
+            authors = _json_list(entry.authors)
             conn.execute(
                 "UPDATE paper SET source_id=COALESCE(source_id, ?), url=COALESCE(url, ?),"
-                " authors=CASE WHEN authors='[]' THEN ? ELSE authors END WHERE id=?",
-                (entry.source_id, entry.url, _json_list(entry.authors), paper_id),
-            )
+                " authors=CASE WHEN authors='[]' THEN ? ELSE authors END WHERE id=? AND ("
+                "(source_id IS NULL AND ? IS NOT NULL) OR (url IS NULL AND ? IS NOT NULL)"
+                " OR (authors='[]' AND ? != '[]'))",
+                (entry.source_id, entry.url, authors, paper_id, entry.source_id, entry.url,
+                 authors),
+            )  # fmt: skip
         return shown
 
 

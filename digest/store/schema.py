@@ -17,7 +17,7 @@ from collections.abc import Callable
 from digest.errors import StoreDamagedError, StoreError
 from digest.store.database import Database
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -188,6 +188,15 @@ MIGRATIONS: dict[int, str] = {
     #    rows tagged before (ranked by tagging them then). Added by the repair, only when
     #    missing (as at 11) --
     12: "",
+    # -- a sighting that brings links or signals (what a theme feed's item shows of later
+    #    sightings: a code link, the HF page) moves its paper's theme version too --
+    13: """CREATE TRIGGER IF NOT EXISTS sighting_extra_theme AFTER INSERT ON sighting
+        WHEN NEW.extra != ''
+    BEGIN
+        INSERT INTO theme_state(theme, version)
+            SELECT theme, 1 FROM paper WHERE id = NEW.paper_id
+            ON CONFLICT(theme) DO UPDATE SET version=version+1;
+    END""",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 
