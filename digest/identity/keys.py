@@ -312,9 +312,31 @@ def _abstract_keys(abstract: str) -> tuple[str, ...]:
     return tuple(sorted(keys))
 
 
+def _maybe_boilerplate(text: str) -> bool:
+    """False only when no sentence of ``text`` (ASCII, case folded) is
+    :func:`_boilerplate`: the same substring tests on the whole text, with ``open`` for the
+    spaced ``open source`` (sentences have their whitespace collapsed, the text not)."""
+    if "http" in text or "github" in text or "www." in text or "huggingface.co" in text:
+        return True
+    if not (
+        "availab" in text
+        or "releas" in text
+        or "public" in text
+        or "open" in text
+        or "accessib" in text
+    ):
+        return False
+    return any(t in text for t in _THINGS)
+
+
 @lru_cache(maxsize=COMPARED_ABSTRACTS)
 def _abstract_words(abstract: str) -> tuple[str, ...]:
     """Folded words of the abstract, boilerplate sentences left out."""
+    plain = abstract.isascii() and "&" not in abstract and "$" not in abstract
+    if plain and "\\" not in abstract and not _maybe_boilerplate(folded := abstract.lower()):
+        # No sentence to leave out: the words of the whole text are those of its
+        # sentences (what splits them is punctuation or space), without the split.
+        return tuple(folded.encode().translate(_PUNCTUATION_TO_SPACE).decode().split())
     sentences, known = _parse(abstract)
     body = " ".join(
         s for s in sentences if not (_boilerplate(s) if (b := known.get(s)) is None else b)
