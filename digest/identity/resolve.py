@@ -153,11 +153,11 @@ def _bounded_candidates(
     store: Store, blocks: Sequence[str], allowed: Callable[[str], bool]
 ) -> list[str]:
     """At most :data:`MAX_PAPERS` papers sharing a key of ``blocks``: rarer keys first,
-    newest papers first within a key (one small query per key, at most six)."""
-    per_key = [store.keys.block_candidates([key], BLOCK_CAP) for key in blocks]
+    newest papers first within a key (one query for all keys)."""
+    per_key = [p for p in store.keys.block_candidates(blocks, BLOCK_CAP) if p]
     chosen: dict[str, None] = {}
     for papers in sorted(per_key, key=len):  # stable: equal counts keep the key order
-        for pid in reversed(papers):  # block_candidates lists the oldest first
+        for pid in papers:  # block_candidates lists the newest first
             if pid not in chosen and allowed(pid):
                 chosen[pid] = None
                 if len(chosen) == MAX_PAPERS:

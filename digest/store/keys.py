@@ -41,22 +41,29 @@ class PaperKeys:
         )
         return [str(r[0]) for r in rows]
 
-    def block_candidates(self, keys: Sequence[str], cap: int) -> list[str]:
-        """Papers sharing a near-duplicate blocking key, oldest first; a key held by more
-        than ``cap`` papers is skipped (it says nothing, and would cost a lookup)."""
+    def block_candidates(self, keys: Sequence[str], cap: int) -> list[list[str]]:
+        """Per key of ``keys`` (in that order), the papers sharing it, newest first (by
+        first sighting, then id); empty for a key held by more than ``cap`` papers (it
+        says nothing, and would cost a lookup). One query, at most ``cap + 1`` rows read
+        per key."""
         if not keys:
             return []
-        marks = ",".join("?" * len(keys))
+        parts = " UNION ALL ".join(
+            f"SELECT {i} AS i, paper_id FROM (SELECT paper_id FROM block_key WHERE key=? LIMIT ?)"
+            for i in range(len(keys))
+        )
+        params: list[object] = []
+        for key in keys:
+            params += (key, cap + 1)
         rows = self.db.conn.execute(
-            "SELECT k.key, k.paper_id, p.first_seen FROM block_key k "
-            f"JOIN paper p ON p.id = k.paper_id WHERE k.key IN ({marks}) LIMIT ?",
-            (*keys, (cap + 1) * len(keys)),
+            f"SELECT b.i, b.paper_id FROM ({parts}) b JOIN paper p ON p.id = b.paper_id "
+            "ORDER BY b.i, p.first_seen DESC, p.id DESC",
+            params,
         ).fetchall()
-        per_key: dict[str, int] = {}
-        for row in rows:
-            per_key[row[0]] = per_key.get(row[0], 0) + 1
-        found = {str(r[1]): str(r[2]) for r in rows if per_key[r[0]] <= cap}
-        return sorted(found, key=lambda pid: (found[pid], pid))
+        found: list[list[str]] = [[] for _ in keys]
+        for i, paper_id in rows:
+            found[i].append(str(paper_id))
+        return [papers if len(papers) <= cap else [] for papers in found]
 
     def has_text(self, digest: str) -> bool:
         """True when a text of this hash was stored before."""
