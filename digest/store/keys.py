@@ -74,35 +74,35 @@ class PaperKeys:
 
     def paper_texts(
         self, paper_ids: Sequence[str], versions: int | None = None, limit: int | None = None
-    ) -> list[tuple[str, str, str]]:
-        """(id, title, abstract) of every distinct version of each paper (the shown one
+    ) -> list[tuple[str, str, str, str]]:
+        """(id, title, abstract, text hash) of every distinct version of each paper (the shown one
         first), papers in the order given. With ``versions``, at most that many per
         paper: the shown one, then the newest among its ``8 * versions`` newest
         sightings' texts (a paper seen thousands of times costs what one seen a few
         times does). With ``limit``, at most that many texts in all (the first papers')."""
-        out: list[tuple[str, str, str]] = []
+        out: list[tuple[str, str, str, str]] = []
         conn = self.db.conn
         for pid in paper_ids:
             if limit is not None and len(out) >= limit:
                 return out[:limit]
             if versions is not None:
                 rows = conn.execute(
-                    "SELECT t.title, t.abstract FROM text t WHERE t.id IN (SELECT text_id "
+                    "SELECT t.title, t.abstract, t.hash FROM text t WHERE t.id IN (SELECT text_id "
                     "FROM paper WHERE id=:id UNION SELECT text_id FROM (SELECT text_id "
                     "FROM sighting WHERE paper_id=:id ORDER BY rowid DESC LIMIT :scan)) "
                     "ORDER BY t.id = (SELECT text_id FROM paper WHERE id=:id) DESC, "
                     "t.id DESC LIMIT :n",
                     {"id": pid, "n": versions, "scan": 8 * versions},
                 ).fetchall()
-                out.extend((pid, str(r[0]), str(r[1])) for r in rows)
+                out.extend((pid, str(r[0]), str(r[1]), str(r[2])) for r in rows)
                 continue
             rows = conn.execute(
-                "SELECT t.title, t.abstract FROM paper p JOIN text t ON t.id = p.text_id "
-                "WHERE p.id=:id UNION SELECT t.title, t.abstract FROM sighting s "
+                "SELECT t.title, t.abstract, t.hash FROM paper p JOIN text t ON t.id = p.text_id "
+                "WHERE p.id=:id UNION SELECT t.title, t.abstract, t.hash FROM sighting s "
                 "JOIN text t ON t.id = s.text_id WHERE s.paper_id=:id",
                 {"id": pid},
             ).fetchall()
-            out.extend((pid, str(r[0]), str(r[1])) for r in rows)
+            out.extend((pid, str(r[0]), str(r[1]), str(r[2])) for r in rows)
         return out if limit is None else out[:limit]
 
     def paper_refs(self, paper_id: str) -> set[str]:
