@@ -27,8 +27,12 @@ from digest.latex import to_unicode
 from digest.models import Entry, EntryKeys
 from digest.normalize import stable_hash, text_hash, title_key
 
-SENTENCE_KEYS = 3
-"""Abstract sentences hashed into blocking keys (the longest ones: the most specific)."""
+SENTENCE_KEYS = 5
+"""Abstract sentences hashed into blocking keys (the longest ones: the most specific).
+A lookup skips keys that too many papers share (stock phrasing), so five leave rare ones
+when the longest sentences are all stock phrasing. Papers stored when this was 3 are
+indexed under their first three, which are the first three of the five: they are found
+as before."""
 MIN_SENTENCE_WORDS = 6
 MIN_HEAD_WORDS = 2
 """A title part before a colon or spaced dash gets a key of its own only with this many
