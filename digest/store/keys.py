@@ -44,28 +44,24 @@ class PaperKeys:
     def block_candidates(self, keys: Sequence[str], cap: int) -> list[list[str]]:
         """Per key of ``keys`` (in that order), the papers sharing it, newest first (by
         first sighting, then id); empty for a key held by more than ``cap`` papers (it
-        says nothing, and would cost a lookup). One query, at most ``cap + 1`` rows read
-        per key."""
+        says nothing, and would cost a lookup). One query: a key's holders are counted up
+        to ``cap + 1`` and read only when they are few."""
         if not keys:
             return []
-        parts = " UNION ALL ".join(
-            f"SELECT {i} AS i, paper_id FROM (SELECT paper_id FROM block_key WHERE key=? LIMIT ?)"
+        query = " UNION ALL ".join(
+            f"SELECT {i}, p.first_seen, p.id FROM block_key k JOIN paper p ON p.id = k.paper_id "
+            "WHERE k.key=? AND (SELECT count(*) FROM (SELECT 1 FROM block_key WHERE key=? "
+            "LIMIT ?)) <= ?"
             for i in range(len(keys))
         )
         params: list[object] = []
         for key in keys:
-            params += (key, cap + 1)
-        rows = self.db.conn.execute(
-            f"SELECT b.i, p.first_seen, p.id FROM ({parts}) b JOIN paper p ON p.id = b.paper_id",
-            params,
-        ).fetchall()  # sorted here: an ORDER BY would double the query's cost
+            params += (key, key, cap + 1, cap)
         found: list[list[tuple[str, str]]] = [[] for _ in keys]
-        for i, first_seen, paper_id in rows:
+        # Sorted here: an ORDER BY would double the query's cost.
+        for i, first_seen, paper_id in self.db.conn.execute(query, params):
             found[i].append((str(first_seen), str(paper_id)))
-        return [
-            [pid for _, pid in sorted(papers, reverse=True)] if len(papers) <= cap else []
-            for papers in found
-        ]
+        return [[pid for _, pid in sorted(papers, reverse=True)] for papers in found]
 
     def has_text(self, digest: str) -> bool:
         """True when a text of this hash was stored before."""
