@@ -375,9 +375,12 @@ def fresh_vocabulary() -> None:
 
 def _ids(words: tuple[str, ...]) -> array[int]:
     vocabulary = _vocabulary
-    for word in set(words).difference(vocabulary):
-        vocabulary[word] = len(vocabulary)
-    return array("I", map(vocabulary.__getitem__, words))
+    try:  # most texts have no new word
+        return array("I", map(vocabulary.__getitem__, words))
+    except KeyError:
+        for word in set(words).difference(vocabulary):
+            vocabulary[word] = len(vocabulary)
+        return array("I", map(vocabulary.__getitem__, words))
 
 
 def abstract_ids(abstract: str) -> array[int]:
