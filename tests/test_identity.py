@@ -308,6 +308,31 @@ def test_caches_are_bounded() -> None:
         assert getattr(identity, name).cache_info().maxsize, name
 
 
+def test_stored_texts_are_judged_by_hash_with_a_bounded_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from digest.identity import keys as identity
+
+    monkeypatch.setattr(identity, "COMPARED_TEXTS", 2)
+    monkeypatch.setattr(identity, "_stored_ids", identity.OrderedDict())
+    title, abstract = FLASH
+    plain = decide(title, abstract, [Candidate("p", title.upper(), abstract + " Revised.")])
+    stored = [Candidate(f"p{i}", title.upper(), abstract + " Revised.", f"h{i}") for i in range(3)]
+    decision = decide(title, abstract, stored)
+    # Word ids compare as the words do; the first of equal candidates wins.
+    assert plain is not None and decision is not None
+    assert (decision.paper_id, decision.rule, decision.score) == ("p0", plain.rule, plain.score)
+    assert list(identity._stored_ids) == ["h1", "h2"]  # the least recently used went
+    kept = identity._stored_ids["h2"]
+    # A stored text is parsed once: the hash stands for the text.
+    assert identity.stored_ids("h2", "another abstract entirely") is kept
+    # Past VOCABULARY words the ids start over, between two comparisons.
+    monkeypatch.setattr(identity, "VOCABULARY", 10)
+    again = decide(title, abstract, stored)
+    assert again is not None and (again.rule, again.score) == (plain.rule, plain.score)
+    assert len(identity._stored_ids) == 2 and identity._stored_ids["h2"] is not kept
+
+
 # --- properties ---------------------------------------------------------------------------
 
 TITLES = sorted(t for t, _ in SEEDS.values())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -168,10 +169,13 @@ def _look_alikes(n: int, seed: int) -> list[dict[str, str]]:
 
 
 def _ingest_counting(
-    tmp_path: Path, rows: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    rows: list[dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    listing: str = "a.jsonl",
 ) -> tuple[list[int], list[dict[str, object]]]:
-    """Ingest ``rows`` as one listing; the number of stored texts each entry was judged
-    against, and the papers."""
+    """Ingest ``rows`` as one listing (after those ingested before); the number of stored
+    texts each entry was judged against, and the papers."""
     from digest.identity import matching as identity
 
     judged: list[int] = []
@@ -182,8 +186,8 @@ def _ingest_counting(
         return decide(title, abstract, cands)
 
     monkeypatch.setattr(resolve.matching, "decide", counting)
-    (tmp_path / "listings").mkdir()
-    with (tmp_path / "listings" / "a.jsonl").open("w") as f:
+    (tmp_path / "listings").mkdir(exist_ok=True)
+    with (tmp_path / "listings" / listing).open("w") as f:
         f.writelines(json.dumps(row) + "\n" for row in rows)
     (tmp_path / "feed.yaml").write_text("sources: [listings/*.jsonl]\n")
     cfg = parse_config((tmp_path / "feed.yaml").read_text(), tmp_path)
@@ -236,3 +240,52 @@ def test_siblings_are_bounded_and_rare_keys_come_first(
     merged = [p for p in papers if len(p["sightings"]) == 2]  # type: ignore[arg-type]
     assert [p["title"] for p in merged] == ["Sparse attention study 41"]
     assert [s["rule"] for s in merged[0]["sightings"]] == ["new", "abstract"]  # type: ignore[index]
+
+
+def _stock_rows(rnd: random.Random, n: int) -> list[dict[str, str]]:
+    """``n`` papers whose three longest sentences are the same stock phrasing, each with
+    two shorter sentences of its own."""
+    stock = [" ".join(rnd.choices(_FILLER, k=30)) for _ in range(3)]
+
+    def own() -> str:
+        return " ".join(f"{rnd.choice(_FILLER)}{rnd.randrange(10**6)}" for _ in range(8))
+
+    return [{"title": f"Adaptive {rnd.choice(_FILLER)}{i} networks",
+             "abstract": ". ".join([*stock, own(), own()]) + ".",
+             "date": "2026-01-05"} for i in range(n)]  # fmt: skip
+
+
+def _retitled(row: dict[str, str]) -> dict[str, str]:
+    return {"title": row["title"] + " at scale", "abstract": row["abstract"], "date": "2026-02-02"}
+
+
+def test_a_version_whose_longest_sentences_are_stock_phrasing_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # More than BLOCK_CAP papers share the keys of their three longest sentences, so a
+    # lookup skips them; a retitled version (no title key in common) of the first is
+    # found through the keys of its shorter sentences.
+    rows = _stock_rows(random.Random(7), resolve.BLOCK_CAP + 10)
+    judged, papers = _ingest_counting(tmp_path, [*rows, _retitled(rows[0])], monkeypatch)
+    assert len(papers) == len(rows) and max(judged) <= resolve.MAX_JUDGED
+    merged = [p for p in papers if len(p["sightings"]) == 2]  # type: ignore[arg-type]
+    assert [p["title"] for p in merged] == [rows[0]["title"] + " at scale"]
+    assert [s["rule"] for s in merged[0]["sightings"]] == ["new", "abstract"]  # type: ignore[index]
+
+
+def test_papers_keyed_by_fewer_sentences_are_still_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A store written when three sentences were keyed: its papers are indexed under the
+    # first three of the keys a lookup now makes.
+    from digest.identity import keys
+
+    rows = _stock_rows(random.Random(8), 5)
+    with monkeypatch.context() as old:
+        old.setattr(keys, "SENTENCE_KEYS", 3)
+        keys._abstract_keys.cache_clear()
+        _ingest_counting(tmp_path, rows, monkeypatch)
+        keys._abstract_keys.cache_clear()
+    _, papers = _ingest_counting(tmp_path, [_retitled(rows[3])], monkeypatch, "b.jsonl")
+    merged = [p for p in papers if len(p["sightings"]) == 2]  # type: ignore[arg-type]
+    assert [p["title"] for p in merged] == [rows[3]["title"] + " at scale"]

@@ -27,13 +27,23 @@ the search.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel, Levenshtein
 
-from digest.identity.keys import _KIND_WORDS, _SIZE_WORDS, _abstract_words, _plain, _Title, _title
+from digest.identity.keys import (
+    _KIND_WORDS,
+    _SIZE_WORDS,
+    _plain,
+    _Title,
+    _title,
+    abstract_ids,
+    fresh_vocabulary,
+    stored_ids,
+)
 
 ABSTRACT_SAME = 0.85
 """Word-level similarity at or above which two abstracts are the same text. Distinct seed
@@ -60,6 +70,8 @@ class Candidate:
     """Its (newest) title, as stored."""
     abstract: str
     """Its (newest) abstract, as stored."""
+    text_hash: str = ""
+    """The stored text's hash: its analysis is kept by it (none: not kept)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,12 +187,14 @@ def guard(title_a: str, title_b: str) -> str | None:
     return f"{what}: {shown_a} vs {shown_b}"
 
 
-def _similarity(a: Sequence[str], b: Sequence[str]) -> float:
+def _similarity(a: Sequence[int], b: Sequence[int]) -> float:
     return float(Indel.normalized_similarity(a, b)) if a and b else 0.0
 
 
-def _judge(title: str, new: tuple[str, ...], cand: Candidate) -> Decision | None:
-    old = _abstract_words(cand.abstract)
+def _judge(title: str, new: array[int], cand: Candidate) -> Decision | None:
+    old = (
+        stored_ids(cand.text_hash, cand.abstract) if cand.text_hash else abstract_ids(cand.abstract)
+    )
     shortest, total = min(len(new), len(old)), len(new) + len(old)
     if shortest < MIN_ABSTRACT_WORDS:
         # Without an abstract to compare, equal-in-form titles are all the evidence there is.
@@ -212,7 +226,8 @@ def decide(title: str, abstract: str, candidates: Sequence[Candidate]) -> Decisi
     """
     if not candidates:
         return None
-    new = _abstract_words(abstract)
+    fresh_vocabulary()
+    new = abstract_ids(abstract)
     best: Decision | None = None
     for cand in candidates:
         decision = _judge(title, new, cand)

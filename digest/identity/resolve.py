@@ -41,8 +41,9 @@ would make ingestion quadratic."""
 VERSIONS_JUDGED = 4
 """Stored versions of one candidate paper compared at most: the shown one, then the
 newest (a paper revised thousands of times would otherwise be compared in full)."""
-MAX_JUDGED = MAX_PAPERS * VERSIONS_JUDGED
-"""Stored texts one new sighting is judged against at most (:func:`matching.decide`)."""
+MAX_JUDGED = 12
+"""Stored texts one new sighting is judged against at most (:func:`matching.decide`): the
+candidate papers' texts in their order, until this many."""
 
 __all__ = ["Resolution", "Resolver", "entry_keys", "find"]
 
@@ -132,7 +133,7 @@ class Resolver:
         indexed = [("block", k) for k in blocks]
         if blocks:
             ids = _bounded_candidates(store, blocks, allowed)
-            rows = store.keys.paper_texts(ids, VERSIONS_JUDGED)
+            rows = store.keys.paper_texts(ids, VERSIONS_JUDGED, MAX_JUDGED)
             candidates = [matching.Candidate(*row) for row in rows]
             decision = matching.decide(entry.title, entry.abstract, candidates)
             if decision is not None:
@@ -152,17 +153,23 @@ class Resolver:
 def _bounded_candidates(
     store: Store, blocks: Sequence[str], allowed: Callable[[str], bool]
 ) -> list[str]:
-    """At most :data:`MAX_PAPERS` papers sharing a key of ``blocks``: rarer keys first,
-    newest papers first within a key (one small query per key, at most six)."""
-    per_key = [store.keys.block_candidates([key], BLOCK_CAP) for key in blocks]
-    chosen: dict[str, None] = {}
-    for papers in sorted(per_key, key=len):  # stable: equal counts keep the key order
-        for pid in reversed(papers):  # block_candidates lists the oldest first
-            if pid not in chosen and allowed(pid):
-                chosen[pid] = None
-                if len(chosen) == MAX_PAPERS:
-                    return list(chosen)
-    return list(chosen)
+    """At most :data:`MAX_PAPERS` papers sharing a key of ``blocks``: those sharing more
+    of the keys first (versions of one paper share most), then by their rarest key
+    (rarer keys first), newest papers first within a key (one query for all keys)."""
+    per_key = sorted((p for p in store.keys.block_candidates(blocks, BLOCK_CAP) if p), key=len)
+    shared: dict[str, int] = {}
+    rank: dict[str, tuple[int, int]] = {}
+    for k, papers in enumerate(per_key):  # stable: equal counts keep the key order
+        for position, pid in enumerate(papers):  # block_candidates lists the newest first
+            shared[pid] = shared.get(pid, 0) + 1
+            rank.setdefault(pid, (k, position))
+    chosen: list[str] = []
+    for pid in sorted(shared, key=lambda p: (-shared[p], rank[p])):
+        if allowed(pid):
+            chosen.append(pid)
+            if len(chosen) == MAX_PAPERS:
+                break
+    return chosen
 
 
 def find(store: Store, reference: str) -> list[str]:

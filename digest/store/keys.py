@@ -41,22 +41,27 @@ class PaperKeys:
         )
         return [str(r[0]) for r in rows]
 
-    def block_candidates(self, keys: Sequence[str], cap: int) -> list[str]:
-        """Papers sharing a near-duplicate blocking key, oldest first; a key held by more
-        than ``cap`` papers is skipped (it says nothing, and would cost a lookup)."""
+    def block_candidates(self, keys: Sequence[str], cap: int) -> list[list[str]]:
+        """Per key of ``keys`` (in that order), the papers sharing it, newest first (by
+        first sighting, then id); empty for a key held by more than ``cap`` papers (it
+        says nothing, and would cost a lookup). One query: a key's holders are counted up
+        to ``cap + 1`` and read only when they are few."""
         if not keys:
             return []
-        marks = ",".join("?" * len(keys))
-        rows = self.db.conn.execute(
-            "SELECT k.key, k.paper_id, p.first_seen FROM block_key k "
-            f"JOIN paper p ON p.id = k.paper_id WHERE k.key IN ({marks}) LIMIT ?",
-            (*keys, (cap + 1) * len(keys)),
-        ).fetchall()
-        per_key: dict[str, int] = {}
-        for row in rows:
-            per_key[row[0]] = per_key.get(row[0], 0) + 1
-        found = {str(r[1]): str(r[2]) for r in rows if per_key[r[0]] <= cap}
-        return sorted(found, key=lambda pid: (found[pid], pid))
+        query = " UNION ALL ".join(
+            f"SELECT {i}, p.first_seen, p.id FROM block_key k JOIN paper p ON p.id = k.paper_id "
+            "WHERE k.key=? AND (SELECT count(*) FROM (SELECT 1 FROM block_key WHERE key=? "
+            "LIMIT ?)) <= ?"
+            for i in range(len(keys))
+        )
+        params: list[object] = []
+        for key in keys:
+            params += (key, key, cap + 1, cap)
+        found: list[list[tuple[str, str]]] = [[] for _ in keys]
+        # Sorted here: an ORDER BY would double the query's cost.
+        for i, first_seen, paper_id in self.db.conn.execute(query, params):
+            found[i].append((str(first_seen), str(paper_id)))
+        return [[pid for _, pid in sorted(papers, reverse=True)] for papers in found]
 
     def has_text(self, digest: str) -> bool:
         """True when a text of this hash was stored before."""
@@ -64,35 +69,37 @@ class PaperKeys:
         return row is not None
 
     def paper_texts(
-        self, paper_ids: Sequence[str], versions: int | None = None
-    ) -> list[tuple[str, str, str]]:
-        """(id, title, abstract) of every distinct version of each paper (the shown one
+        self, paper_ids: Sequence[str], versions: int | None = None, limit: int | None = None
+    ) -> list[tuple[str, str, str, str]]:
+        """(id, title, abstract, text hash) of every distinct version of each paper (the shown one
         first), papers in the order given. With ``versions``, at most that many per
         paper: the shown one, then the newest among its ``8 * versions`` newest
         sightings' texts (a paper seen thousands of times costs what one seen a few
-        times does)."""
-        out: list[tuple[str, str, str]] = []
+        times does). With ``limit``, at most that many texts in all (the first papers')."""
+        out: list[tuple[str, str, str, str]] = []
         conn = self.db.conn
         for pid in paper_ids:
+            if limit is not None and len(out) >= limit:
+                return out[:limit]
             if versions is not None:
                 rows = conn.execute(
-                    "SELECT t.title, t.abstract FROM text t WHERE t.id IN (SELECT text_id "
+                    "SELECT t.title, t.abstract, t.hash FROM text t WHERE t.id IN (SELECT text_id "
                     "FROM paper WHERE id=:id UNION SELECT text_id FROM (SELECT text_id "
                     "FROM sighting WHERE paper_id=:id ORDER BY rowid DESC LIMIT :scan)) "
                     "ORDER BY t.id = (SELECT text_id FROM paper WHERE id=:id) DESC, "
                     "t.id DESC LIMIT :n",
                     {"id": pid, "n": versions, "scan": 8 * versions},
                 ).fetchall()
-                out.extend((pid, str(r[0]), str(r[1])) for r in rows)
+                out.extend((pid, str(r[0]), str(r[1]), str(r[2])) for r in rows)
                 continue
             rows = conn.execute(
-                "SELECT t.title, t.abstract FROM paper p JOIN text t ON t.id = p.text_id "
-                "WHERE p.id=:id UNION SELECT t.title, t.abstract FROM sighting s "
+                "SELECT t.title, t.abstract, t.hash FROM paper p JOIN text t ON t.id = p.text_id "
+                "WHERE p.id=:id UNION SELECT t.title, t.abstract, t.hash FROM sighting s "
                 "JOIN text t ON t.id = s.text_id WHERE s.paper_id=:id",
                 {"id": pid},
             ).fetchall()
-            out.extend((pid, str(r[0]), str(r[1])) for r in rows)
-        return out
+            out.extend((pid, str(r[0]), str(r[1]), str(r[2])) for r in rows)
+        return out if limit is None else out[:limit]
 
     def paper_refs(self, paper_id: str) -> set[str]:
         """Everything a user may call a paper by: its id and its title keys."""
