@@ -555,8 +555,12 @@ def test_titles_link_to_papers_with_pdf_code_and_authors(
     authors = known.xpath(".//details[@class='authors']")[0]
     assert text_of(authors.xpath("summary")[0]) == "Ann One, Bo Two, Cy Three et al."
     assert text_of(authors.xpath("p")[0]) == ", ".join(AUTHORS)
-    assert known.xpath(".//ul[@class='tags']/li/a/text()") == ["Diffusion models"]
-    assert known.xpath(".//ul[@class='tags']/li/a/@href") == ["#diffusion"]
+    # The theme first, then the tags, each linking to its page across weeks.
+    assert known.xpath(".//ul[@class='tags']/li/a/text()") == ["Diffusion", "Diffusion models"]
+    assert known.xpath(".//ul[@class='tags']/li/a/@href") == [
+        "themes/diffusion.html",
+        "tags/diffusion.html",
+    ]
     unknown = articles["Unknown diffusion & more"]
     assert unknown.xpath("h3/a/@href") == [
         "https://arxiv.org/search/?query=Unknown%20diffusion%20%26%20more&searchtype=title"

@@ -10,6 +10,7 @@ a :class:`BuildReport`.
 - :mod:`~digest.site.plan`: what must be rendered, and why;
 - :mod:`~digest.site.pages`: week pages (in worker processes when large);
 - :mod:`~digest.site.archive`: ``index.html``;
+- :mod:`~digest.site.topics`: theme and tag pages (only those whose papers changed);
 - :mod:`~digest.site.feedset`: feed documents, reusing the entries written before;
 - :mod:`~digest.site.manifest`: fingerprints and the manifest;
 - :mod:`~digest.site.record`: every read of the store, and what the build records
@@ -39,6 +40,7 @@ from digest.site.outdir import check_output_dir
 from digest.site.pages import Files, RenderState, render_job, render_week, week_files
 from digest.site.plan import Plan
 from digest.site.record import BuildRecord
+from digest.site.topics import topic_list, topic_pages
 from digest.store import Store
 from digest.weeks import week_bounds
 
@@ -105,6 +107,7 @@ def build(
     manifest = read_manifest(out)
     fresh = rebuild or manifest.get("render") != fingerprint
     done: dict[str, Any] = {} if fresh else dict(manifest.get("weeks", {}))
+    picks: dict[str, Any] = {} if fresh else dict(manifest.get("picks", {}))
     record = BuildRecord(store)
 
     # 1. Plan: week by week, oldest first, what changed and what must be rendered.
@@ -132,6 +135,8 @@ def build(
                 plan.hashed(result.week, result.state[0])
                 record.set_week_state(result.week, *result.state)
             files.write(result.files)
+            if result.picks is not None:
+                picks[result.week] = result.picks
             seen = position[result.week]
             report(progress, RENDER, seen, len(position))
         if seen:  # the weeks after the last one rendered had nothing to render
@@ -142,8 +147,19 @@ def build(
     # 3. The archive, from the summaries.
     kinds = set(cfg.output.formats)
     stale = bool(affected) or set(done) != set(weeks)
+    picks = {w: picks[w] for w in weeks if w in picks}
     if "html" in kinds and (stale or not (out / ARCHIVE).is_file()):
-        writer.write(ARCHIVE, render_archive(env, cfg, links, weeks, summaries))
+        listed = [t for t, _ in topic_list(cfg, links, record)]
+        writer.write(ARCHIVE, render_archive(env, cfg, links, weeks, summaries, picks, listed))
+
+    # 3b. Theme and tag pages: those of the topics whose version moved, and of these only
+    # the pages whose papers changed (older pages are full and stay as they are).
+    topics_before: dict[str, Any] = {} if fresh else dict(manifest.get("topics", {}))
+    topics_now: dict[str, Any] = {}
+    if "html" in kinds:
+        made_pages = topic_pages(cfg, env, links, record, out, topics_before, topics_now)
+        for _ in writer.write_all(made_pages):
+            pass
 
     # 4. The feeds, from the week items recorded in step 2 (or stored before), taking
     # the entries of the documents written before where they are as they were.
@@ -178,8 +194,21 @@ def build(
     # feed entries are reused, not dated again), so it may only be written once the store
     # holds what those files were made from. A build that failed before this point leaves
     # the manifest before it (or none), and the next build makes its files again.
-    if writer.written or fresh or done != rendered or built != recorded:
-        entry = {"render": fingerprint, "weeks": rendered, "feeds": built}
+    if (
+        writer.written
+        or fresh
+        or done != rendered
+        or built != recorded
+        or topics_now != topics_before
+        or picks != manifest.get("picks")
+    ):
+        entry = {
+            "render": fingerprint,
+            "weeks": rendered,
+            "feeds": built,
+            "picks": picks,
+            "topics": topics_now,
+        }
         writer.write(MANIFEST, json.dumps(entry, indent=1))
 
     return BuildReport(

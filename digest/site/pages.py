@@ -14,8 +14,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from digest import render
+from digest.cards import card
 from digest.config import FeedConfig
 from digest.grouping import Trends, rank_week, tag_sections
+from digest.latex import readable
 from digest.models import WeekDigest
 from digest.output import Writer
 from digest.outtext import clean_paper
@@ -73,12 +75,16 @@ class WeekResult:
     one), to record."""
     files: dict[str, bytes]
     """The week's pages (relative path -> UTF-8) to write."""
+    picks: list[list[str]] | None = None
+    """When its pages were rendered: its top picks as the archive lists them, each
+    [paper id, title (plain text, LaTeX as Unicode), the paper's link]."""
 
 
 def render_job(state: RenderState, job: WeekJob) -> WeekResult:
     """Render one week's pages and feed item, and hash it (in a worker process, or here)."""
     files: dict[str, bytes] = {}
     item: tuple[str, str] | None = None
+    picks: list[list[str]] | None = None
     digest = None
     if job.rows is not None:
         digest = week_digest(job.week, job.rows, state.cfg)
@@ -88,13 +94,16 @@ def render_job(state: RenderState, job: WeekJob) -> WeekResult:
         if job.trend is not None:
             pages = render_week(state.env, state.cfg, digest, job.trend, state.links, job.kinds)
             files = {relpath: text.encode("utf-8") for relpath, text in pages.items()}
+            picks = [
+                [p.id, readable(p.title), card(p, state.cfg.reading).href] for p in digest.picks
+            ]
     if job.counts is None:
-        return WeekResult(job.week, None, files)
+        return WeekResult(job.week, None, files, picks)
     content_hash = job.hash
     if content_hash is None:
         assert digest is not None, "a week's hash is made from its digest"
         content_hash = digest_hash(digest)
-    return WeekResult(job.week, (content_hash, job.counts, item), files)
+    return WeekResult(job.week, (content_hash, job.counts, item), files, picks)
 
 
 def week_digest(week: str, rows: PaperRows, cfg: FeedConfig) -> WeekDigest:
