@@ -307,6 +307,8 @@ def run(
         emails_sent=emailed,
         seconds=round(time.monotonic() - start, 3),
     )
+    for note in report.build.notes:
+        reporter().hint(note)
     finish(warnings, strict)
 
 

@@ -11,6 +11,7 @@ a :class:`BuildReport`.
 - :mod:`~digest.site.pages`: week pages (in worker processes when large);
 - :mod:`~digest.site.archive`: ``index.html``;
 - :mod:`~digest.site.topics`: theme and tag pages (only those whose papers changed);
+- :mod:`~digest.site.searchpage`: the search index of the weeks rendered, the search page;
 - :mod:`~digest.site.feedset`: feed documents, reusing the entries written before;
 - :mod:`~digest.site.manifest`: fingerprints and the manifest;
 - :mod:`~digest.site.record`: every read of the store, and what the build records
@@ -26,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from digest import render, workers
+from digest import render, search, workers
 from digest.config import FeedConfig
 from digest.grouping import summary_from_json
 from digest.output import Writer
 from digest.progress import FEEDS, RENDER, Progress, report
-from digest.site import pages
+from digest.site import pages, searchpage
 from digest.site.archive import ARCHIVE, render_archive
 from digest.site.feedset import PreviousDocuments, feed_documents, issue_sources
 from digest.site.links import FeedLink, SiteLinks, site_links
@@ -69,6 +70,8 @@ class BuildReport:
     """Files left alone because they were already right."""
     rebuilt: list[str] = field(default_factory=list)
     """Weeks whose pages were rendered in this run."""
+    notes: list[str] = field(default_factory=list)
+    """One line each about what the build could not make (search without Pagefind)."""
 
 
 def build(
@@ -124,8 +127,10 @@ def build(
 
     # 2. Week pages: rendered here or in workers, back in week order, written by a thread.
     # Jobs are planned lazily, holding few weeks' papers at a time.
+    indexed: dict[str, list[search.Record]] = {}
+    state = RenderState(env, cfg, links, uid, search.enabled(cfg))
     with (
-        workers.Pool(RenderState(env, cfg, links, uid), jobs if parallel else 0) as pool,
+        workers.Pool(state, jobs if parallel else 0) as pool,
         Files(writer) as files,
     ):
         position = {w: i + 1 for i, w in enumerate(plan.candidates)}
@@ -137,6 +142,8 @@ def build(
             files.write(result.files)
             if result.picks is not None:
                 picks[result.week] = result.picks
+            if result.records is not None:
+                indexed[result.week] = result.records
             seen = position[result.week]
             report(progress, RENDER, seen, len(position))
         if seen:  # the weeks after the last one rendered had nothing to render
@@ -160,6 +167,21 @@ def build(
         made_pages = topic_pages(cfg, env, links, record, out, topics_before, topics_now)
         for _ in writer.write_all(made_pages):
             pass
+
+    # 3c. Search: the index of each week rendered (one bundle a week, merged in the
+    # browser: the weeks not rendered keep theirs), and the page that merges them.
+    notes: list[str] = []
+    if search.enabled(cfg):
+        bundles = search.index_weeks({w: indexed[w] for w in weeks if w in indexed}, cfg.language)
+        searchpage.sweep(out, bundles)
+        for _ in writer.write_all(sorted(bundles.items())):
+            pass
+        if stale or not (out / searchpage.PAGE).is_file():
+            with_papers = [w for w in weeks if w in summaries]
+            for name, text in searchpage.page_files(env, cfg, links, with_papers).items():
+                writer.write(name, text)
+    elif search.wanted(cfg):
+        notes.append(searchpage.MISSING)
 
     # 4. The feeds, from the week items recorded in step 2 (or stored before), taking
     # the entries of the documents written before where they are as they were.
@@ -216,4 +238,5 @@ def build(
         written=[w for w in writer.written if w != MANIFEST],
         unchanged=len(writer.unchanged),
         rebuilt=affected,
+        notes=notes,
     )

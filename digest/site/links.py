@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from digest import feeds
+from digest import feeds, search
 from digest.config import FeedConfig
 from digest.grouping import theme_slugs
 
@@ -37,6 +37,8 @@ class SiteLinks:
     """Section slug -> that theme's feeds (empty without ``theme_feeds``)."""
     theme_names: dict[str, str]
     """Section slug -> theme name, in configured order."""
+    search: bool = False
+    """Whether the site has its search page (``search.html``, :mod:`digest.search`)."""
     pages: bool = False
     """Whether the site has theme and tag pages (``themes/SLUG.html``, ``tags/SLUG.html``:
     with the ``html`` format)."""
@@ -80,4 +82,5 @@ def site_links(cfg: FeedConfig) -> SiteLinks:
         themes=themes,
         theme_names={slug: n for n, slug in slugs.items()},
         pages="html" in kinds,
+        search=search.enabled(cfg),
     )

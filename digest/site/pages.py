@@ -13,7 +13,7 @@ from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from digest import render
+from digest import render, search
 from digest.cards import card
 from digest.config import FeedConfig
 from digest.grouping import Trends, rank_week, tag_sections
@@ -21,6 +21,7 @@ from digest.latex import readable
 from digest.models import WeekDigest
 from digest.output import Writer
 from digest.outtext import clean_paper
+from digest.site import searchpage
 from digest.site.items import draft_to_json, week_item
 from digest.site.links import SiteLinks
 from digest.site.manifest import digest_hash
@@ -44,6 +45,8 @@ class RenderState:
     links: SiteLinks
     uid: str
     """The feed's id (:func:`digest.feedid.feed_uid`)."""
+    search: bool = False
+    """Make the search records of the weeks whose HTML page is rendered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,8 @@ class WeekResult:
     picks: list[list[str]] | None = None
     """When its pages were rendered: its top picks as the archive lists them, each
     [paper id, title (plain text, LaTeX as Unicode), the paper's link]."""
+    records: list[search.Record] | None = None
+    """When its HTML page was rendered and search is on: its papers' search records."""
 
 
 def render_job(state: RenderState, job: WeekJob) -> WeekResult:
@@ -85,6 +90,7 @@ def render_job(state: RenderState, job: WeekJob) -> WeekResult:
     files: dict[str, bytes] = {}
     item: tuple[str, str] | None = None
     picks: list[list[str]] | None = None
+    records: list[search.Record] | None = None
     digest = None
     if job.rows is not None:
         digest = week_digest(job.week, job.rows, state.cfg)
@@ -97,13 +103,15 @@ def render_job(state: RenderState, job: WeekJob) -> WeekResult:
             picks = [
                 [p.id, readable(p.title), card(p, state.cfg.reading).href] for p in digest.picks
             ]
+            if state.search and "html" in job.kinds:
+                records = searchpage.records(state.cfg, digest)
     if job.counts is None:
-        return WeekResult(job.week, None, files, picks)
+        return WeekResult(job.week, None, files, picks, records)
     content_hash = job.hash
     if content_hash is None:
         assert digest is not None, "a week's hash is made from its digest"
         content_hash = digest_hash(digest)
-    return WeekResult(job.week, (content_hash, job.counts, item), files, picks)
+    return WeekResult(job.week, (content_hash, job.counts, item), files, picks, records)
 
 
 def week_digest(week: str, rows: PaperRows, cfg: FeedConfig) -> WeekDigest:
@@ -138,12 +146,14 @@ def render_week(
     return out
 
 
-def week_files(cfg: FeedConfig, week: str) -> list[str]:
-    """The files a week's page is written to."""
+def week_files(cfg: FeedConfig, week: str, indexed: bool = False) -> list[str]:
+    """The files a week's page is written to (and, with search, the entry of its index
+    when ``indexed``: a week with papers)."""
     kinds = set(cfg.output.formats)
-    return [
+    files = [
         f for f, kind in ((f"{week}.md", "markdown"), (f"{week}.html", "html")) if kind in kinds
     ]
+    return [*files, searchpage.bundle_entry(week)] if indexed and search.enabled(cfg) else files
 
 
 class Files:
