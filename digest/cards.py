@@ -162,6 +162,7 @@ def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+@lru_cache(maxsize=4096)
 def tag_slug(tag: str) -> str:
     """A tag's page name (``tags/SLUG.html``), the same for a tag in every run: the tag
     itself when it is already a slug (``long-context``), else its slug and a short hash
