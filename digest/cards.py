@@ -25,6 +25,7 @@ from urllib.parse import quote
 from digest.config.feed import DEFAULT_LINK_TEMPLATE, ReadingConfig
 from digest.latex import readable
 from digest.models import Paper, Sighting
+from digest.normalize import slugify, stable_hash
 from digest.outtext import clean_url
 
 SHOWN_AUTHORS = 3
@@ -162,6 +163,15 @@ def _dates(dates: tuple[dt.date, ...]) -> str:
 
 def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+@lru_cache(maxsize=4096)
+def tag_slug(tag: str) -> str:
+    """A tag's page name (``tags/SLUG.html``), the same for a tag in every run: the tag
+    itself when it is already a slug (``long-context``), else its slug and a short hash
+    of it (two tags never share a page)."""
+    slug = slugify(tag)
+    return slug if slug == tag else f"{slug}-{stable_hash(tag, length=6)}"
 
 
 _ACRONYMS = frozenset(

@@ -207,9 +207,7 @@ def check_listing_name(name: str, *, piped: bool) -> None:
     type=click.Choice(["auto", *DATINGS]),
     envvar="DIGEST_INGEST_DATE",  # the parameter is named dating
     default="auto",
-    show_default=True,
-    help="Date sightings by each entry's own date, the listing's, or today (import); auto: "
-    "the format's default, as a feed.yaml source without 'date'.",
+    help="Date sightings by each entry's date, the listing's, or today (default: the format's).",
 )
 @click.option(
     "--name",
@@ -327,6 +325,8 @@ def run(
         emails_sent=emailed,
         seconds=round(time.monotonic() - start, 3),
     )
+    for note in report.build.notes:
+        reporter().hint(note)
     finish(warnings, strict)
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import jinja2
 
-from digest.cards import Card, card
+from digest.cards import Card, card, tag_slug
 from digest.filters import (
     linkify,
     md_escape,
@@ -127,6 +127,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         html_fields=html_fields,
         md_fields=md_fields,
         card=_card,
+        tag_slug=tag_slug,
         picks=picks_in_sections,
     )
     return env

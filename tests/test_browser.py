@@ -135,11 +135,13 @@ def test_hostile_title_is_text_and_nothing_runs(
     article.screenshot(path=str(ARTIFACTS / "hostile-title-phone.png"))
     hrefs = article.locator("a").evaluate_all("els => els.map(e => e.href)")
     # The title links to a title search (the listing gave no URL), the abstract's URL is
-    # linked, tags link within the page: nothing else, no other scheme.
+    # linked, the theme and tags link to their pages on the site: nothing else, no other
+    # scheme.
     assert hrefs[0].startswith("https://arxiv.org/search/?query=Diffusion%20%3Cscript%3E")
     assert "https://example.org/paper" in hrefs
-    own = page.url.split("#")[0] + "#"
-    assert all(h.startswith(("https://", own)) for h in hrefs), hrefs
+    site = hostile_example.site.resolve().as_uri() + "/"
+    own = (page.url.split("#")[0] + "#", site + "themes/", site + "tags/")
+    assert all(h.startswith(("https://", *own)) for h in hrefs), hrefs
     page.context.close()
 
 
@@ -268,9 +270,10 @@ def test_week_page_reads_on_phone_and_desktop(
     page.wait_for_timeout(300)
     assert page.evaluate("window.scrollY") < 200
     page.evaluate("document.querySelector('nav.menu ul').scrollLeft = 0")
-    # Tags link to their theme's section and read as labels, not slugs.
-    tag = page.locator("article.paper .tags a").first
-    assert (tag.get_attribute("href") or "").startswith("#") and "-" not in tag.inner_text()
+    # The theme and the tags link to their pages and read as labels, not slugs.
+    tag = page.locator("article.paper .tags li:not(.theme) a").first
+    assert (tag.get_attribute("href") or "").startswith("tags/")
+    assert "-" not in tag.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / f"reader-W11-{width}.png"))

@@ -93,7 +93,11 @@ def check_rss(path: Path, base: str, self_url: str) -> None:
 
 
 def all_feeds(site: Path) -> list[Path]:
-    return [site / "rss.xml", site / "atom.xml", *sorted((site / "themes").iterdir())]
+    return [
+        site / "rss.xml",
+        site / "atom.xml",
+        *sorted(p for p in (site / "themes").iterdir() if p.suffix != ".html"),
+    ]
 
 
 # --- the example feed ---------------------------------------------------------------------
@@ -356,7 +360,8 @@ def test_a_run_reads_and_writes_only_the_feeds_of_the_themes_it_touched(
     feed.listing("b.jsonl", [paper("Diffusion three", "2026-03-11")])
     second = feed.run(dt.date(2026, 3, 12))
     themes = {w for w in second.report.build.written if w.startswith("themes/")}
-    assert themes == {"themes/diffusion.xml", "themes/diffusion.atom"}
+    # (and the diffusion theme's page: tests/test_topics.py)
+    assert themes == {"themes/diffusion.xml", "themes/diffusion.atom", "themes/diffusion.html"}
     assert not [h for h in loaded if "quantization" in h]
     assert [e.title for e in parse(second.site / "themes/diffusion.atom").entries] == [
         "Diffusion three", "Compression one",
@@ -368,7 +373,7 @@ def test_a_run_reads_and_writes_only_the_feeds_of_the_themes_it_touched(
     third = feed.run(dt.date(2026, 3, 13))
     themes = {w for w in third.report.build.written if w.startswith("themes/")}
     assert themes == {
-        f"themes/{t}.{x}" for t in ("diffusion", "quantization") for x in ("xml", "atom")
+        f"themes/{t}.{x}" for t in ("diffusion", "quantization") for x in ("xml", "atom", "html")
     }
     assert [e.title for e in parse(third.site / "themes/diffusion.atom").entries] == [
         "Diffusion three"

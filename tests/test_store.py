@@ -222,6 +222,7 @@ def test_migrations_from_version_2_move_blocking_keys_out_of_paper_key(feed: Pat
         "ALTER TABLE text DROP COLUMN tags; ALTER TABLE text DROP COLUMN theme;"
         "ALTER TABLE text DROP COLUMN rules; ALTER TABLE text DROP COLUMN score;"
         "ALTER TABLE paper DROP COLUMN score; DROP TRIGGER sighting_extra_theme;"
+        "DROP TRIGGER sighting_extra_tags;"
         "ALTER TABLE sighting DROP COLUMN extra;",
     )
     with Store(feed / "digest.sqlite") as store:

@@ -105,6 +105,9 @@ class OutputConfig:
     """Papers kept in each per-theme feed."""
     empty_weeks: bool = False
     """Publish an explicit 'no new papers' issue for weeks without papers."""
+    search: bool = True
+    """Give the HTML site an offline search (Pagefind, the ``search`` extra): one index per
+    week, merged in the browser, so a run indexes only the weeks it rendered."""
 
 
 DEFAULT_LINK_TEMPLATE = "https://arxiv.org/search/?query={title}&searchtype=title"
@@ -289,6 +292,7 @@ OUTPUT = Section(
         "feed_items": Whole(low=FEED_ITEMS[0], high=FEED_ITEMS[1]),
         "theme_feed_items": Whole(low=THEME_FEED_ITEMS[0], high=THEME_FEED_ITEMS[1]),
         "empty_weeks": Flag(),
+        "search": Flag(),
     },
 )
 """The ``output`` section, filling :class:`OutputConfig`."""

@@ -10,6 +10,8 @@ a :class:`BuildReport`.
 - :mod:`~digest.site.plan`: what must be rendered, and why;
 - :mod:`~digest.site.pages`: week pages (in worker processes when large);
 - :mod:`~digest.site.archive`: ``index.html``;
+- :mod:`~digest.site.topics`: theme and tag pages (only those whose papers changed);
+- :mod:`~digest.site.searchpage`: the search index of the weeks rendered, the search page;
 - :mod:`~digest.site.feedset`: feed documents, reusing the entries written before;
 - :mod:`~digest.site.manifest`: fingerprints and the manifest;
 - :mod:`~digest.site.record`: every read of the store, and what the build records
@@ -25,14 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from digest import render, workers
+from digest import render, search, workers
 from digest.config import FeedConfig
 from digest.editorial import WEEKS_META, load_editorial, weeks_json
 from digest.errors import Problem
 from digest.grouping import summary_from_json
 from digest.output import Writer
 from digest.progress import FEEDS, RENDER, Progress, report
-from digest.site import pages
+from digest.site import pages, searchpage
 from digest.site.archive import ARCHIVE, render_archive
 from digest.site.feedset import PreviousDocuments, feed_documents, issue_sources
 from digest.site.links import FeedLink, SiteLinks, site_links
@@ -41,6 +43,7 @@ from digest.site.outdir import check_output_dir
 from digest.site.pages import Files, RenderState, render_job, render_week, week_files
 from digest.site.plan import Plan
 from digest.site.record import BuildRecord
+from digest.site.topics import topic_list, topic_pages
 from digest.store import Store
 from digest.weeks import week_bounds
 
@@ -71,6 +74,8 @@ class BuildReport:
     """Weeks whose pages were rendered in this run."""
     problems: list[Problem] = field(default_factory=list)
     """What is wrong in the feed folder's notes and curation.yaml (each wrong part skipped)."""
+    notes: list[str] = field(default_factory=list)
+    """One line each about what the build could not make (search without Pagefind)."""
 
 
 def build(
@@ -109,6 +114,7 @@ def build(
     manifest = read_manifest(out)
     fresh = rebuild or manifest.get("render") != fingerprint
     done: dict[str, Any] = {} if fresh else dict(manifest.get("weeks", {}))
+    picks: dict[str, Any] = {} if fresh else dict(manifest.get("picks", {}))
     record = BuildRecord(store)
     # The curator's notes and decisions, matched to the store's papers (before the plan:
     # a week they changed is rendered again, see digest.editorial).
@@ -128,8 +134,10 @@ def build(
 
     # 2. Week pages: rendered here or in workers, back in week order, written by a thread.
     # Jobs are planned lazily, holding few weeks' papers at a time.
+    indexed: dict[str, list[search.Record]] = {}
+    state = RenderState(env, cfg, links, uid, editorial, search.enabled(cfg))
     with (
-        workers.Pool(RenderState(env, cfg, links, uid, editorial), jobs if parallel else 0) as pool,
+        workers.Pool(state, jobs if parallel else 0) as pool,
         Files(writer) as files,
     ):
         position = {w: i + 1 for i, w in enumerate(plan.candidates)}
@@ -139,6 +147,10 @@ def build(
                 plan.hashed(result.week, result.state[0])
                 record.set_week_state(result.week, *result.state)
             files.write(result.files)
+            if result.picks is not None:
+                picks[result.week] = result.picks
+            if result.records is not None:
+                indexed[result.week] = result.records
             seen = position[result.week]
             report(progress, RENDER, seen, len(position))
         if seen:  # the weeks after the last one rendered had nothing to render
@@ -149,8 +161,34 @@ def build(
     # 3. The archive, from the summaries.
     kinds = set(cfg.output.formats)
     stale = bool(affected) or set(done) != set(weeks)
+    picks = {w: picks[w] for w in weeks if w in picks}
     if "html" in kinds and (stale or not (out / ARCHIVE).is_file()):
-        writer.write(ARCHIVE, render_archive(env, cfg, links, weeks, summaries))
+        listed = [t for t, _ in topic_list(cfg, links, record)]
+        writer.write(ARCHIVE, render_archive(env, cfg, links, weeks, summaries, picks, listed))
+
+    # 3b. Theme and tag pages: those of the topics whose version moved, and of these only
+    # the pages whose papers changed (older pages are full and stay as they are).
+    topics_before: dict[str, Any] = {} if fresh else dict(manifest.get("topics", {}))
+    topics_now: dict[str, Any] = {}
+    if "html" in kinds:
+        made_pages = topic_pages(cfg, env, links, record, out, topics_before, topics_now, editorial)
+        for _ in writer.write_all(made_pages):
+            pass
+
+    # 3c. Search: the index of each week rendered (one bundle a week, merged in the
+    # browser: the weeks not rendered keep theirs), and the page that merges them.
+    notes: list[str] = []
+    if search.enabled(cfg):
+        bundles = search.index_weeks({w: indexed[w] for w in weeks if w in indexed}, cfg.language)
+        searchpage.sweep(out, bundles)
+        for _ in writer.write_all(sorted(bundles.items())):
+            pass
+        if stale or not (out / searchpage.PAGE).is_file():
+            with_papers = [w for w in weeks if w in summaries]
+            for name, text in searchpage.page_files(env, cfg, links, with_papers).items():
+                writer.write(name, text)
+    elif search.wanted(cfg):
+        notes.append(searchpage.MISSING)
 
     # 4. The feeds, from the week items recorded in step 2 (or stored before), taking
     # the entries of the documents written before where they are as they were.
@@ -187,8 +225,21 @@ def build(
     # feed entries are reused, not dated again), so it may only be written once the store
     # holds what those files were made from. A build that failed before this point leaves
     # the manifest before it (or none), and the next build makes its files again.
-    if writer.written or fresh or done != rendered or built != recorded:
-        entry = {"render": fingerprint, "weeks": rendered, "feeds": built}
+    if (
+        writer.written
+        or fresh
+        or done != rendered
+        or built != recorded
+        or topics_now != topics_before
+        or picks != manifest.get("picks")
+    ):
+        entry = {
+            "render": fingerprint,
+            "weeks": rendered,
+            "feeds": built,
+            "picks": picks,
+            "topics": topics_now,
+        }
         writer.write(MANIFEST, json.dumps(entry, indent=1))
 
     return BuildReport(
@@ -197,4 +248,5 @@ def build(
         unchanged=len(writer.unchanged),
         rebuilt=affected,
         problems=editorial.problems,
+        notes=notes,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from digest import feeds
+from digest import feeds, search
 from digest.config import FeedConfig
 from digest.grouping import theme_slugs
 
@@ -37,6 +37,16 @@ class SiteLinks:
     """Section slug -> that theme's feeds (empty without ``theme_feeds``)."""
     theme_names: dict[str, str]
     """Section slug -> theme name, in configured order."""
+    search: bool = False
+    """Whether the site has its search page (``search.html``, :mod:`digest.search`)."""
+    pages: bool = False
+    """Whether the site has theme and tag pages (``themes/SLUG.html``, ``tags/SLUG.html``:
+    with the ``html`` format)."""
+
+    @property
+    def theme_slugs(self) -> dict[str, str]:
+        """Theme name -> its slug (the inverse of :attr:`theme_names`)."""
+        return {name: slug for slug, name in self.theme_names.items()}
 
     @property
     def all(self) -> list[FeedLink]:
@@ -68,5 +78,9 @@ def site_links(cfg: FeedConfig) -> SiteLinks:
                 if wanted
             )
     return SiteLinks(
-        site=tuple(site), themes=themes, theme_names={slug: n for n, slug in slugs.items()}
+        site=tuple(site),
+        themes=themes,
+        theme_names={slug: n for n, slug in slugs.items()},
+        pages="html" in kinds,
+        search=search.enabled(cfg),
     )

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from digest import __version__, render
+from digest import __version__, render, search
 from digest.config import FeedConfig
 from digest.models import Sighting, WeekDigest
 
@@ -62,6 +62,7 @@ def render_fingerprint(cfg: FeedConfig) -> str:
         str(cfg.output.theme_feed_items),
         str(cfg.output.empty_weeks),
         repr(cfg.reading),
+        str(search.enabled(cfg)),
         repr(cfg.rules.section_names),
     ]
     for folder in (render.default_template_dir(), cfg.templates):

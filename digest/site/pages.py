@@ -13,13 +13,16 @@ from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from digest import render
+from digest import render, search
+from digest.cards import card
 from digest.config import FeedConfig
 from digest.editorial import EMPTY, Editorial, curated_week
 from digest.grouping import Trends, tag_sections
+from digest.latex import readable
 from digest.models import WeekDigest
 from digest.output import Writer
 from digest.outtext import clean_paper
+from digest.site import searchpage
 from digest.site.items import draft_to_json, week_item
 from digest.site.links import SiteLinks
 from digest.site.manifest import digest_hash
@@ -45,6 +48,8 @@ class RenderState:
     """The feed's id (:func:`digest.feedid.feed_uid`)."""
     editorial: Editorial = EMPTY
     """The curator's notes and decisions."""
+    search: bool = False
+    """Make the search records of the weeks whose HTML page is rendered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +81,19 @@ class WeekResult:
     one), to record."""
     files: dict[str, bytes]
     """The week's pages (relative path -> UTF-8) to write."""
+    picks: list[list[str]] | None = None
+    """When its pages were rendered: its top picks as the archive lists them, each
+    [paper id, title (plain text, LaTeX as Unicode), the paper's link]."""
+    records: list[search.Record] | None = None
+    """When its HTML page was rendered and search is on: its papers' search records."""
 
 
 def render_job(state: RenderState, job: WeekJob) -> WeekResult:
     """Render one week's pages and feed item, and hash it (in a worker process, or here)."""
     files: dict[str, bytes] = {}
     item: tuple[str, str] | None = None
+    picks: list[list[str]] | None = None
+    records: list[search.Record] | None = None
     digest = None
     if job.rows is not None:
         digest = week_digest(job.week, job.rows, state.cfg, state.editorial)
@@ -91,13 +103,18 @@ def render_job(state: RenderState, job: WeekJob) -> WeekResult:
         if job.trend is not None:
             pages = render_week(state.env, state.cfg, digest, job.trend, state.links, job.kinds)
             files = {relpath: text.encode("utf-8") for relpath, text in pages.items()}
+            picks = [
+                [p.id, readable(p.title), card(p, state.cfg.reading).href] for p in digest.picks
+            ]
+            if state.search and "html" in job.kinds:
+                records = searchpage.records(state.cfg, digest)
     if job.counts is None:
-        return WeekResult(job.week, None, files)
+        return WeekResult(job.week, None, files, picks, records)
     content_hash = job.hash
     if content_hash is None:
         assert digest is not None, "a week's hash is made from its digest"
         content_hash = digest_hash(digest)
-    return WeekResult(job.week, (content_hash, job.counts, item), files)
+    return WeekResult(job.week, (content_hash, job.counts, item), files, picks, records)
 
 
 def week_digest(
@@ -136,12 +153,14 @@ def render_week(
     return out
 
 
-def week_files(cfg: FeedConfig, week: str) -> list[str]:
-    """The files a week's page is written to."""
+def week_files(cfg: FeedConfig, week: str, indexed: bool = False) -> list[str]:
+    """The files a week's page is written to (and, with search, the entry of its index
+    when ``indexed``: a week with papers)."""
     kinds = set(cfg.output.formats)
-    return [
+    files = [
         f for f, kind in ((f"{week}.md", "markdown"), (f"{week}.html", "html")) if kind in kinds
     ]
+    return [*files, searchpage.bundle_entry(week)] if indexed and search.enabled(cfg) else files
 
 
 class Files:

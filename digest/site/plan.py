@@ -193,7 +193,8 @@ class Plan:
         before = self.done.get(week)
         if not isinstance(before, list) or len(before) not in (2, 3):
             before = None
-        missing = any(not (self.out / f).is_file() for f in week_files(cfg, week))
+        files = week_files(cfg, week, indexed=week in summaries)
+        missing = any(not (self.out / f).is_file() for f in files)
         if before is None or missing or before[1] != self.now[week][1]:
             self.recounted.append(week)
             render_it = True

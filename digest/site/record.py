@@ -101,6 +101,18 @@ class BuildRecord:
         """Theme -> its version (see :meth:`~digest.store.FeedState.theme_versions`)."""
         return self.store.feed.theme_versions()
 
+    def tag_versions(self) -> dict[str, int]:
+        """Tag -> its version (see :meth:`~digest.store.topics.Topics.tag_versions`)."""
+        return self.store.topics.tag_versions()
+
+    def theme_papers(self, theme: str) -> list[tuple[str, str]]:
+        """(id, version) of a theme's papers, oldest first."""
+        return self.store.topics.theme_papers(theme)
+
+    def tag_papers(self, tag: str) -> list[tuple[str, str]]:
+        """(id, version) of a tag's papers, oldest first."""
+        return self.store.topics.tag_papers(tag)
+
     def papers(self, ids: Sequence[str]) -> list[Paper]:
         """Papers by id."""
         return self.store.papers.load(ids=ids)

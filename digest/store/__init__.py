@@ -10,6 +10,7 @@ and the email ledger. A :class:`Store` is a :class:`~digest.store.database.Datab
 - ``store.papers``: papers as the later stages read them, and their tags (:mod:`.papers`);
 - ``store.weeks``: which weeks changed, and publishing (:mod:`.weeks`);
 - ``store.feed``: week states kept between runs (:mod:`.feed_state`);
+- ``store.topics``: theme and tag listings for their pages (:mod:`.topics`);
 - ``store.feed_items``: each feed item's dates and a week's issue draft (:mod:`.feed_items`);
 - ``store.ledger``: what was emailed to whom (:mod:`.ledger`);
 - ``store.meta``: small named values (:mod:`.meta`).
@@ -33,6 +34,7 @@ from digest.store.listings import KEPT, Link, Listings, Tagged
 from digest.store.meta import Meta
 from digest.store.papers import PaperRows, Papers
 from digest.store.schema import MIGRATIONS, SCHEMA_VERSION, migrate, version
+from digest.store.topics import Topics
 from digest.store.weeks import SIGHTINGS_ONLY, Weeks
 
 __all__ = [
@@ -75,6 +77,7 @@ class Store:
         self.papers = Papers(self.db, self.weeks)
         self.feed = FeedState(self.db)
         self.feed_items = FeedItems(self.db)
+        self.topics = Topics(self.db)
         self.ledger = Ledger(self.db)
 
     def __enter__(self) -> Store:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from digest.errors import StoreDamagedError, StoreError
 from digest.store.database import Database
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -196,6 +196,55 @@ MIGRATIONS: dict[int, str] = {
         INSERT INTO theme_state(theme, version)
             SELECT theme, 1 FROM paper WHERE id = NEW.paper_id
             ON CONFLICT(theme) DO UPDATE SET version=version+1;
+    END""",
+    # -- each tag's papers (tag, first seen, paper id: a tag page lists them oldest first
+    #    without reading every paper's tags) and a version per tag, moved by every change
+    #    to one of its papers that a tag page shows, as theme_state is for themes; both
+    #    kept by triggers, so every writer keeps them (IF NOT EXISTS: as at 10) --
+    14: """CREATE TABLE IF NOT EXISTS paper_tag(
+        tag TEXT NOT NULL, first_seen TEXT NOT NULL, paper_id TEXT NOT NULL,
+        PRIMARY KEY(tag, first_seen, paper_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS tag_state(tag TEXT PRIMARY KEY, version INTEGER NOT NULL)
+        WITHOUT ROWID;
+    DELETE FROM paper_tag;
+    INSERT OR IGNORE INTO paper_tag SELECT j.value, p.first_seen, p.id FROM paper p,
+        json_each(iif(json_valid(p.tags), p.tags, '[]')) j WHERE j.type = 'text';
+    INSERT INTO tag_state SELECT DISTINCT tag, 1 FROM paper_tag WHERE true
+        ON CONFLICT(tag) DO UPDATE SET version=version+1;
+    CREATE TRIGGER IF NOT EXISTS paper_tag_insert AFTER INSERT ON paper BEGIN
+        INSERT OR IGNORE INTO paper_tag SELECT value, NEW.first_seen, NEW.id
+            FROM json_each(iif(json_valid(NEW.tags), NEW.tags, '[]')) WHERE type = 'text';
+        INSERT INTO tag_state SELECT DISTINCT value, 1
+            FROM json_each(iif(json_valid(NEW.tags), NEW.tags, '[]')) WHERE type = 'text'
+            ON CONFLICT(tag) DO UPDATE SET version=version+1;
+    END;
+    CREATE TRIGGER IF NOT EXISTS paper_tag_update AFTER UPDATE OF
+        text_id, first_seen, shown_date, week, source_id, url, authors, tags, theme ON paper
+    BEGIN
+        DELETE FROM paper_tag WHERE paper_id = OLD.id AND first_seen = OLD.first_seen AND tag IN
+            (SELECT value FROM json_each(iif(json_valid(OLD.tags), OLD.tags, '[]')));
+        INSERT OR IGNORE INTO paper_tag SELECT value, NEW.first_seen, NEW.id
+            FROM json_each(iif(json_valid(NEW.tags), NEW.tags, '[]')) WHERE type = 'text';
+        INSERT INTO tag_state SELECT value, 1 FROM (
+            SELECT value FROM json_each(iif(json_valid(OLD.tags), OLD.tags, '[]'))
+                WHERE type = 'text'
+            UNION SELECT value FROM json_each(iif(json_valid(NEW.tags), NEW.tags, '[]'))
+                WHERE type = 'text') WHERE true ON CONFLICT(tag) DO UPDATE SET version=version+1;
+    END;
+    CREATE TRIGGER IF NOT EXISTS sighting_extra_tags AFTER INSERT ON sighting
+        WHEN NEW.extra != ''
+    BEGIN
+        INSERT INTO tag_state SELECT value, 1 FROM json_each((SELECT iif(json_valid(tags),
+            tags, '[]') FROM paper WHERE id = NEW.paper_id)) WHERE type = 'text'
+            ON CONFLICT(tag) DO UPDATE SET version=version+1;
+    END;
+    CREATE TRIGGER IF NOT EXISTS paper_tag_delete AFTER DELETE ON paper BEGIN
+        DELETE FROM paper_tag WHERE paper_id = OLD.id AND first_seen = OLD.first_seen AND tag IN
+            (SELECT value FROM json_each(iif(json_valid(OLD.tags), OLD.tags, '[]')));
+        INSERT INTO tag_state SELECT DISTINCT value, 1
+            FROM json_each(iif(json_valid(OLD.tags), OLD.tags, '[]')) WHERE type = 'text'
+            ON CONFLICT(tag) DO UPDATE SET version=version+1;
     END""",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""

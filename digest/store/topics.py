@@ -1,0 +1,50 @@
+"""What theme and tag pages read: a theme's or a tag's papers in order, and versions.
+
+Input: a theme name or a tag. Output: its papers' ids, oldest first (first seen, then
+id), each with a version string that changes whenever anything a page shows of the
+paper does; each tag's version (``tag_state``, kept by triggers as ``theme_state`` is
+for themes), and the tags in use.
+"""
+
+from __future__ import annotations
+
+from digest.store.database import Database
+
+_SHOWN = (
+    "p.text_id, p.first_seen, p.shown_date, p.week, p.source_id, p.url, p.authors, p.tags, "
+    "(SELECT MAX(s.rowid) FROM sighting s WHERE s.paper_id = p.id AND s.extra != '')"
+)
+"""The columns of a paper that its card on a theme or tag page shows (a text row never
+changes, so its id stands for its content), and its newest sighting that brought links
+or signals."""
+
+
+class Topics:
+    """Theme and tag listings of a store."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def theme_papers(self, theme: str) -> list[tuple[str, str]]:
+        """(id, version) of every paper of ``theme``, oldest first (by its index)."""
+        rows = self.db.execute(
+            f"SELECT p.id, {_SHOWN}, p.theme FROM paper p WHERE p.theme=? "
+            "ORDER BY p.first_seen, p.id",
+            (theme,),
+        )
+        return [(str(r[0]), repr(tuple(r[1:]))) for r in rows]
+
+    def tag_papers(self, tag: str) -> list[tuple[str, str]]:
+        """(id, version) of every paper tagged ``tag``, oldest first (by ``paper_tag``)."""
+        rows = self.db.execute(
+            f"SELECT p.id, {_SHOWN}, p.theme FROM paper_tag t JOIN paper p ON p.id = t.paper_id "
+            "WHERE t.tag=? ORDER BY t.first_seen, t.paper_id",
+            (tag,),
+        )
+        return [(str(r[0]), repr(tuple(r[1:]))) for r in rows]
+
+    def tag_versions(self) -> dict[str, int]:
+        """Tag -> a number that grows with every change to one of its papers that a tag
+        page shows (a tag never used has none)."""
+        rows = self.db.execute("SELECT tag, version FROM tag_state")
+        return {str(r[0]): int(r[1]) for r in rows}

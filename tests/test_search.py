@@ -1,0 +1,139 @@
+"""Offline search: every week's papers found in the browser (Chromium via Playwright,
+the site served on 127.0.0.1, every other request refused), landing on the paper's
+card; a run indexes only the weeks it rendered; without Pagefind the build still works
+and says so once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import BuiltFeed, FeedMaker, copy_example, paper, run_feed
+
+from digest import search
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+
+def require(what: str, present: bool) -> None:
+    if present:
+        return
+    if os.environ.get("DIGEST_REQUIRE_BROWSER"):
+        pytest.fail(f"{what} missing, and DIGEST_REQUIRE_BROWSER is set")
+    pytest.skip(f"{what} missing")
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> BuiltFeed:
+    require("Pagefind (the search extra)", search.available())
+    return run_feed(copy_example(tmp_path_factory.mktemp("search") / "feed"))
+
+
+@pytest.fixture(scope="module")
+def served(example: BuiltFeed) -> Iterator[str]:
+    """The example site on 127.0.0.1 (Pagefind fetches its index: file:// cannot)."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(example.site))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.browser
+def test_a_query_typed_in_the_search_box_lands_on_the_card(served: str) -> None:
+    require("Chromium", CHROMIUM.exists())
+    from playwright.sync_api import Route, sync_playwright
+
+    refused: list[str] = []
+
+    def route(r: Route) -> None:
+        if r.request.url.startswith(served):
+            r.continue_()
+        else:
+            refused.append(r.request.url)
+            r.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page()
+        page.route("**/*", route)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(served + "index.html")
+        # Words of a 2026-W18 paper's title, typed in the box every page has.
+        page.fill("form.search input[name=q]", "TriForce hierarchical speculative")
+        page.press("form.search input[name=q]", "Enter")
+        page.wait_for_url("**/search.html?q=*")
+        first = page.locator("#search_results li h3 a").first
+        first.wait_for(timeout=20000)
+        assert "TriForce" in first.inner_text()
+        assert "papers found" in page.inner_text("#search_status") or "1 paper found" in (
+            page.inner_text("#search_status")
+        )
+        first.click()
+        page.wait_for_url("**/2026-W18.html#p*")
+        anchor = page.evaluate("location.hash").lstrip("#")
+        card = page.locator(f"article[id='{anchor}'] h3")
+        assert "TriForce" in card.inner_text()
+        # An abstract word finds papers of the other week too (both bundles merged).
+        page.goto(served + "search.html?q=quantization")
+        page.locator("#search_results li h3 a").first.wait_for(timeout=20000)
+        hrefs = page.eval_on_selector_all("#search_results a", "as => as.map(a => a.href)")
+        assert any("2026-W11.html#p" in h for h in hrefs)
+        browser.close()
+    assert errors == []
+    assert refused == []
+
+
+def test_a_run_indexes_only_the_weeks_it_renders(
+    make_feed: Callable[..., FeedMaker],
+) -> None:
+    require("Pagefind (the search extra)", search.available())
+    feed = make_feed()
+    feed.listing("a.jsonl", [paper("Diffusion one", "2026-03-02", "A diffusion model.")])
+    built = feed.run()
+    assert (built.site / "pagefind" / "2026-W10" / "pagefind-entry.json").is_file()
+    assert (built.site / "search.html").is_file()
+    feed.listing("b.jsonl", [paper("Diffusion two", "2026-03-16", "A diffusion model.")])
+    again = feed.run()
+    written = again.report.build.written
+    assert any(w.startswith("pagefind/2026-W12/") for w in written)
+    assert not any(w.startswith("pagefind/2026-W10/") for w in written)
+    assert "search.html" in written  # it lists the new week's bundle
+    # A bundle removed by hand is made again (its week is indexed again).
+    (built.site / "pagefind" / "2026-W10" / "pagefind-entry.json").unlink()
+    third = feed.run()
+    assert "pagefind/2026-W10/pagefind-entry.json" in third.report.build.written
+
+
+def test_without_pagefind_the_build_works_and_says_so(
+    make_feed: Callable[..., FeedMaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "available", lambda: False)
+    feed = make_feed()
+    feed.listing("a.jsonl", [paper("Diffusion one", "2026-03-02", "A diffusion model.")])
+    built = feed.run(dt.date(2026, 11, 25))
+    assert (built.site / "2026-W10.html").is_file()
+    assert not (built.site / "search.html").exists()
+    assert not (built.site / "pagefind").exists()
+    assert len(built.report.build.notes) == 1
+    assert "Pagefind is not installed" in built.report.build.notes[0]
+    assert "search.html" not in (built.site / "index.html").read_text("utf-8")
+    # output.search: false turns it off without a note.
+    feed.config(extra="").root.joinpath("feed.yaml").write_text(
+        feed.root.joinpath("feed.yaml")
+        .read_text("utf-8")
+        .replace("  dir: site\n", "  dir: site\n  search: false\n"),
+        encoding="utf-8",
+    )
+    assert feed.run(dt.date(2026, 11, 25)).report.build.notes == []

@@ -1,0 +1,137 @@
+"""Theme and tag pages: every theme's and tag's papers across weeks, newest first,
+paginated from the oldest paper so that full pages never change; linked from every card
+and from the archive; a run renders only the pages whose papers changed."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import lxml.html
+import pytest
+from conftest import FeedMaker, paper
+
+from digest.site import topics
+
+Maker = Callable[..., FeedMaker]
+
+
+def ids_and_titles(path: object) -> list[str]:
+    doc = lxml.html.parse(str(path)).getroot()
+    return [str(t) for t in doc.xpath("//article[@class='paper']/h3/a/text()")]
+
+
+def pager(path: object) -> dict[str, str]:
+    doc = lxml.html.parse(str(path)).getroot()
+    nav = doc.xpath("//nav[@class='pager']")[0]
+    return {str(a.get("rel")): str(a.get("href")) for a in nav.xpath("a")}
+
+
+def diffusion(n: int, day: int) -> dict[str, str]:
+    return paper(f"Diffusion paper {n:02d}", f"2026-03-{day:02d}", "A diffusion model.")
+
+
+@pytest.fixture
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(topics, "PAGE_SIZE", 3)
+
+
+@pytest.mark.usefixtures("small_pages")
+def test_pages_newest_first_from_the_oldest_and_only_changed_ones_rendered(
+    make_feed: Maker,
+) -> None:
+    feed = make_feed()
+    feed.listing("a.jsonl", [diffusion(n, n + 1) for n in range(1, 8)])
+    feed.listing("q.jsonl", [paper("A quantization paper", "2026-03-02", "We quantize.")])
+    built = feed.run()
+    themes, tags = built.site / "themes", built.site / "tags"
+    # 7 papers, 3 a page from the oldest: [1-3] [4-6] [7]; the newest page is SLUG.html.
+    assert ids_and_titles(themes / "diffusion.html") == ["Diffusion paper 07"]
+    assert ids_and_titles(themes / "diffusion.2.html") == [
+        f"Diffusion paper {n:02d}" for n in (6, 5, 4)
+    ]
+    assert ids_and_titles(themes / "diffusion.1.html") == [
+        f"Diffusion paper {n:02d}" for n in (3, 2, 1)
+    ]
+    assert pager(themes / "diffusion.html") == {"next": "diffusion.2.html"}
+    assert pager(themes / "diffusion.2.html") == {
+        "prev": "diffusion.html",
+        "next": "diffusion.1.html",
+    }
+    assert ids_and_titles(tags / "diffusion.html") == ["Diffusion paper 07"]
+    assert ids_and_titles(tags / "quantization.html") == ["A quantization paper"]
+
+    # Cards link to their theme's and tags' pages; the theme pages link back to the cards.
+    week = lxml.html.parse(str(built.site / "2026-W10.html")).getroot()
+    card = week.xpath("//article[@class='paper'][h3/a='Diffusion paper 01']")[0]
+    assert card.xpath(".//ul[@class='tags']/li/a/@href") == [
+        "themes/diffusion.html",
+        "tags/diffusion.html",
+    ]
+    listed = lxml.html.parse(str(themes / "diffusion.1.html")).getroot()
+    first = listed.xpath("//article[h3/a='Diffusion paper 01']")[0]
+    assert first.xpath(".//p[@class='meta']/a/@href") == [f"../2026-W10.html#{first.get('id')}"]
+    assert first.xpath(".//ul[@class='tags']/li/a/@href") == [
+        "../themes/diffusion.html",
+        "../tags/diffusion.html",
+    ]
+    # The archive links to every theme and tag page, and lists each week's top picks.
+    index = lxml.html.parse(str(built.site / "index.html")).getroot()
+    browse = set(index.xpath("//section[@aria-labelledby='browse_h']//a/@href"))
+    assert {"themes/diffusion.html", "tags/diffusion.html", "tags/quantization.html"} <= browse
+    picks = index.xpath("//ol[@class='picks-list']/li/a[1]/text()")
+    assert picks and all(isinstance(t, str) for t in picks)
+    assert set(picks) <= {f"Diffusion paper {n:02d}" for n in range(1, 8)} | {
+        "A quantization paper"
+    }
+
+    # One more diffusion paper: the newest pages of its theme and tag, nothing older,
+    # nothing of the quantization theme.
+    feed.listing("b.jsonl", [diffusion(8, 20)])
+    again = feed.run()
+    written = set(again.report.build.written)
+    assert {"themes/diffusion.html", "tags/diffusion.html"} <= written
+    assert not {
+        "themes/diffusion.1.html", "themes/diffusion.2.html", "themes/quantization.html",
+        "tags/quantization.html", "tags/diffusion.1.html",
+    } & written  # fmt: skip
+    assert ids_and_titles(themes / "diffusion.html") == ["Diffusion paper 08", "Diffusion paper 07"]
+
+    # Two more fill page 3: it is written as diffusion.3.html, page 2's "newer" link
+    # moves to it, page 1 stays as it was.
+    feed.listing("c.jsonl", [diffusion(9, 21), diffusion(10, 22)])
+    third = feed.run()
+    written = set(third.report.build.written)
+    assert {
+        "themes/diffusion.html",
+        "themes/diffusion.3.html",
+        "themes/diffusion.2.html",
+    } <= written
+    assert "themes/diffusion.1.html" not in written
+    assert ids_and_titles(themes / "diffusion.html") == ["Diffusion paper 10"]
+    assert pager(themes / "diffusion.2.html")["prev"] == "diffusion.3.html"
+
+    # A run with nothing new writes no page at all.
+    assert feed.run().report.build.written == []
+
+
+def test_tag_index_follows_every_write_to_papers(make_feed: Maker) -> None:
+    """``paper_tag`` and ``tag_state`` are kept by triggers: a retag moves a paper between
+    tags and bumps both tags' versions."""
+    feed = make_feed()
+    feed.listing("a.jsonl", [paper("Diffusion one", "2026-03-02", "A diffusion model.")])
+    built = feed.run()
+    db = sqlite3.connect(built.root / "digest.sqlite")
+    assert db.execute("SELECT tag FROM paper_tag").fetchall() == [("diffusion",)]
+    before = dict(db.execute("SELECT tag, version FROM tag_state").fetchall())
+    with db:
+        db.execute("UPDATE paper SET tags='[\"quantization\"]'")
+    assert db.execute("SELECT tag FROM paper_tag").fetchall() == [("quantization",)]
+    after = dict(db.execute("SELECT tag, version FROM tag_state").fetchall())
+    assert after["diffusion"] == before["diffusion"] + 1
+    assert after["quantization"] == 1
+    with db:
+        db.execute("DELETE FROM sighting")
+        db.execute("DELETE FROM paper")
+    assert db.execute("SELECT COUNT(*) FROM paper_tag").fetchone() == (0,)
+    db.close()
