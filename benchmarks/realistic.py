@@ -339,7 +339,10 @@ def entries(vocab: Vocabulary, plan: Plan, file: int, size: int) -> Iterator[tup
         if choice == 0:
             kind = "exact"
             if v[63] & 1:
-                title, abstract = generate.perturb(title, abstract, v[40:])
+                ops = bytearray(v[40:])
+                if "\\" in title:  # LaTeX commands are case-sensitive: \TIMES is not \times
+                    ops[0] &= 0xFE
+                title, abstract = generate.perturb(title, abstract, memoryview(ops))
         elif choice < 3:
             kind = "fuzzy"
             title = form_edit(title, r[1:])
