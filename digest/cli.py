@@ -325,7 +325,7 @@ def run(
         emails_sent=emailed,
         seconds=round(time.monotonic() - start, 3),
     )
-    for note in report.build.notes:
+    for note in [] if reporter().quiet else report.build.notes:  # advice, not a problem
         reporter().hint(note)
     finish(warnings, strict)
 

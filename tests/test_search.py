@@ -137,3 +137,19 @@ def test_without_pagefind_the_build_works_and_says_so(
         encoding="utf-8",
     )
     assert feed.run(dt.date(2026, 11, 25)).report.build.notes == []
+
+
+def test_the_missing_pagefind_note_stays_out_of_a_quiet_run(
+    make_feed: Callable[..., FeedMaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    monkeypatch.setattr(search, "available", lambda: False)
+    feed = make_feed().listing("a.jsonl", [paper("Diffusion one", "2026-03-02", "A model.")])
+    quiet = CliRunner().invoke(cli, ["-q", "run", str(feed.root), "--today", "2026-11-25"])
+    assert quiet.exit_code == 0 and quiet.output == "" and quiet.stderr == ""  # cron stays silent
+    feed.listing("b.jsonl", [paper("Diffusion two", "2026-03-03", "Another model.")])
+    loud = CliRunner().invoke(cli, ["run", str(feed.root), "--today", "2026-11-25"])
+    assert loud.exit_code == 0 and "Pagefind is not installed" in loud.stderr
