@@ -138,6 +138,12 @@ def _card(paper: Any, feed: Any) -> Card:
     return card(paper, feed.reading)
 
 
+def macro(env: jinja2.Environment, name: str, macro_name: str, **context: Any) -> Any:
+    """Macro ``macro_name`` of template ``name``, its context ``context``: called with
+    its arguments, it returns its output as markup (a :class:`~markupsafe.Markup`)."""
+    return getattr(env.get_template(name).make_module(context), macro_name)
+
+
 def render(env: jinja2.Environment, name: str, **context: Any) -> str:
     """Render template ``name`` with ``context``."""
     return env.get_template(name).render(**context)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
 
 import lxml.html
 import pytest
@@ -134,4 +136,114 @@ def test_tag_index_follows_every_write_to_papers(make_feed: Maker) -> None:
         db.execute("DELETE FROM sighting")
         db.execute("DELETE FROM paper")
     assert db.execute("SELECT COUNT(*) FROM paper_tag").fetchone() == (0,)
+    db.close()
+
+
+class CountingCards(topics.Cards):
+    """The cards of every build, so a test can count how many each rendered."""
+
+    made: ClassVar[list[topics.Cards]] = []
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        CountingCards.made.append(self)
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[topics.Cards]:
+    CountingCards.made = []
+    monkeypatch.setattr(topics, "Cards", CountingCards)
+    return CountingCards.made
+
+
+def topic_files(site: object) -> dict[str, bytes]:
+    root = Path(str(site))
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for folder in ("themes", "tags")
+        for p in sorted((root / folder).glob("*.html"))
+    }
+
+
+@pytest.mark.usefixtures("small_pages")
+def test_each_card_rendered_once_kept_and_rendered_again_only_when_stale(
+    make_feed: Maker, counted: list[topics.Cards]
+) -> None:
+    feed = make_feed()
+    feed.listing("a.jsonl", [diffusion(n, n + 1) for n in range(1, 8)])
+    feed.listing("q.jsonl", [paper("A quantization paper", "2026-03-02", "We quantize.")])
+    built = feed.run()
+    # Each diffusion paper is on a theme page and a tag page: rendered once.
+    assert counted[-1].rendered == 8
+    db = sqlite3.connect(built.cfg.store)
+    assert db.execute("SELECT COUNT(*) FROM topic_card").fetchone() == (8,)
+
+    # A new paper: its card only, though the newest pages of its theme and tag are new.
+    feed.listing("b.jsonl", [diffusion(8, 20)])
+    again = feed.run()
+    assert counted[-1].rendered == 1
+    assert "themes/diffusion.html" in again.report.build.written
+
+    # A paper whose shown fields change is rendered again, and its pages follow.
+    (pid,) = db.execute(
+        "SELECT p.id FROM paper p JOIN text t ON t.id = p.text_id "
+        "WHERE t.title='Diffusion paper 08'"
+    ).fetchone()
+    with db:
+        db.execute("UPDATE paper SET url='https://example.org/moved' WHERE id=?", (pid,))
+    feed.run()
+    assert counted[-1].rendered == 1
+    page = lxml.html.parse(str(built.site / "themes" / "diffusion.html")).getroot()
+    assert page.xpath(f"//article[@id='{pid}']/h3/a/@href") == ["https://example.org/moved"]
+
+    # A kept card whose stamp is not this build's is never shown: pages a build must
+    # write again (here: removed from the folder) render that paper anew.
+    with db:
+        db.execute("UPDATE topic_card SET stamp=x'00', html=x'00' WHERE paper_id=?", (pid,))
+    for name in topic_files(built.site):
+        (built.site / name).unlink()
+    feed.run()
+    assert counted[-1].rendered == 1
+    assert db.execute("SELECT COUNT(*) FROM topic_card WHERE stamp=x'00'").fetchone() == (0,)
+    db.close()
+
+    # Other settings (here the site title, which no card shows but the fingerprint of
+    # the build holds): every card rendered again, not trusted across settings.
+    text = (feed.root / "feed.yaml").read_text(encoding="utf-8")
+    (feed.root / "feed.yaml").write_text(text.replace("Test digest", "Test digest 2"))
+    feed.run()
+    assert counted[-1].rendered == 9
+
+
+@pytest.mark.usefixtures("small_pages")
+def test_pages_built_run_by_run_are_byte_identical_to_one_build(make_feed: Maker) -> None:
+    days = [diffusion(n, n + 1) for n in range(1, 11)]
+    quant = [paper(f"Quantization {n}", f"2026-03-{n + 2:02d}", "We quantize.") for n in range(4)]
+    step = make_feed()
+    for n in range(0, 10, 3):
+        step.listing(f"d{n}.jsonl", days[n : n + 3])
+        step.listing(f"q{n}.jsonl", quant[n // 3 : n // 3 + 1])
+        stepwise = step.run()
+    whole = make_feed()
+    whole.listing("d.jsonl", days).listing("q.jsonl", quant)
+    at_once = whole.run()
+    assert topic_files(stepwise.site) == topic_files(at_once.site)
+    assert len(topic_files(at_once.site)) >= 6
+
+
+def test_a_store_of_version_14_gains_the_card_cache(make_feed: Maker) -> None:
+    feed = make_feed()
+    feed.listing("a.jsonl", [diffusion(n, n + 1) for n in range(1, 4)])
+    built = feed.run()
+    pages = topic_files(built.site)
+    db = sqlite3.connect(built.cfg.store)
+    with db:
+        db.execute("DROP TABLE topic_card")
+        db.execute("UPDATE meta SET value='14' WHERE key='schema_version'")
+    for name in pages:
+        (built.site / name).unlink()
+    feed.run()
+    assert topic_files(built.site) == pages
+    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("15",)
+    assert db.execute("SELECT COUNT(*) FROM topic_card").fetchone() == (3,)
     db.close()

@@ -171,7 +171,17 @@ def build(
     topics_before: dict[str, Any] = {} if fresh else dict(manifest.get("topics", {}))
     topics_now: dict[str, Any] = {}
     if "html" in kinds:
-        made_pages = topic_pages(cfg, env, links, record, out, topics_before, topics_now, editorial)
+        made_pages = topic_pages(
+            cfg,
+            env,
+            links,
+            record,
+            out,
+            topics_before,
+            topics_now,
+            editorial,
+            render_fp=fingerprint,
+        )
         for _ in writer.write_all(made_pages):
             pass
 

@@ -5,7 +5,8 @@ Input: the store. Output: the store's rows as the build reads them (overlaid wit
 what this build has recorded so far), and, at :meth:`BuildRecord.commit`, one
 transaction holding every week state, every feed item's dates and week issue's draft
 (the store's ``feed_item`` table), the feed's id and epoch (``meta``), and the weeks
-it published.
+it published. The one exception is the cache of theme and tag page cards, kept as the
+build goes (:meth:`BuildRecord.keep_topic_cards`).
 
 Every store call of the site build is in this module. The output folder's manifest
 and the feed documents written before are not the store's: they say what that folder
@@ -21,6 +22,9 @@ from digest.feedid import FEED_UID, new_feed_uid
 from digest.models import Paper
 from digest.store import FeedItemRow, ItemDates, PaperRows, Store, WeekState
 from digest.store.papers import Papers
+from digest.store.topics import Listed
+
+__all__ = ["FEED_EPOCH", "BuildRecord", "Listed", "papers_from_rows"]
 
 FEED_EPOCH = "feed_epoch"
 """The store's meta key of the date of the first build."""
@@ -105,13 +109,27 @@ class BuildRecord:
         """Tag -> its version (see :meth:`~digest.store.topics.Topics.tag_versions`)."""
         return self.store.topics.tag_versions()
 
-    def theme_papers(self, theme: str) -> list[tuple[str, str]]:
-        """(id, version) of a theme's papers, oldest first."""
+    def theme_papers(self, theme: str) -> list[Listed]:
+        """(id, first seen, version) of a theme's papers, oldest first."""
         return self.store.topics.theme_papers(theme)
 
-    def tag_papers(self, tag: str) -> list[tuple[str, str]]:
-        """(id, version) of a tag's papers, oldest first."""
+    def tag_papers(self, tag: str) -> list[Listed]:
+        """(id, first seen, version) of a tag's papers, oldest first."""
         return self.store.topics.tag_papers(tag)
+
+    def shown(self, ids: Sequence[str]) -> list[Listed]:
+        """(id, first seen, version) of the papers of ``ids``, oldest first."""
+        return self.store.topics.shown(ids)
+
+    def topic_cards(self, ids: Sequence[str]) -> dict[str, tuple[bytes, bytes]]:
+        """Paper id -> (stamp, card) of the kept topic-page cards of ``ids``."""
+        return self.store.topics.cards(ids)
+
+    def keep_topic_cards(self, rows: Sequence[tuple[str, bytes, bytes]]) -> None:
+        """Keep topic-page cards now, not at :meth:`commit`: a cache whose rows carry
+        the stamp of what they were rendered from, so a build that fails after leaves
+        nothing wrong (and a cold build need not hold every card until the end)."""
+        self.store.topics.keep_cards(rows)
 
     def papers(self, ids: Sequence[str]) -> list[Paper]:
         """Papers by id."""

@@ -19,11 +19,14 @@ versions, and only the pages whose papers (or links) changed are rendered.
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
+import hashlib
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from markupsafe import Markup
 
 from digest import render
 from digest.cards import tag_label, tag_slug
@@ -32,7 +35,7 @@ from digest.editorial import EMPTY, Editorial
 from digest.outtext import clean_paper
 from digest.site.links import SiteLinks
 from digest.site.manifest import fingerprint
-from digest.site.record import BuildRecord
+from digest.site.record import BuildRecord, Listed
 
 PAGE_SIZE = 50
 """Papers on each page of a theme or tag."""
@@ -84,14 +87,18 @@ def topic_pages(
     recorded: dict[str, Any],
     built: dict[str, Any],
     editorial: Editorial = EMPTY,
+    *,
+    render_fp: str = "",
 ) -> Iterator[tuple[str, bytes]]:
     """The theme and tag pages to write (relative path, UTF-8), those whose content
     changed since ``recorded`` (the manifest's ``topics``), or that ``out`` lacks.
     ``built`` is filled with what to record: topic key -> {version, pages: {file: fp}}.
     The curator's decisions apply: hidden papers are on no page, and a paper filed under
     another theme is on that theme's pages (any change to the decisions lists every
-    topic again; only pages whose papers changed are rendered)."""
+    topic again; only pages whose papers changed are rendered). Cards come from
+    :class:`Cards` (``render_fp``: the build's render fingerprint)."""
     decided = fingerprint(sorted(editorial.themes.values())) if editorial.decisions else ""
+    cards = Cards(cfg, env, links, record, render_fp)
     for topic, number in topic_list(cfg, links, record):
         version: int | str = f"{number} {decided}" if decided else number
         key = f"{topic.kind}:{topic.key}"
@@ -123,11 +130,9 @@ def topic_pages(
             older = topic.href(page - 1, last) if page > 1 else ""
             total = len(listing) if page == last else 0
             parts = [topic.kind, topic.key, topic.name, name, newer, older, str(total)]
-            now[name] = fingerprint([*parts, *(f"{i} {v}" for i, v in chunk)])
+            now[name] = fingerprint([*parts, *(f"{i} {v}" for i, _, v in chunk)])
             if pages.get(name) == now[name] and (folder / name).is_file():
                 continue
-            papers = record.papers([i for i, _ in chunk])
-            papers.sort(key=lambda p: (p.first_seen, p.id), reverse=True)
             text = render.render(
                 env,
                 TEMPLATE,
@@ -136,7 +141,7 @@ def topic_pages(
                 root="../",
                 topic=topic,
                 page=page,
-                papers=[clean_paper(p) for p in papers],
+                cards=cards.newest_first(chunk),
                 newer=newer,
                 older=older,
                 total=total,
@@ -144,23 +149,80 @@ def topic_pages(
             )
             yield f"{topic.folder}/{name}", text.encode("utf-8")
         built[key] = {"version": version, "pages": now}
+    cards.flush()
+
+
+class Cards:
+    """Each paper's card on theme and tag pages (``paper.html``'s ``listed`` macro),
+    rendered once and kept in the store, stamped with what it was rendered from (the
+    paper as a topic page shows it, and the build's render fingerprint: templates and
+    settings). A paper on twenty pages is rendered once, not twenty times, in this build
+    and in every later one until it or the templates change; its row is read and used
+    only when its stamp matches."""
+
+    def __init__(
+        self,
+        cfg: FeedConfig,
+        env: render.Environment,
+        links: SiteLinks,
+        record: BuildRecord,
+        render_fp: str,
+    ) -> None:
+        context = {"feed": cfg, "links": links, "root": "../", "tag_sections": {}}
+        self.listed = render.macro(env, "paper.html", "listed", **context)
+        self.record = record
+        self.salt = f"{render_fp}\n".encode()
+        self.pending: dict[str, tuple[bytes, bytes]] = {}
+        """Cards rendered and not yet kept: paper id -> (stamp, compressed card)."""
+        self.rendered = 0
+        """Cards rendered by this build (the others were kept)."""
+
+    def stamp(self, version: str) -> bytes:
+        """What a card of a paper of ``version`` was rendered from, in 16 bytes."""
+        return hashlib.blake2b(self.salt + version.encode("utf-8"), digest_size=16).digest()
+
+    def newest_first(self, chunk: Sequence[Listed]) -> list[Markup]:
+        """The cards of ``chunk`` (oldest first), newest first."""
+        stamps = {i: self.stamp(v) for i, _, v in chunk}
+        ids = [i for i, _, _ in reversed(chunk)]
+        kept = {i: self.pending[i] for i in ids if i in self.pending}
+        kept.update(self.record.topic_cards([i for i in ids if i not in kept]))
+        html = {
+            i: zlib.decompress(card).decode("utf-8")
+            for i, (stamp, card) in kept.items()
+            if stamp == stamps[i]
+        }
+        missing = [i for i in ids if i not in html]
+        for paper in self.record.papers(missing) if missing else ():
+            html[paper.id] = text = str(self.listed(clean_paper(paper)))
+            self.pending[paper.id] = (stamps[paper.id], zlib.compress(text.encode("utf-8")))
+            self.rendered += 1
+        if len(self.pending) >= KEEP_EVERY:
+            self.flush()
+        return [Markup(html[i]) for i in ids if i in html]
+
+    def flush(self) -> None:
+        """Keep the cards rendered since the last flush."""
+        if self.pending:
+            self.record.keep_topic_cards([(i, s, c) for i, (s, c) in self.pending.items()])
+            self.pending = {}
+
+
+KEEP_EVERY = 2000
+"""Cards rendered between two writes of them to the store."""
 
 
 def _curated(
-    record: BuildRecord, editorial: Editorial, topic: Topic, listing: list[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    """``listing`` (id, version; oldest first) as the curator decided it: hidden papers
-    out; on a theme's pages, papers filed elsewhere out and those filed here in."""
+    record: BuildRecord, editorial: Editorial, topic: Topic, listing: list[Listed]
+) -> list[Listed]:
+    """``listing`` (oldest first) as the curator decided it: hidden papers out; on a
+    theme's pages, papers filed elsewhere out and those filed here in."""
     decisions = editorial.decisions
     if topic.kind == "tag":
-        return [(i, v) for i, v in listing if not (i in decisions and decisions[i].hide)]
-    shown = [(i, v) for i, v in listing if not editorial.out_of(topic.key, i)]
-    moved = record.papers(editorial.moved_in.get(topic.key, ()))
+        return [r for r in listing if not (r[0] in decisions and decisions[r[0]].hide)]
+    shown = [r for r in listing if not editorial.out_of(topic.key, r[0])]
+    moved = record.shown(editorial.moved_in.get(topic.key, ()))
     if not moved:
         return shown
-    # Versions are the repr of the _SHOWN columns: the first seen date is the second.
-    dated = [(str(ast.literal_eval(v)[1]), i, v) for i, v in shown]
-    for p in moved:
-        version = repr(("filed here", p.first_seen, p.title, p.abstract, p.url, p.tags))
-        dated.append((p.first_seen.isoformat(), p.id, version))
-    return [(i, v) for _, i, v in sorted(dated)]
+    merged = {r[0]: r for r in [*shown, *moved]}
+    return sorted(merged.values(), key=lambda r: (r[1], r[0]))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from digest.errors import StoreDamagedError, StoreError
 from digest.store.database import Database
 
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 _SCHEMA_V1 = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -246,6 +246,10 @@ MIGRATIONS: dict[int, str] = {
             FROM json_each(iif(json_valid(OLD.tags), OLD.tags, '[]')) WHERE type = 'text'
             ON CONFLICT(tag) DO UPDATE SET version=version+1;
     END""",
+    # -- each paper's theme/tag page card, rendered once (stamp = what it came from) --
+    15: """CREATE TABLE IF NOT EXISTS topic_card(
+        paper_id TEXT PRIMARY KEY, stamp BLOB NOT NULL, html BLOB NOT NULL
+    )""",
 }
 """Version -> the SQL that brings a store from version-1 to it. Append, never edit."""
 

@@ -1,14 +1,21 @@
 """What theme and tag pages read: a theme's or a tag's papers in order, and versions.
 
 Input: a theme name or a tag. Output: its papers' ids, oldest first (first seen, then
-id), each with a version string that changes whenever anything a page shows of the
-paper does; each tag's version (``tag_state``, kept by triggers as ``theme_state`` is
-for themes), and the tags in use.
+id), each with its first-seen date and a version string that changes whenever anything
+a page shows of the paper does; each tag's version (``tag_state``, kept by triggers as
+``theme_state`` is for themes), and the tags in use. Also the kept cards of papers
+(``topic_card``: a paper's card as these pages show it, rendered once, with the stamp
+of what it was rendered from).
 """
 
 from __future__ import annotations
 
-from digest.store.database import Database
+from collections.abc import Iterable, Sequence
+
+from digest.store.database import Database, chunks
+
+Listed = tuple[str, str, str]
+"""A paper on a topic's pages: (id, first seen ISO date, version)."""
 
 _SHOWN = (
     "p.text_id, p.first_seen, p.shown_date, p.week, p.source_id, p.url, p.authors, p.tags, "
@@ -25,23 +32,53 @@ class Topics:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def theme_papers(self, theme: str) -> list[tuple[str, str]]:
-        """(id, version) of every paper of ``theme``, oldest first (by its index)."""
+    def theme_papers(self, theme: str) -> list[Listed]:
+        """Every paper of ``theme``, oldest first (by its index)."""
         rows = self.db.execute(
             f"SELECT p.id, {_SHOWN}, p.theme FROM paper p WHERE p.theme=? "
             "ORDER BY p.first_seen, p.id",
             (theme,),
         )
-        return [(str(r[0]), repr(tuple(r[1:]))) for r in rows]
+        return [(str(r[0]), str(r[2]), repr(tuple(r[1:]))) for r in rows]
 
-    def tag_papers(self, tag: str) -> list[tuple[str, str]]:
-        """(id, version) of every paper tagged ``tag``, oldest first (by ``paper_tag``)."""
+    def tag_papers(self, tag: str) -> list[Listed]:
+        """Every paper tagged ``tag``, oldest first (by ``paper_tag``)."""
         rows = self.db.execute(
             f"SELECT p.id, {_SHOWN}, p.theme FROM paper_tag t JOIN paper p ON p.id = t.paper_id "
             "WHERE t.tag=? ORDER BY t.first_seen, t.paper_id",
             (tag,),
         )
-        return [(str(r[0]), repr(tuple(r[1:]))) for r in rows]
+        return [(str(r[0]), str(r[2]), repr(tuple(r[1:]))) for r in rows]
+
+    def shown(self, ids: Sequence[str]) -> list[Listed]:
+        """The papers of ``ids`` (those stored), as :meth:`theme_papers` lists them."""
+        out: list[Listed] = []
+        for part in chunks(ids, 500):
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                f"SELECT p.id, {_SHOWN}, p.theme FROM paper p WHERE p.id IN ({marks})", part
+            )
+            out += [(str(r[0]), str(r[2]), repr(tuple(r[1:]))) for r in rows]
+        return sorted(out, key=lambda r: (r[1], r[0]))
+
+    def cards(self, ids: Sequence[str]) -> dict[str, tuple[bytes, bytes]]:
+        """Paper id -> (stamp, card) of the kept cards of ``ids``."""
+        out: dict[str, tuple[bytes, bytes]] = {}
+        for part in chunks(ids, 500):
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                f"SELECT paper_id, stamp, html FROM topic_card WHERE paper_id IN ({marks})", part
+            )
+            out.update((str(r[0]), (bytes(r[1]), bytes(r[2]))) for r in rows)
+        return out
+
+    def keep_cards(self, rows: Iterable[tuple[str, bytes, bytes]]) -> None:
+        """Keep (paper id, stamp, card) rows, each replacing the paper's card kept before,
+        in one transaction."""
+        with self.db.transaction():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO topic_card(paper_id, stamp, html) VALUES(?, ?, ?)", rows
+            )
 
     def tag_versions(self) -> dict[str, int]:
         """Tag -> a number that grows with every change to one of its papers that a tag
