@@ -247,3 +247,61 @@ def test_a_store_of_version_14_gains_the_card_cache(make_feed: Maker) -> None:
     assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("15",)
     assert db.execute("SELECT COUNT(*) FROM topic_card").fetchone() == (3,)
     db.close()
+
+
+@pytest.mark.usefixtures("small_pages")
+def test_a_topic_that_only_gained_papers_is_read_from_its_newest_pages_on(
+    make_feed: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run reads a topic whose only change is papers added after its newest two pages
+    from there on (not its whole history); any other change reads it whole, and the
+    pages come out as a build from scratch makes them either way."""
+    tails: list[tuple[str, bool]] = []
+    appended = topics._appended
+
+    def spy(read: object, topic: topics.Topic, *args: object) -> object:
+        got = appended(read, topic, *args)  # type: ignore[arg-type]
+        tails.append((f"{topic.kind}:{topic.key}", got is not None))
+        return got
+
+    monkeypatch.setattr(topics, "_appended", spy)
+    feed = make_feed()
+    feed.listing("a.jsonl", [diffusion(n, n + 1) for n in range(1, 11)])
+    built = feed.run()
+    assert not any(fast for _, fast in tails)  # nothing recorded: read whole
+
+    tails.clear()
+    feed.listing("b.jsonl", [diffusion(11, 20), diffusion(12, 21)])
+    feed.run()
+    assert set(tails) == {("theme:Diffusion", True), ("tag:diffusion", True)}
+
+    # A change to a paper of page 1: read whole, page 1 rewritten.
+    db = sqlite3.connect(built.cfg.store)
+    (pid, url) = db.execute("SELECT id, url FROM paper ORDER BY first_seen LIMIT 1").fetchone()
+    with db:
+        db.execute("UPDATE paper SET url='https://example.org/first' WHERE id=?", (pid,))
+    tails.clear()
+    again = feed.run()
+    assert set(tails) == {("theme:Diffusion", False), ("tag:diffusion", False)}
+    assert "themes/diffusion.1.html" in again.report.build.written
+    assert "https://example.org/first" in (built.site / "themes/diffusion.1.html").read_text()
+    with db:  # and back
+        db.execute("UPDATE paper SET url=? WHERE id=?", (url, pid))
+    db.close()
+
+    # A paper first seen long ago (backfilled) shifts every page after it: read whole.
+    feed.listing("c.jsonl", [diffusion(0, 1)])
+    tails.clear()
+    feed.run()
+    assert set(tails) == {("theme:Diffusion", False), ("tag:diffusion", False)}
+    feed.listing("d.jsonl", [diffusion(13, 22)])
+    feed.run()
+
+    whole = make_feed()
+    for name in ("a", "b", "c", "d"):
+        whole.listing(f"{name}.jsonl", [])
+    records = [diffusion(n, n + 1) for n in range(1, 11)]
+    records += [diffusion(11, 20), diffusion(12, 21), diffusion(0, 1), diffusion(13, 22)]
+    whole.listing("a.jsonl", records)
+    scratch = whole.run()
+    assert topic_files(built.site) == topic_files(scratch.site)

@@ -109,13 +109,15 @@ class BuildRecord:
         """Tag -> its version (see :meth:`~digest.store.topics.Topics.tag_versions`)."""
         return self.store.topics.tag_versions()
 
-    def theme_papers(self, theme: str) -> list[Listed]:
-        """(id, first seen, version) of a theme's papers, oldest first."""
-        return self.store.topics.theme_papers(theme)
+    def theme_papers(self, theme: str, after: tuple[str, str] = ("", "")) -> list[Listed]:
+        """(id, first seen, version) of a theme's papers, oldest first (from ``after``:
+        first seen, id)."""
+        return self.store.topics.theme_papers(theme, after)
 
-    def tag_papers(self, tag: str) -> list[Listed]:
-        """(id, first seen, version) of a tag's papers, oldest first."""
-        return self.store.topics.tag_papers(tag)
+    def tag_papers(self, tag: str, after: tuple[str, str] = ("", "")) -> list[Listed]:
+        """(id, first seen, version) of a tag's papers, oldest first (from ``after``:
+        first seen, id)."""
+        return self.store.topics.tag_papers(tag, after)
 
     def shown(self, ids: Sequence[str]) -> list[Listed]:
         """(id, first seen, version) of the papers of ``ids``, oldest first."""

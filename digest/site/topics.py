@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,23 +112,19 @@ def topic_pages(
         if unchanged and all((folder / name).is_file() for name in pages):
             built[key] = before
             continue
-        listing = (
-            record.theme_papers(topic.key)
-            if topic.kind == "theme"
-            else record.tag_papers(topic.key)
-        )
-        if editorial.decisions:
-            listing = _curated(record, editorial, topic, listing)
-        if not listing:
+        listing, first, count = _listing(record, editorial, topic, version, before, folder)
+        if not count:
             continue
         now: dict[str, str] = {}
-        last = (len(listing) + PAGE_SIZE - 1) // PAGE_SIZE
-        for page in range(1, last + 1):
-            chunk = listing[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        last = (count + PAGE_SIZE - 1) // PAGE_SIZE
+        for page in range(1, first):  # unchanged (see _appended)
+            now[topic.href(page, last)] = pages[topic.href(page, last)]
+        for page in range(first, last + 1):
+            chunk = listing[(page - first) * PAGE_SIZE : (page - first + 1) * PAGE_SIZE]
             name = topic.href(page, last)
             newer = topic.href(page + 1, last) if page < last else ""
             older = topic.href(page - 1, last) if page > 1 else ""
-            total = len(listing) if page == last else 0
+            total = count if page == last else 0
             parts = [topic.kind, topic.key, topic.name, name, newer, older, str(total)]
             now[name] = fingerprint([*parts, *(f"{i} {v}" for i, _, v in chunk)])
             if pages.get(name) == now[name] and (folder / name).is_file():
@@ -148,7 +144,14 @@ def topic_pages(
                 tag_sections={},
             )
             yield f"{topic.folder}/{name}", text.encode("utf-8")
-        built[key] = {"version": version, "pages": now}
+        tail = listing[(max(1, last - 1) - first) * PAGE_SIZE]
+        built[key] = {
+            "version": version,
+            "pages": now,
+            "count": count,
+            "tail": [tail[1], tail[0]],
+            "page_size": PAGE_SIZE,
+        }
     cards.flush()
 
 
@@ -210,6 +213,72 @@ class Cards:
 
 KEEP_EVERY = 2000
 """Cards rendered between two writes of them to the store."""
+
+
+def _listing(
+    record: BuildRecord,
+    editorial: Editorial,
+    topic: Topic,
+    version: int | str,
+    before: dict[str, Any],
+    folder: Path,
+) -> tuple[list[Listed], int, int]:
+    """The papers of ``topic`` to lay out (oldest first), the number of the page the
+    first of them is on, and how many papers the topic has: only its newest two pages'
+    papers and those added after them, when that is all that changed since the build
+    ``before`` records (:func:`_appended`); else all of them, as the curator decided."""
+    read = record.theme_papers if topic.kind == "theme" else record.tag_papers
+    appended = _appended(read, topic, version, before, folder)
+    if appended is not None:
+        return appended
+    listing = read(topic.key)
+    if editorial.decisions:
+        listing = _curated(record, editorial, topic, listing)
+    return listing, 1, len(listing)
+
+
+def _appended(
+    read: Callable[[str, tuple[str, str]], list[Listed]],
+    topic: Topic,
+    version: int | str,
+    before: dict[str, Any],
+    folder: Path,
+) -> tuple[list[Listed], int, int] | None:
+    """What :func:`_listing` returns, read from the first paper of the two pages that
+    were the newest (``before["tail"]``) on, when the topic only gained papers after it.
+
+    A topic's version moves by at least one with every change to one of its papers
+    (added, changed, removed, a sighting bringing links) and by exactly one for each
+    paper added (the triggers of ``theme_state`` and ``tag_state``): when it moved by as
+    many as the papers the tail gained, nothing else changed, so the older pages are
+    as recorded (and their files in ``folder``). Otherwise (a change anywhere, the
+    curator's decisions, a manifest of another page size) None: the whole topic is
+    read."""
+    old, count, tail = before.get("version"), before.get("count"), before.get("tail")
+    pages = before.get("pages")
+    if not (
+        isinstance(pages, dict)
+        and isinstance(version, int)
+        and isinstance(old, int)
+        and version > old
+        and isinstance(count, int)
+        and count > 0
+        and before.get("page_size") == PAGE_SIZE
+        and isinstance(tail, list)
+        and len(tail) == 2
+        and all(isinstance(part, str) for part in tail)
+    ):
+        return None
+    first = max(1, (count + PAGE_SIZE - 1) // PAGE_SIZE - 1)
+    for page in range(1, first):
+        name = f"{topic.slug}.{page}.html"
+        if name not in pages or not (folder / name).is_file():
+            return None
+    rows = read(topic.key, (tail[0], tail[1]))
+    added = len(rows) - (count - (first - 1) * PAGE_SIZE)
+    if added != version - old or not rows or rows[0][0] != tail[1]:
+        return None
+    return rows, first, count + added
 
 
 def _curated(

@@ -32,21 +32,25 @@ class Topics:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def theme_papers(self, theme: str) -> list[Listed]:
-        """Every paper of ``theme``, oldest first (by its index)."""
+    def theme_papers(self, theme: str, after: tuple[str, str] = ("", "")) -> list[Listed]:
+        """Every paper of ``theme``, oldest first (by its index); with ``after`` (first
+        seen, id), only those from that one on."""
         rows = self.db.execute(
             f"SELECT p.id, {_SHOWN}, p.theme FROM paper p WHERE p.theme=? "
+            "AND p.first_seen >= ? AND (p.first_seen, p.id) >= (?, ?) "
             "ORDER BY p.first_seen, p.id",
-            (theme,),
+            (theme, after[0], *after),
         )
         return [(str(r[0]), str(r[2]), repr(tuple(r[1:]))) for r in rows]
 
-    def tag_papers(self, tag: str) -> list[Listed]:
-        """Every paper tagged ``tag``, oldest first (by ``paper_tag``)."""
+    def tag_papers(self, tag: str, after: tuple[str, str] = ("", "")) -> list[Listed]:
+        """Every paper tagged ``tag``, oldest first (by ``paper_tag``); with ``after``
+        (first seen, id), only those from that one on."""
         rows = self.db.execute(
             f"SELECT p.id, {_SHOWN}, p.theme FROM paper_tag t JOIN paper p ON p.id = t.paper_id "
-            "WHERE t.tag=? ORDER BY t.first_seen, t.paper_id",
-            (tag,),
+            "WHERE t.tag=? AND (t.first_seen, t.paper_id) >= (?, ?) "
+            "ORDER BY t.first_seen, t.paper_id",
+            (tag, *after),
         )
         return [(str(r[0]), str(r[2]), repr(tuple(r[1:]))) for r in rows]
 
