@@ -231,7 +231,9 @@ def test_pages_built_run_by_run_are_byte_identical_to_one_build(make_feed: Maker
     assert len(topic_files(at_once.site)) >= 6
 
 
-def test_a_store_of_version_14_gains_the_card_cache(make_feed: Maker) -> None:
+def test_a_store_of_version_14_gains_the_card_cache_and_change_numbers(
+    make_feed: Maker,
+) -> None:
     feed = make_feed()
     feed.listing("a.jsonl", [diffusion(n, n + 1) for n in range(1, 4)])
     built = feed.run()
@@ -239,69 +241,104 @@ def test_a_store_of_version_14_gains_the_card_cache(make_feed: Maker) -> None:
     db = sqlite3.connect(built.cfg.store)
     with db:
         db.execute("DROP TABLE topic_card")
+        for trigger in ("paper_seq_insert", "paper_seq_update", "sighting_extra_seq"):
+            db.execute(f"DROP TRIGGER {trigger}")
+        db.execute("DROP INDEX paper_seq")
+        db.execute("ALTER TABLE paper DROP COLUMN seq")
         db.execute("UPDATE meta SET value='14' WHERE key='schema_version'")
     for name in pages:
         (built.site / name).unlink()
     feed.run()
     assert topic_files(built.site) == pages
-    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("15",)
+    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("16",)
     assert db.execute("SELECT COUNT(*) FROM topic_card").fetchone() == (3,)
+    assert db.execute("SELECT MAX(seq) FROM paper").fetchone() == (0,)
+    feed.listing("b.jsonl", [diffusion(4, 20)])
+    feed.run()
+    assert db.execute("SELECT seq FROM paper WHERE seq > 0").fetchall() == [(1,)]
     db.close()
+
+
+def title_id(db: sqlite3.Connection, title: str) -> str:
+    row = db.execute(
+        "SELECT p.id FROM paper p JOIN text t ON t.id = p.text_id WHERE t.title=?", (title,)
+    ).fetchone()
+    return str(row[0])
 
 
 @pytest.mark.usefixtures("small_pages")
-def test_a_topic_that_only_gained_papers_is_read_from_its_newest_pages_on(
+def test_a_changed_topic_is_read_from_the_first_page_a_change_can_touch(
     make_feed: Maker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A run reads a topic whose only change is papers added after its newest two pages
-    from there on (not its whole history); any other change reads it whole, and the
-    pages come out as a build from scratch makes them either way."""
-    tails: list[tuple[str, bool]] = []
-    appended = topics._appended
+    """A run reads a changed topic from the page of its earliest paper added or changed
+    since the last build (``paper.seq``), or from the page before the newest, not its
+    whole history; a change it cannot place (a paper removed, one before the first
+    page) reads it whole; the pages come out as a build from scratch makes them."""
+    starts: list[tuple[str, int]] = []
+    from_changes = topics._from_changes
 
-    def spy(read: object, topic: topics.Topic, *args: object) -> object:
-        got = appended(read, topic, *args)  # type: ignore[arg-type]
-        tails.append((f"{topic.kind}:{topic.key}", got is not None))
+    def spy(record: object, read: object, topic: topics.Topic, *args: object) -> object:
+        got = from_changes(record, read, topic, *args)  # type: ignore[arg-type]
+        starts.append((f"{topic.kind}:{topic.key}", got[1] if got else 1))  # type: ignore[index]
         return got
 
-    monkeypatch.setattr(topics, "_appended", spy)
+    monkeypatch.setattr(topics, "_from_changes", spy)
     feed = make_feed()
-    feed.listing("a.jsonl", [diffusion(n, n + 1) for n in range(1, 11)])
+    feed.listing("a.jsonl", [diffusion(n, n + 1) for n in range(1, 14)])
     built = feed.run()
-    assert not any(fast for _, fast in tails)  # nothing recorded: read whole
+    assert starts == []  # nothing recorded: read whole
+    themes = built.site / "themes"
 
-    tails.clear()
-    feed.listing("b.jsonl", [diffusion(11, 20), diffusion(12, 21)])
-    feed.run()
-    assert set(tails) == {("theme:Diffusion", True), ("tag:diffusion", True)}
+    # 13 papers, 3 a page: 5 pages. Two more: read from page 4 (the one before the newest).
+    feed.listing("b.jsonl", [diffusion(14, 20), diffusion(15, 21)])
+    second = feed.run()
+    assert sorted(starts) == [("tag:diffusion", 4), ("theme:Diffusion", 4)]
+    assert not {f"themes/diffusion.{n}.html" for n in (1, 2, 3)} & set(second.report.build.written)
 
-    # A change to a paper of page 1: read whole, page 1 rewritten.
+    # A change to a paper of page 2: read from page 2; page 1 as it was.
     db = sqlite3.connect(built.cfg.store)
-    (pid, url) = db.execute("SELECT id, url FROM paper ORDER BY first_seen LIMIT 1").fetchone()
+    pid = title_id(db, "Diffusion paper 05")
+    (url,) = db.execute("SELECT url FROM paper WHERE id=?", (pid,)).fetchone()
     with db:
-        db.execute("UPDATE paper SET url='https://example.org/first' WHERE id=?", (pid,))
-    tails.clear()
-    again = feed.run()
-    assert set(tails) == {("theme:Diffusion", False), ("tag:diffusion", False)}
-    assert "themes/diffusion.1.html" in again.report.build.written
-    assert "https://example.org/first" in (built.site / "themes/diffusion.1.html").read_text()
-    with db:  # and back
+        db.execute("UPDATE paper SET url='https://example.org/five' WHERE id=?", (pid,))
+    starts.clear()
+    third = feed.run()
+    assert sorted(starts) == [("tag:diffusion", 2), ("theme:Diffusion", 2)]
+    written = set(third.report.build.written)
+    assert "themes/diffusion.2.html" in written and "themes/diffusion.1.html" not in written
+    assert "https://example.org/five" in (themes / "diffusion.2.html").read_text()
+    with db:  # and back: the same again
         db.execute("UPDATE paper SET url=? WHERE id=?", (url, pid))
-    db.close()
-
-    # A paper first seen long ago (backfilled) shifts every page after it: read whole.
-    feed.listing("c.jsonl", [diffusion(0, 1)])
-    tails.clear()
     feed.run()
-    assert set(tails) == {("theme:Diffusion", False), ("tag:diffusion", False)}
-    feed.listing("d.jsonl", [diffusion(13, 22)])
+
+    # A paper of page 1 gone from the tag, and one of page 3 changed: the tag cannot
+    # place the removal (its count before page 3 is short by one): read whole.
+    one, seven = title_id(db, "Diffusion paper 01"), title_id(db, "Diffusion paper 07")
+    (tags,) = db.execute("SELECT tags FROM paper WHERE id=?", (one,)).fetchone()
+    with db:
+        db.execute("UPDATE paper SET tags='[]' WHERE id=?", (one,))
+        db.execute("UPDATE paper SET url='https://example.org/seven' WHERE id=?", (seven,))
+    starts.clear()
+    feed.run()
+    assert ("tag:diffusion", 1) in starts
+    tag_pages = topic_files(built.site)
+    assert b"Diffusion paper 01" not in b"".join(v for k, v in tag_pages.items() if "tags/" in k)
+    with db:
+        db.execute("UPDATE paper SET tags=? WHERE id=?", (tags, one))
+        db.execute("UPDATE paper SET url=? WHERE id=?", (url, seven))
+    db.close()
+    feed.run()
+
+    # A paper first seen before every other (backfilled) shifts every page: read whole.
+    feed.listing("c.jsonl", [diffusion(0, 1)])
+    starts.clear()
+    feed.run()
+    assert sorted(starts) == [("tag:diffusion", 1), ("theme:Diffusion", 1)]
+    feed.listing("d.jsonl", [diffusion(16, 22)])
     feed.run()
 
     whole = make_feed()
-    for name in ("a", "b", "c", "d"):
-        whole.listing(f"{name}.jsonl", [])
-    records = [diffusion(n, n + 1) for n in range(1, 11)]
-    records += [diffusion(11, 20), diffusion(12, 21), diffusion(0, 1), diffusion(13, 22)]
+    records = [diffusion(n, n + 1) for n in range(1, 14)]
+    records += [diffusion(14, 20), diffusion(15, 21), diffusion(0, 1), diffusion(16, 22)]
     whole.listing("a.jsonl", records)
-    scratch = whole.run()
-    assert topic_files(built.site) == topic_files(scratch.site)
+    assert topic_files(built.site) == topic_files(whole.run().site)

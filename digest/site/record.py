@@ -119,6 +119,18 @@ class BuildRecord:
         first seen, id)."""
         return self.store.topics.tag_papers(tag, after)
 
+    def topic_seq(self) -> int:
+        """The number of the newest change to a paper (see ``paper.seq``)."""
+        return self.store.topics.seq()
+
+    def changed_since(self, seq: int) -> list[tuple[str, str, str, int]]:
+        """(topic, first seen, id, seq) of the papers changed after change ``seq``."""
+        return self.store.topics.changed_since(seq)
+
+    def count_before(self, kind: str, key: str, first: tuple[str, str]) -> int:
+        """How many papers of a theme or tag come before ``first`` (first seen, id)."""
+        return self.store.topics.count_before(kind, key, first)
+
     def shown(self, ids: Sequence[str]) -> list[Listed]:
         """(id, first seen, version) of the papers of ``ids``, oldest first."""
         return self.store.topics.shown(ids)

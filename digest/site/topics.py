@@ -19,6 +19,7 @@ versions, and only the pages whose papers (or links) changed are rendered.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -99,6 +100,8 @@ def topic_pages(
     :class:`Cards` (``render_fp``: the build's render fingerprint)."""
     decided = fingerprint(sorted(editorial.themes.values())) if editorial.decisions else ""
     cards = Cards(cfg, env, links, record, render_fp)
+    seq = record.topic_seq()
+    changes = _changes(record, recorded)
     for topic, number in topic_list(cfg, links, record):
         version: int | str = f"{number} {decided}" if decided else number
         key = f"{topic.kind}:{topic.key}"
@@ -110,9 +113,12 @@ def topic_pages(
         folder = out / topic.folder
         unchanged = before.get("version") == version and bool(pages)
         if unchanged and all((folder / name).is_file() for name in pages):
-            built[key] = before
+            built[key] = {**before, "seq": seq}  # nothing of it changed up to seq
             continue
-        listing, first, count = _listing(record, editorial, topic, version, before, folder)
+        changed = changes.get(key, []) if isinstance(before.get("seq"), int) else None
+        if changed is not None:
+            changed = [k for k, n in changed if n > before["seq"]]
+        listing, first, count = _listing(record, editorial, topic, before, changed, folder)
         if not count:
             continue
         now: dict[str, str] = {}
@@ -144,12 +150,14 @@ def topic_pages(
                 tag_sections={},
             )
             yield f"{topic.folder}/{name}", text.encode("utf-8")
-        tail = listing[(max(1, last - 1) - first) * PAGE_SIZE]
+        keys = before["keys"][: first - 1] if first > 1 else []
+        keys += [[r[1], r[0]] for r in listing[::PAGE_SIZE]]
         built[key] = {
             "version": version,
             "pages": now,
             "count": count,
-            "tail": [tail[1], tail[0]],
+            "keys": keys,
+            "seq": seq,
             "page_size": PAGE_SIZE,
         }
     cards.flush()
@@ -215,70 +223,83 @@ KEEP_EVERY = 2000
 """Cards rendered between two writes of them to the store."""
 
 
+def _changes(record: BuildRecord, recorded: dict[str, Any]) -> dict[str, list[Any]]:
+    """Topic key -> ((first seen, id), seq) of its papers changed after the change the
+    oldest recorded topic was built at (``paper.seq``); empty when none recorded one."""
+    seqs = [t["seq"] for t in recorded.values() if isinstance(t, dict) and "seq" in t]
+    if not seqs or not all(isinstance(n, int) for n in seqs):
+        return {}
+    out: dict[str, list[Any]] = {}
+    for topic, first_seen, pid, seq in record.changed_since(min(seqs)):
+        out.setdefault(topic, []).append(((first_seen, pid), seq))
+    return out
+
+
 def _listing(
     record: BuildRecord,
     editorial: Editorial,
     topic: Topic,
-    version: int | str,
     before: dict[str, Any],
+    changed: list[tuple[str, str]] | None,
     folder: Path,
 ) -> tuple[list[Listed], int, int]:
     """The papers of ``topic`` to lay out (oldest first), the number of the page the
-    first of them is on, and how many papers the topic has: only its newest two pages'
-    papers and those added after them, when that is all that changed since the build
-    ``before`` records (:func:`_appended`); else all of them, as the curator decided."""
+    first of them is on, and how many papers the topic has: from the first page a
+    change since the build ``before`` records can touch (:func:`_from_changes`), or
+    all of them, as the curator decided."""
     read = record.theme_papers if topic.kind == "theme" else record.tag_papers
-    appended = _appended(read, topic, version, before, folder)
-    if appended is not None:
-        return appended
+    if changed and not editorial.decisions:
+        got = _from_changes(record, read, topic, before, min(changed), folder)
+        if got is not None:
+            return got
     listing = read(topic.key)
     if editorial.decisions:
         listing = _curated(record, editorial, topic, listing)
     return listing, 1, len(listing)
 
 
-def _appended(
+def _from_changes(
+    record: BuildRecord,
     read: Callable[[str, tuple[str, str]], list[Listed]],
     topic: Topic,
-    version: int | str,
     before: dict[str, Any],
+    earliest: tuple[str, str],
     folder: Path,
 ) -> tuple[list[Listed], int, int] | None:
-    """What :func:`_listing` returns, read from the first paper of the two pages that
-    were the newest (``before["tail"]``) on, when the topic only gained papers after it.
-
-    A topic's version moves by at least one with every change to one of its papers
-    (added, changed, removed, a sighting bringing links) and by exactly one for each
-    paper added (the triggers of ``theme_state`` and ``tag_state``): when it moved by as
-    many as the papers the tail gained, nothing else changed, so the older pages are
-    as recorded (and their files in ``folder``). Otherwise (a change anywhere, the
-    curator's decisions, a manifest of another page size) None: the whole topic is
-    read."""
-    old, count, tail = before.get("version"), before.get("count"), before.get("tail")
-    pages = before.get("pages")
+    """What :func:`_listing` returns, read from the first paper of page P on: the page
+    of ``earliest`` (first seen, id: the first paper of the topic changed or added since
+    the build ``before`` records), or the page before the newest one if earlier (its
+    link to the newer page may change). The pages before P are as recorded when the
+    same number of papers still comes before P's first paper, which is still there:
+    every paper added, changed or moved into the topic since has a newer ``seq`` (so
+    none of them is before ``earliest``), and one removed before P would lower the
+    count. None (read the whole topic) when P is the first page, or the record or the
+    older pages' files are missing."""
+    count, keys, pages = before.get("count"), before.get("keys"), before.get("pages")
     if not (
-        isinstance(pages, dict)
-        and isinstance(version, int)
-        and isinstance(old, int)
-        and version > old
-        and isinstance(count, int)
-        and count > 0
+        isinstance(count, int)
+        and isinstance(pages, dict)
         and before.get("page_size") == PAGE_SIZE
-        and isinstance(tail, list)
-        and len(tail) == 2
-        and all(isinstance(part, str) for part in tail)
+        and isinstance(keys, list)
+        and len(keys) == (count + PAGE_SIZE - 1) // PAGE_SIZE
+        and all(isinstance(k, list) and len(k) == 2 for k in keys)
     ):
         return None
-    first = max(1, (count + PAGE_SIZE - 1) // PAGE_SIZE - 1)
-    for page in range(1, first):
-        name = f"{topic.slug}.{page}.html"
+    firsts = [(str(k[0]), str(k[1])) for k in keys]
+    page = max(1, min(bisect.bisect_right(firsts, earliest), len(firsts) - 1))
+    if page == 1:
+        return None
+    for older in range(1, page):
+        name = f"{topic.slug}.{older}.html"
         if name not in pages or not (folder / name).is_file():
             return None
-    rows = read(topic.key, (tail[0], tail[1]))
-    added = len(rows) - (count - (first - 1) * PAGE_SIZE)
-    if added != version - old or not rows or rows[0][0] != tail[1]:
+    start = firsts[page - 1]
+    if record.count_before(topic.kind, topic.key, start) != (page - 1) * PAGE_SIZE:
         return None
-    return rows, first, count + added
+    rows = read(topic.key, start)
+    if not rows or (rows[0][1], rows[0][0]) != start:
+        return None
+    return rows, page, (page - 1) * PAGE_SIZE + len(rows)
 
 
 def _curated(

@@ -54,6 +54,37 @@ class Topics:
         )
         return [(str(r[0]), str(r[2]), repr(tuple(r[1:]))) for r in rows]
 
+    def seq(self) -> int:
+        """The newest paper change's number (``paper.seq``; 0 for none)."""
+        row = self.db.execute("SELECT MAX(seq) FROM paper").fetchone()
+        return int(row[0] or 0)
+
+    def changed_since(self, seq: int) -> list[tuple[str, str, str, int]]:
+        """(topic, first seen, id, seq) of each paper changed after change ``seq``, once
+        for its theme (topic ``theme:NAME``) and once for each of its tags (``tag:TAG``)."""
+        rows = self.db.execute(
+            "SELECT 'theme:' || theme, first_seen, id, seq FROM paper WHERE seq > ? UNION ALL "
+            "SELECT 'tag:' || j.value, p.first_seen, p.id, p.seq FROM paper p, "
+            "json_each(iif(json_valid(p.tags), p.tags, '[]')) j WHERE p.seq > ? "
+            "AND j.type = 'text'",
+            (seq, seq),
+        )
+        return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+    def count_before(self, kind: str, key: str, first: tuple[str, str]) -> int:
+        """How many papers of theme or tag (``kind``) ``key`` come before ``first``
+        (first seen, id) in its order."""
+        if kind == "theme":
+            sql = (
+                "SELECT COUNT(*) FROM paper WHERE theme=? AND (first_seen < ? OR "
+                "(first_seen = ? AND id < ?))"
+            )
+            args: tuple[str, ...] = (key, first[0], *first)
+        else:
+            sql = "SELECT COUNT(*) FROM paper_tag WHERE tag=? AND (first_seen, paper_id) < (?, ?)"
+            args = (key, *first)
+        return int(self.db.execute(sql, args).fetchone()[0])
+
     def shown(self, ids: Sequence[str]) -> list[Listed]:
         """The papers of ``ids`` (those stored), as :meth:`theme_papers` lists them."""
         out: list[Listed] = []
