@@ -109,15 +109,15 @@ class BuildRecord:
         """Tag -> its version (see :meth:`~digest.store.topics.Topics.tag_versions`)."""
         return self.store.topics.tag_versions()
 
-    def theme_papers(self, theme: str, after: tuple[str, str] = ("", "")) -> list[Listed]:
-        """(id, first seen, version) of a theme's papers, oldest first (from ``after``:
-        first seen, id)."""
-        return self.store.topics.theme_papers(theme, after)
+    def theme_papers(self, theme: str, *bounds: tuple[str, str]) -> list[Listed]:
+        """(id, first seen, version) of a theme's papers, oldest first (``bounds``: from
+        and before which (first seen, id))."""
+        return self.store.topics.theme_papers(theme, *bounds)
 
-    def tag_papers(self, tag: str, after: tuple[str, str] = ("", "")) -> list[Listed]:
-        """(id, first seen, version) of a tag's papers, oldest first (from ``after``:
-        first seen, id)."""
-        return self.store.topics.tag_papers(tag, after)
+    def tag_papers(self, tag: str, *bounds: tuple[str, str]) -> list[Listed]:
+        """(id, first seen, version) of a tag's papers, oldest first (``bounds``: from
+        and before which (first seen, id))."""
+        return self.store.topics.tag_papers(tag, *bounds)
 
     def topic_seq(self) -> int:
         """The number of the newest change to a paper (see ``paper.seq``)."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,19 +118,23 @@ def topic_pages(
         changed = changes.get(key, []) if isinstance(before.get("seq"), int) else None
         if changed is not None:
             changed = [k for k, n in changed if n > before["seq"]]
-        listing, first, count = _listing(record, editorial, topic, before, changed, folder)
-        if not count:
+        layout = _listing(record, editorial, topic, before, changed, folder)
+        if not layout.count:
             continue
         now: dict[str, str] = {}
-        last = (count + PAGE_SIZE - 1) // PAGE_SIZE
-        for page in range(1, first):  # unchanged (see _appended)
-            now[topic.href(page, last)] = pages[topic.href(page, last)]
-        for page in range(first, last + 1):
-            chunk = listing[(page - first) * PAGE_SIZE : (page - first + 1) * PAGE_SIZE]
+        keys: list[list[str]] = []
+        last = (layout.count + PAGE_SIZE - 1) // PAGE_SIZE
+        for page in range(1, last + 1):
             name = topic.href(page, last)
+            chunk = layout.pages.get(page)
+            if chunk is None:  # as recorded (see _from_changes)
+                now[name] = pages[name]
+                keys.append(before["keys"][page - 1])
+                continue
+            keys.append([chunk[0][1], chunk[0][0]])
             newer = topic.href(page + 1, last) if page < last else ""
             older = topic.href(page - 1, last) if page > 1 else ""
-            total = count if page == last else 0
+            total = layout.count if page == last else 0
             parts = [topic.kind, topic.key, topic.name, name, newer, older, str(total)]
             now[name] = fingerprint([*parts, *(f"{i} {v}" for i, _, v in chunk)])
             if pages.get(name) == now[name] and (folder / name).is_file():
@@ -150,12 +154,10 @@ def topic_pages(
                 tag_sections={},
             )
             yield f"{topic.folder}/{name}", text.encode("utf-8")
-        keys = before["keys"][: first - 1] if first > 1 else []
-        keys += [[r[1], r[0]] for r in listing[::PAGE_SIZE]]
         built[key] = {
             "version": version,
             "pages": now,
-            "count": count,
+            "count": layout.count,
             "keys": keys,
             "seq": seq,
             "page_size": PAGE_SIZE,
@@ -235,6 +237,17 @@ def _changes(record: BuildRecord, recorded: dict[str, Any]) -> dict[str, list[An
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A topic's papers as a run reads them."""
+
+    count: int
+    """How many papers the topic has."""
+    pages: dict[int, list[Listed]]
+    """Page number (1: the oldest) -> its papers, oldest first: the pages that may have
+    changed; the others are as the last build recorded them."""
+
+
 def _listing(
     record: BuildRecord,
     editorial: Editorial,
@@ -242,39 +255,40 @@ def _listing(
     before: dict[str, Any],
     changed: list[tuple[str, str]] | None,
     folder: Path,
-) -> tuple[list[Listed], int, int]:
-    """The papers of ``topic`` to lay out (oldest first), the number of the page the
-    first of them is on, and how many papers the topic has: from the first page a
-    change since the build ``before`` records can touch (:func:`_from_changes`), or
-    all of them, as the curator decided."""
-    read = record.theme_papers if topic.kind == "theme" else record.tag_papers
+) -> Layout:
+    """The pages of ``topic`` that changes since the build ``before`` records can have
+    touched (:func:`_from_changes`), or, when that cannot be told, all of them, with
+    the papers as the curator decided."""
     if changed and not editorial.decisions:
-        got = _from_changes(record, read, topic, before, min(changed), folder)
+        got = _from_changes(record, topic, before, changed, folder)
         if got is not None:
             return got
+    read = record.theme_papers if topic.kind == "theme" else record.tag_papers
     listing = read(topic.key)
     if editorial.decisions:
         listing = _curated(record, editorial, topic, listing)
-    return listing, 1, len(listing)
+    pages = range(1, (len(listing) + PAGE_SIZE - 1) // PAGE_SIZE + 1)
+    return Layout(len(listing), {p: listing[(p - 1) * PAGE_SIZE : p * PAGE_SIZE] for p in pages})
 
 
 def _from_changes(
     record: BuildRecord,
-    read: Callable[[str, tuple[str, str]], list[Listed]],
     topic: Topic,
     before: dict[str, Any],
-    earliest: tuple[str, str],
+    changed: list[tuple[str, str]],
     folder: Path,
-) -> tuple[list[Listed], int, int] | None:
-    """What :func:`_listing` returns, read from the first paper of page P on: the page
-    of ``earliest`` (first seen, id: the first paper of the topic changed or added since
-    the build ``before`` records), or the page before the newest one if earlier (its
-    link to the newer page may change). The pages before P are as recorded when the
-    same number of papers still comes before P's first paper, which is still there:
-    every paper added, changed or moved into the topic since has a newer ``seq`` (so
-    none of them is before ``earliest``), and one removed before P would lower the
-    count. None (read the whole topic) when P is the first page, or the record or the
-    older pages' files are missing."""
+) -> Layout | None:
+    """The pages of ``topic`` that its papers added or changed since the build
+    ``before`` records (``changed``: their first seen and id) can have touched: the
+    pages holding one of them, read by their recorded key ranges, and the newest two
+    pages and any after them (the page before the newest links to the newer one).
+
+    The other pages are as recorded when nothing was removed from them: every paper
+    added, changed or moved into the topic since has a newer ``seq``, so it is in
+    ``changed`` and its page is read, and is checked to hold a full page of papers; a
+    removal shows as fewer papers before the newest two pages than recorded. None (read
+    the whole topic) when a change is before the first page or the record is not one
+    of this page size, or an older page's file is missing."""
     count, keys, pages = before.get("count"), before.get("keys"), before.get("pages")
     if not (
         isinstance(count, int)
@@ -286,20 +300,28 @@ def _from_changes(
     ):
         return None
     firsts = [(str(k[0]), str(k[1])) for k in keys]
-    page = max(1, min(bisect.bisect_right(firsts, earliest), len(firsts) - 1))
-    if page == 1:
+    tail = max(1, len(firsts) - 1)
+    if tail == 1 or min(changed) < firsts[0]:
         return None
-    for older in range(1, page):
+    for older in range(1, tail):
         name = f"{topic.slug}.{older}.html"
         if name not in pages or not (folder / name).is_file():
             return None
-    start = firsts[page - 1]
-    if record.count_before(topic.kind, topic.key, start) != (page - 1) * PAGE_SIZE:
+    if record.count_before(topic.kind, topic.key, firsts[tail - 1]) != (tail - 1) * PAGE_SIZE:
         return None
-    rows = read(topic.key, start)
-    if not rows or (rows[0][1], rows[0][0]) != start:
-        return None
-    return rows, page, (page - 1) * PAGE_SIZE + len(rows)
+    read = record.theme_papers if topic.kind == "theme" else record.tag_papers
+    out: dict[int, list[Listed]] = {}
+    for page in sorted({bisect.bisect_right(firsts, c) for c in changed}):
+        if page >= tail:
+            break
+        rows = read(topic.key, firsts[page - 1], firsts[page])
+        if len(rows) != PAGE_SIZE:
+            return None
+        out[page] = rows
+    rows = read(topic.key, firsts[tail - 1])
+    for page in range(tail, tail + (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE):
+        out[page] = rows[(page - tail) * PAGE_SIZE : (page - tail + 1) * PAGE_SIZE]
+    return Layout((tail - 1) * PAGE_SIZE + len(rows), out)
 
 
 def _curated(

@@ -17,6 +17,9 @@ from digest.store.database import Database, chunks
 Listed = tuple[str, str, str]
 """A paper on a topic's pages: (id, first seen ISO date, version)."""
 
+_END = ("\U0010ffff", "")
+"""A (first seen, id) after every paper's (dates are ISO dates)."""
+
 _SHOWN = (
     "p.text_id, p.first_seen, p.shown_date, p.week, p.source_id, p.url, p.authors, p.tags, "
     "(SELECT MAX(s.rowid) FROM sighting s WHERE s.paper_id = p.id AND s.extra != '')"
@@ -32,25 +35,29 @@ class Topics:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def theme_papers(self, theme: str, after: tuple[str, str] = ("", "")) -> list[Listed]:
-        """Every paper of ``theme``, oldest first (by its index); with ``after`` (first
-        seen, id), only those from that one on."""
+    def theme_papers(
+        self, theme: str, start: tuple[str, str] = ("", ""), end: tuple[str, str] = _END
+    ) -> list[Listed]:
+        """Every paper of ``theme``, oldest first (by its index); with ``start`` and
+        ``end`` (first seen, id), those from ``start`` on and before ``end``."""
         rows = self.db.execute(
             f"SELECT p.id, {_SHOWN}, p.theme FROM paper p WHERE p.theme=? "
-            "AND p.first_seen >= ? AND (p.first_seen, p.id) >= (?, ?) "
-            "ORDER BY p.first_seen, p.id",
-            (theme, after[0], *after),
+            "AND p.first_seen BETWEEN ? AND ? AND (p.first_seen, p.id) >= (?, ?) "
+            "AND (p.first_seen, p.id) < (?, ?) ORDER BY p.first_seen, p.id",
+            (theme, start[0], end[0], *start, *end),
         )
         return [(str(r[0]), str(r[2]), repr(tuple(r[1:]))) for r in rows]
 
-    def tag_papers(self, tag: str, after: tuple[str, str] = ("", "")) -> list[Listed]:
-        """Every paper tagged ``tag``, oldest first (by ``paper_tag``); with ``after``
-        (first seen, id), only those from that one on."""
+    def tag_papers(
+        self, tag: str, start: tuple[str, str] = ("", ""), end: tuple[str, str] = _END
+    ) -> list[Listed]:
+        """Every paper tagged ``tag``, oldest first (by ``paper_tag``); with ``start``
+        and ``end`` (first seen, id), those from ``start`` on and before ``end``."""
         rows = self.db.execute(
             f"SELECT p.id, {_SHOWN}, p.theme FROM paper_tag t JOIN paper p ON p.id = t.paper_id "
             "WHERE t.tag=? AND (t.first_seen, t.paper_id) >= (?, ?) "
-            "ORDER BY t.first_seen, t.paper_id",
-            (tag, *after),
+            "AND (t.first_seen, t.paper_id) < (?, ?) ORDER BY t.first_seen, t.paper_id",
+            (tag, *start, *end),
         )
         return [(str(r[0]), str(r[2]), repr(tuple(r[1:]))) for r in rows]
 
