@@ -224,6 +224,7 @@ def test_migrations_from_version_2_move_blocking_keys_out_of_paper_key(feed: Pat
         "ALTER TABLE paper DROP COLUMN score; DROP TRIGGER sighting_extra_theme;"
         "DROP TRIGGER sighting_extra_tags; DROP TRIGGER sighting_extra_seq;"
         "DROP TRIGGER paper_seq_insert; DROP TRIGGER paper_seq_update; DROP INDEX paper_seq;"
+        "DROP TABLE paper_seq_counter;"
         "ALTER TABLE paper DROP COLUMN seq; ALTER TABLE sighting DROP COLUMN extra;",
     )
     with Store(feed / "digest.sqlite") as store:

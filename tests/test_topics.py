@@ -5,6 +5,7 @@ and from the archive; a run renders only the pages whose papers changed."""
 from __future__ import annotations
 
 import random
+import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from conftest import TODAY, FeedMaker, paper
 
 from digest.commands import run as run_command
+from digest.config import load_config
 from digest.site import topics
 
 Maker = Callable[..., FeedMaker]
@@ -246,6 +248,7 @@ def test_a_store_of_version_14_gains_the_card_cache_and_change_numbers(
         for trigger in ("paper_seq_insert", "paper_seq_update", "sighting_extra_seq"):
             db.execute(f"DROP TRIGGER {trigger}")
         db.execute("DROP INDEX paper_seq")
+        db.execute("DROP TABLE paper_seq_counter")
         db.execute("ALTER TABLE paper DROP COLUMN seq")
         db.execute("UPDATE meta SET value='14' WHERE key='schema_version'")
     for name in pages:
@@ -258,6 +261,7 @@ def test_a_store_of_version_14_gains_the_card_cache_and_change_numbers(
     feed.listing("b.jsonl", [diffusion(4, 20)])
     feed.run()
     assert db.execute("SELECT seq FROM paper WHERE seq > 0").fetchall() == [(1,)]
+    assert db.execute("SELECT n FROM paper_seq_counter").fetchall() == [(1,)]
     db.close()
 
 
@@ -378,3 +382,82 @@ def test_pages_built_from_changes_match_a_build_from_scratch(make_feed: Maker, s
         run_command.run(built.cfg, TODAY, scratch)
         assert topic_files(built.site) == topic_files(scratch), step
     db.close()
+
+
+def scratch_files(feed: FeedMaker) -> dict[str, bytes]:
+    """The theme and tag pages a build of the feed's store into an empty folder makes."""
+    scratch = feed.root / "scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    run_command.run(load_config(feed.root), TODAY, scratch)
+    return topic_files(scratch)
+
+
+def set_rows(db: sqlite3.Connection, sql: str, *titles: str) -> None:
+    with db:
+        for title in titles:
+            db.execute(sql, (title_id(db, title),))
+
+
+@pytest.mark.usefixtures("small_pages")
+@pytest.mark.parametrize("gone", [[13], [10, 11, 12, 13]])
+def test_a_topic_that_shrinks_to_its_newest_pages_is_read_whole(
+    make_feed: Maker, gone: list[int]
+) -> None:
+    """13 papers (5 pages). The newest page emptied (or the newest two), and a paper of
+    an older page changed: the page before the newest moves, so the topic is read whole
+    (found in review: the older page kept a link to a page that no longer exists)."""
+    feed = make_feed()
+    feed.listing("a.jsonl", [diffusion(n, n + 1) for n in range(1, 14)])
+    built = feed.run()
+    db = sqlite3.connect(built.cfg.store)
+    set_rows(db, "UPDATE paper SET tags='[]' WHERE id=?", *(f"Diffusion paper {n}" for n in gone))
+    set_rows(db, "UPDATE paper SET url='https://e.org/2' WHERE id=?", "Diffusion paper 02")
+    db.close()
+    feed.run()
+    want = scratch_files(feed)
+    assert {k: v for k, v in topic_files(built.site).items() if k in want} == want
+
+
+@pytest.mark.usefixtures("small_pages")
+def test_pages_of_a_curated_build_are_not_kept_once_curation_ends(make_feed: Maker) -> None:
+    """Built with a paper hidden and one filed under the theme; the decisions removed and
+    one paper added: no paper's change number moved, yet both pages change (found in
+    review)."""
+    feed = make_feed()
+    feed.listing("a.jsonl", [diffusion(n, n + 1) for n in range(1, 14)])
+    feed.listing("q.jsonl", [paper("Quantization paper Q", "2026-03-09", "We quantize.")])
+    (feed.root / "curation.yaml").write_text(
+        "papers:\n"
+        "  - title: Diffusion paper 05\n    hide: true\n"
+        "  - title: Quantization paper Q\n    theme: Diffusion\n"
+    )
+    built = feed.run()
+    assert "Quantization paper Q" in (built.site / "themes" / "diffusion.3.html").read_text()
+    (feed.root / "curation.yaml").unlink()
+    feed.listing("b.jsonl", [diffusion(20, 25)])
+    feed.run()
+    assert topic_files(built.site) == scratch_files(feed)
+
+
+@pytest.mark.usefixtures("small_pages")
+def test_change_numbers_never_go_back_when_papers_are_deleted(make_feed: Maker) -> None:
+    """The paper holding the newest change number deleted (as re-resolving identity
+    does), and a paper of page 2: the next paper stored still gets a number after the
+    recorded one, so its page is read (found in review: MAX(seq) + 1 gave it again)."""
+    feed = make_feed()
+    feed.listing("a.jsonl", [diffusion(n, n + 1) for n in range(1, 14)])
+    built = feed.run()
+    db = sqlite3.connect(built.cfg.store)
+    (recorded,) = db.execute("SELECT MAX(seq) FROM paper").fetchone()
+    (newest,) = db.execute("SELECT id FROM paper ORDER BY seq DESC LIMIT 1").fetchone()
+    gone = title_id(db, "Diffusion paper 05")
+    with db:
+        db.execute("DELETE FROM sighting WHERE paper_id IN (?, ?)", (newest, gone))
+        db.execute("DELETE FROM paper WHERE id IN (?, ?)", (newest, gone))
+    older = paper("Diffusion paper 07b", "2026-03-08", "A diffusion model.")
+    feed.listing("b.jsonl", [older, diffusion(20, 25), diffusion(21, 26), diffusion(22, 27)])
+    feed.run()
+    seven_b = title_id(db, "Diffusion paper 07b")
+    assert db.execute("SELECT seq FROM paper WHERE id=?", (seven_b,)).fetchone()[0] > recorded
+    db.close()
+    assert topic_files(built.site) == scratch_files(feed)

@@ -259,7 +259,7 @@ def _listing(
     """The pages of ``topic`` that changes since the build ``before`` records can have
     touched (:func:`_from_changes`), or, when that cannot be told, all of them, with
     the papers as the curator decided."""
-    if changed and not editorial.decisions:
+    if changed and not editorial.decisions and isinstance(before.get("version"), int):
         got = _from_changes(record, topic, before, changed, folder)
         if got is not None:
             return got
@@ -288,7 +288,9 @@ def _from_changes(
     ``changed`` and its page is read, and is checked to hold a full page of papers; a
     removal shows as fewer papers before the newest two pages than recorded. None (read
     the whole topic) when a change is before the first page or the record is not one
-    of this page size, or an older page's file is missing."""
+    of this page size (or of a curated build), an older page's file is missing, or
+    the topic shrank to fewer than the two newest pages (the links of the page before
+    them move)."""
     count, keys, pages = before.get("count"), before.get("keys"), before.get("pages")
     if not (
         isinstance(count, int)
@@ -319,6 +321,8 @@ def _from_changes(
             return None
         out[page] = rows
     rows = read(topic.key, firsts[tail - 1])
+    if len(rows) <= PAGE_SIZE:  # page `tail` would be the newest: page tail-1's links move
+        return None
     for page in range(tail, tail + (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE):
         out[page] = rows[(page - tail) * PAGE_SIZE : (page - tail + 1) * PAGE_SIZE]
     return Layout((tail - 1) * PAGE_SIZE + len(rows), out)

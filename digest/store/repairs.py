@@ -121,15 +121,25 @@ REPAIRS[12] = _add_rule_scores
 
 
 def _add_paper_seq(db: Database) -> None:
-    """Version 16: ``paper.seq`` (unless a later store had it), its index, and the
-    triggers that move it past every other paper's (``MAX(seq) + 1``) on every insert,
-    every change to what a theme or tag page shows of a paper, and every sighting that
-    brings links (the same events as ``theme_state``'s and ``tag_state``'s)."""
+    """Version 16: ``paper.seq`` (unless a later store had it), its index, the counter
+    that numbers changes (``paper_seq_counter``: one row, never lowered, so a number is
+    not given twice even when papers are deleted and stored again), and the triggers
+    that give a paper the next number on every insert, every change to what a theme or
+    tag page shows of it, and every sighting that brings links (the same events as
+    ``theme_state``'s and ``tag_state``'s)."""
     columns = {str(r[1]) for r in db.execute("PRAGMA table_info(paper)")}
     if "seq" not in columns:
         db.execute("ALTER TABLE paper ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE INDEX IF NOT EXISTS paper_seq ON paper(seq)")
-    move = "UPDATE paper SET seq = (SELECT MAX(seq) FROM paper) + 1 WHERE id = NEW.{}"
+    db.execute("CREATE TABLE IF NOT EXISTS paper_seq_counter(n INTEGER NOT NULL)")
+    db.execute(
+        "INSERT INTO paper_seq_counter SELECT COALESCE(MAX(seq), 0) FROM paper "
+        "WHERE NOT EXISTS (SELECT 1 FROM paper_seq_counter)"
+    )
+    move = (
+        "UPDATE paper_seq_counter SET n = n + 1; "
+        "UPDATE paper SET seq = (SELECT n FROM paper_seq_counter) WHERE id = NEW.{}"
+    )
     db.execute(
         "CREATE TRIGGER IF NOT EXISTS paper_seq_insert AFTER INSERT ON paper "
         f"BEGIN {move.format('id')}; END"

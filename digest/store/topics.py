@@ -63,8 +63,8 @@ class Topics:
 
     def seq(self) -> int:
         """The newest paper change's number (``paper.seq``; 0 for none)."""
-        row = self.db.execute("SELECT MAX(seq) FROM paper").fetchone()
-        return int(row[0] or 0)
+        row = self.db.execute("SELECT n FROM paper_seq_counter").fetchone()
+        return int(row[0]) if row else 0
 
     def changed_since(self, seq: int) -> list[tuple[str, str, str, int]]:
         """(topic, first seen, id, seq) of each paper changed after change ``seq``, once
