@@ -25,6 +25,7 @@ from digest.output import Writer
 from digest.site import items as site_items
 from digest.site.record import BuildRecord
 from digest.store.database import Database
+from digest.store.topics import Topics
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -294,18 +295,28 @@ def test_a_build_writes_the_store_once_after_every_file(
 
     def spied_build(*args: Any, **kwargs: Any) -> site.BuildReport:
         write, commit = Writer._put, Database.transaction  # every file's write goes through it
+        keep = Topics.keep_cards
+        caching: list[bool] = []
 
         def spy_write(self: Writer, relpath: str, data: Any) -> Any:
             events.append(relpath)
             return write(self, relpath, data)
 
         def spy_commit(self: Database, **kw: Any) -> Any:
-            events.append("store")
+            events.append("cards" if caching else "store")
             return commit(self, **kw)
+
+        def spy_keep(self: Topics, rows: Any) -> None:
+            caching.append(True)  # the cache of topic-page cards: kept as the build goes
+            try:
+                keep(self, rows)
+            finally:
+                caching.pop()
 
         with monkeypatch.context() as patched:
             patched.setattr(Writer, "_put", spy_write)
             patched.setattr(Database, "transaction", spy_commit)
+            patched.setattr(Topics, "keep_cards", spy_keep)
             return build(*args, **kwargs)
 
     monkeypatch.setattr(site, "build", spied_build)
@@ -318,6 +329,8 @@ def test_a_build_writes_the_store_once_after_every_file(
     first = events.index("store")
     assert events[-1] == site.MANIFEST and set(events[first:-1]) == {"store"}
     assert "2026-W11.html" in events[:first] and "rss.xml" in events[:first]
+    # Only the card cache is written before the files are: it records no file's state.
+    assert "cards" in events[:first]
 
 
 def test_a_failed_build_records_nothing(

@@ -396,6 +396,7 @@ def test_a_store_of_version_10_gets_the_extra_column_and_keeps_its_sightings(
         ingest(cfg, store, gather_sources(cfg, TODAY)[0], TODAY)
         store.db.execute("DROP TRIGGER sighting_extra_theme")  # they name the column
         store.db.execute("DROP TRIGGER sighting_extra_tags")
+        store.db.execute("DROP TRIGGER sighting_extra_seq")
         store.db.execute("ALTER TABLE sighting DROP COLUMN extra")
         store.db.execute("UPDATE meta SET value='10' WHERE key='schema_version'")
         store.db.conn.commit()
