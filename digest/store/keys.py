@@ -44,24 +44,41 @@ class PaperKeys:
     def block_candidates(self, keys: Sequence[str], cap: int) -> list[list[str]]:
         """Per key of ``keys`` (in that order), the papers sharing it, newest first (by
         first sighting, then id); empty for a key held by more than ``cap`` papers (it
-        says nothing, and would cost a lookup). One query: a key's holders are counted up
-        to ``cap + 1`` and read only when they are few."""
+        says nothing, and would cost a lookup).
+
+        Two queries, each bounded by ``cap``: at most ``cap + 1`` holders are read per
+        key (a boilerplate key held by a tenth of the store costs what a rare one does),
+        then the first sightings of the holders of the keys kept."""
         if not keys:
             return []
         query = " UNION ALL ".join(
-            f"SELECT {i}, p.first_seen, p.id FROM block_key k JOIN paper p ON p.id = k.paper_id "
-            "WHERE k.key=? AND (SELECT count(*) FROM (SELECT 1 FROM block_key WHERE key=? "
-            "LIMIT ?)) <= ?"
+            f"SELECT {i}, paper_id FROM (SELECT paper_id FROM block_key WHERE key=? LIMIT ?)"
             for i in range(len(keys))
         )
         params: list[object] = []
         for key in keys:
-            params += (key, key, cap + 1, cap)
-        found: list[list[tuple[str, str]]] = [[] for _ in keys]
-        # Sorted here: an ORDER BY would double the query's cost.
-        for i, first_seen, paper_id in self.db.conn.execute(query, params):
-            found[i].append((str(first_seen), str(paper_id)))
-        return [[pid for _, pid in sorted(papers, reverse=True)] for papers in found]
+            params += (key, cap + 1)
+        holders: list[list[str]] = [[] for _ in keys]
+        for i, paper_id in self.db.conn.execute(query, params):
+            holders[i].append(str(paper_id))
+        kept = [papers if len(papers) <= cap else [] for papers in holders]
+        ids = sorted({pid for papers in kept for pid in papers})
+        if not ids:
+            return kept
+        first_seen = dict(
+            self.db.conn.execute(
+                f"SELECT id, first_seen FROM paper WHERE id IN ({','.join('?' * len(ids))})", ids
+            ).fetchall()
+        )
+        # Sorted here: an ORDER BY would cost more than the few rows it sorts.
+        return [
+            sorted(
+                (p for p in papers if p in first_seen),
+                key=lambda p: (str(first_seen[p]), p),
+                reverse=True,
+            )
+            for papers in kept
+        ]
 
     def has_text(self, digest: str) -> bool:
         """True when a text of this hash was stored before."""
