@@ -31,6 +31,8 @@ class Writer:
     """Relative paths whose content changed (or that were new)."""
     unchanged: list[str] = field(default_factory=list)
     """Relative paths left alone because their content was already right."""
+    removed: list[str] = field(default_factory=list)
+    """Relative paths removed (files an earlier run wrote that this one no longer makes)."""
     _seen: set[str] = field(default_factory=set)
 
     def keep(self, relpath: str) -> None:
@@ -43,6 +45,22 @@ class Writer:
         """Write ``data`` to ``root/relpath`` if it differs; True when the file changed."""
         self._claim(relpath)
         return self._count(relpath, self._put(relpath, data))
+
+    def remove(self, relpath: str) -> bool:
+        """Remove ``root/relpath`` (a file an earlier run wrote); True when it was there.
+        A symbolic link is removed itself, never what it points to; a folder is left."""
+        self._claim(relpath)
+        target = self.root / relpath
+        try:
+            if not target.is_symlink() and not target.is_file():
+                return False
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as err:
+            raise _output_error("cannot remove", target, err) from None
+        self.removed.append(relpath)
+        return True
 
     def write_all(self, files: Iterable[tuple[str, bytes]]) -> Iterator[bool]:
         """:meth:`write` each (relative path, bytes) of ``files``, up to

@@ -43,7 +43,7 @@ from digest.site.outdir import check_output_dir
 from digest.site.pages import Files, RenderState, render_job, render_week, week_files
 from digest.site.plan import Plan
 from digest.site.record import BuildRecord
-from digest.site.topics import topic_list, topic_pages
+from digest.site.topics import stale_pages, topic_list, topic_pages
 from digest.store import Store
 from digest.weeks import week_bounds
 
@@ -70,6 +70,8 @@ class BuildReport:
     """Files whose content changed."""
     unchanged: int = 0
     """Files left alone because they were already right."""
+    removed: list[str] = field(default_factory=list)
+    """Files of earlier builds no longer made (pages a theme or tag no longer has)."""
     rebuilt: list[str] = field(default_factory=list)
     """Weeks whose pages were rendered in this run."""
     problems: list[Problem] = field(default_factory=list)
@@ -235,8 +237,16 @@ def build(
     # feed entries are reused, not dated again), so it may only be written once the store
     # holds what those files were made from. A build that failed before this point leaves
     # the manifest before it (or none), and the next build makes its files again.
+    # Pages a theme or tag no longer has are removed just before: should the build stop
+    # in between, the manifest before names them, and the next build, not finding them,
+    # reads those topics whole and removes what is still stale.
+    if "html" in kinds:
+        was = manifest.get("topics")
+        for name in stale_pages(was if isinstance(was, dict) else {}, topics_now):
+            writer.remove(name)
     if (
         writer.written
+        or writer.removed
         or fresh
         or done != rendered
         or built != recorded
@@ -255,6 +265,7 @@ def build(
     return BuildReport(
         weeks=weeks,
         written=[w for w in writer.written if w != MANIFEST],
+        removed=writer.removed,
         unchanged=len(writer.unchanged),
         rebuilt=affected,
         problems=editorial.problems,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,32 @@ class Topic:
     def href(self, page: int, last: int) -> str:
         """The file of page ``page`` (1: the oldest) when ``last`` is the newest."""
         return f"{self.slug}.html" if page == last else f"{self.slug}.{page}.html"
+
+
+_PAGE_FILE = re.compile(r"[a-z0-9][a-z0-9-]*(?:\.[0-9]+)?\.html")
+"""The name of a theme or tag page (:meth:`Topic.href` of a slug)."""
+
+
+def stale_pages(recorded: dict[str, Any], built: dict[str, Any]) -> list[str]:
+    """The page files (relative to the output folder) that ``recorded`` (the manifest's
+    topics, as the last build left them) names and ``built`` does not: the pages a topic
+    no longer has (it lost papers) and every page of a topic gone (a tag no rule gives
+    any more). Only names of this module's shape are returned, so a manifest edited by
+    hand cannot name another file."""
+
+    def files(topics: dict[str, Any]) -> set[str]:
+        found: set[str] = set()
+        for key, entry in topics.items():
+            kind = str(key).partition(":")[0]
+            pages = entry.get("pages") if isinstance(entry, dict) else None
+            if kind not in ("theme", "tag") or not isinstance(pages, dict):
+                continue
+            found.update(
+                f"{kind}s/{n}" for n in pages if isinstance(n, str) and _PAGE_FILE.fullmatch(n)
+            )
+        return found
+
+    return sorted(files(recorded) - files(built))
 
 
 def topic_list(cfg: FeedConfig, links: SiteLinks, record: BuildRecord) -> list[tuple[Topic, int]]:
