@@ -522,3 +522,20 @@ def test_pages_a_topic_no_longer_has_are_removed_even_after_a_failed_build(
         "diffusion.2.html"
         not in json.loads(manifest.read_text())["topics"]["tag:diffusion"]["pages"]
     )
+
+
+def test_a_replaced_store_does_not_inherit_the_folders_topic_record(make_feed: Maker) -> None:
+    """The store deleted and made again from a changed listing: the new store's tag and
+    theme versions are those the manifest records (one paper each), its papers are not;
+    the manifest is not that store's, so its topic record is not trusted (found in
+    review: the pages kept the old store's paper)."""
+    feed = make_feed()
+    feed.listing("a.jsonl", [paper("Diffusion paper A", "2026-03-02", "A diffusion model.")])
+    built = feed.run()
+    assert ids_and_titles(built.site / "tags" / "diffusion.html") == ["Diffusion paper A"]
+    built.cfg.store.unlink()
+    feed.listing("a.jsonl", [paper("Diffusion paper B", "2026-03-02", "A diffusion model.")])
+    feed.run()
+    for folder in ("tags", "themes"):
+        assert ids_and_titles(built.site / folder / "diffusion.html") == ["Diffusion paper B"]
+    assert topic_files(built.site) == scratch_files(feed)

@@ -38,7 +38,16 @@ from digest.site import pages, searchpage
 from digest.site.archive import ARCHIVE, render_archive
 from digest.site.feedset import PreviousDocuments, feed_documents, issue_sources
 from digest.site.links import FeedLink, SiteLinks, site_links
-from digest.site.manifest import MANIFEST, manifest_feeds, read_manifest, render_fingerprint
+from digest.site.manifest import (
+    BUILT_META,
+    MANIFEST,
+    known,
+    manifest_bytes,
+    manifest_feeds,
+    parse_manifest,
+    remember,
+    render_fingerprint,
+)
 from digest.site.outdir import check_output_dir
 from digest.site.pages import Files, RenderState, render_job, render_week, week_files
 from digest.site.plan import Plan
@@ -113,7 +122,8 @@ def build(
     env = render.environment(cfg.templates)
     links = site_links(cfg)
     fingerprint = render_fingerprint(cfg)
-    manifest = read_manifest(out)
+    raw = manifest_bytes(out)
+    manifest = parse_manifest(raw)
     fresh = rebuild or manifest.get("render") != fingerprint
     done: dict[str, Any] = {} if fresh else dict(manifest.get("weeks", {}))
     picks: dict[str, Any] = {} if fresh else dict(manifest.get("picks", {}))
@@ -170,7 +180,10 @@ def build(
 
     # 3b. Theme and tag pages: those of the topics whose version moved, and of these only
     # the pages whose papers changed (older pages are full and stay as they are).
-    topics_before: dict[str, Any] = {} if fresh else dict(manifest.get("topics", {}))
+    # Their record counts changes in the store (versions, change numbers): it holds only
+    # for the store that wrote it (not one replaced or restored from a backup since).
+    mine = known(record.meta_value(BUILT_META), raw)
+    topics_before: dict[str, Any] = {} if fresh or not mine else dict(manifest.get("topics", {}))
     topics_now: dict[str, Any] = {}
     if "html" in kinds:
         made_pages = topic_pages(
@@ -225,26 +238,14 @@ def build(
         for _ in writer.write_all(to_write()):
             pass
 
-    # 5. Publish: the store learns what was built, once, after every file is written. A
-    # week is published once it has ended (its tags are frozen from then on). A build
-    # that failed before this point publishes nothing and records nothing.
-    record.publish([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
-    if plan.editorial_stored != editorial.weeks:
-        record.meta[WEEKS_META] = weeks_json(editorial.weeks)
-    record.commit()
-
-    # 6. The manifest, last: the next build trusts the files it names as they are (their
-    # feed entries are reused, not dated again), so it may only be written once the store
-    # holds what those files were made from. A build that failed before this point leaves
-    # the manifest before it (or none), and the next build makes its files again.
-    # Pages a theme or tag no longer has are removed just before: should the build stop
-    # in between, the manifest before names them, and the next build, not finding them,
-    # reads those topics whole and removes what is still stale.
+    # 5. Pages a theme or tag no longer has are removed: should the build stop before
+    # its manifest, the manifest before names them, and the next build, not finding
+    # them, reads those topics whole and removes what is still stale.
     if "html" in kinds:
         was = manifest.get("topics")
         for name in stale_pages(was if isinstance(was, dict) else {}, topics_now):
             writer.remove(name)
-    if (
+    rewrite = bool(
         writer.written
         or writer.removed
         or fresh
@@ -252,15 +253,26 @@ def build(
         or built != recorded
         or topics_now != topics_before
         or picks != manifest.get("picks")
-    ):
-        entry = {
-            "render": fingerprint,
-            "weeks": rendered,
-            "feeds": built,
-            "picks": picks,
-            "topics": topics_now,
-        }
-        writer.write(MANIFEST, json.dumps(entry, indent=1))
+    )
+    entry = {"render": fingerprint, "weeks": rendered, "feeds": built, "picks": picks}
+    data = json.dumps({**entry, "topics": topics_now}, indent=1).encode("utf-8")
+
+    # 6. Publish: the store learns what was built, once, after every file is written. A
+    # week is published once it has ended (its tags are frozen from then on). A build
+    # that failed before this point publishes nothing and records nothing. The store
+    # also learns the manifest it is about to write (see digest.site.manifest.known).
+    record.publish([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
+    if plan.editorial_stored != editorial.weeks:
+        record.meta[WEEKS_META] = weeks_json(editorial.weeks)
+    record.meta[BUILT_META] = remember(record.meta_value(BUILT_META), data if rewrite else raw)
+    record.commit()
+
+    # 7. The manifest, last: the next build trusts the files it names as they are (their
+    # feed entries are reused, not dated again), so it may only be written once the store
+    # holds what those files were made from. A build that failed before this point leaves
+    # the manifest before it (or none), and the next build makes its files again.
+    if rewrite:
+        writer.write(MANIFEST, data)
 
     return BuildReport(
         weeks=weeks,

@@ -77,11 +77,58 @@ def render_fingerprint(cfg: FeedConfig) -> str:
 
 def read_manifest(out: Path) -> dict[str, Any]:
     """The manifest of ``out`` ({} when missing or unreadable: then nothing is trusted)."""
+    return parse_manifest(manifest_bytes(out))
+
+
+def manifest_bytes(out: Path) -> bytes:
+    """The manifest file of ``out`` as it is (b'' when missing or unreadable)."""
     try:
-        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return (out / MANIFEST).read_bytes()
+    except OSError:
+        return b""
+
+
+def parse_manifest(data: bytes) -> dict[str, Any]:
+    """A manifest's content ({} when empty or not a JSON object)."""
+    try:
+        parsed = json.loads(data.decode("utf-8")) if data else {}
+    except ValueError:
         return {}
-    return data if isinstance(data, dict) else {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+BUILT_META = "built_manifests"
+"""Store meta key: JSON list, the SHA-256 of each manifest this store's builds wrote last
+(the newest :data:`MANIFESTS_KEPT`, one per output folder built recently; see
+:func:`known`). Hashes, not folder names: the store stays the same wherever the feed
+folder moves."""
+
+MANIFESTS_KEPT = 16
+"""Manifests :data:`BUILT_META` remembers."""
+
+
+def known(recorded: str, data: bytes) -> bool:
+    """True when the store whose :data:`BUILT_META` value is ``recorded`` wrote the
+    manifest ``data``. The manifest's theme and tag record names versions and change
+    numbers of that store: another store (the feed's store replaced, or restored from
+    an older backup) may reach the same numbers with other papers."""
+    return bool(data) and sha256(data) in _hashes(recorded)
+
+
+def remember(recorded: str, data: bytes) -> str:
+    """The :data:`BUILT_META` value once this store has written (or kept) manifest
+    ``data``: its hash last, the oldest beyond :data:`MANIFESTS_KEPT` dropped."""
+    digest = sha256(data)
+    hashes = [h for h in _hashes(recorded) if h != digest] + [digest]
+    return json.dumps(hashes[-MANIFESTS_KEPT:])
+
+
+def _hashes(recorded: str) -> list[str]:
+    try:
+        value = json.loads(recorded) if recorded else []
+    except ValueError:
+        return []
+    return [str(h) for h in value] if isinstance(value, list) else []
 
 
 def manifest_feeds(manifest: dict[str, Any]) -> dict[str, Any]:
