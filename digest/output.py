@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,6 +35,8 @@ class Writer:
     removed: list[str] = field(default_factory=list)
     """Relative paths removed (files an earlier run wrote that this one no longer makes)."""
     _seen: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    """Held while a path is claimed or counted (the search threads write too)."""
 
     def keep(self, relpath: str) -> None:
         """Count ``root/relpath`` as already right without reading it (its content is
@@ -81,12 +84,14 @@ class Writer:
                 yield self._count(relpath, done.result())
 
     def _claim(self, relpath: str) -> None:
-        if relpath in self._seen:
-            raise RuntimeError(f"output {relpath} written twice in one run")
-        self._seen.add(relpath)
+        with self._lock:
+            if relpath in self._seen:
+                raise RuntimeError(f"output {relpath} written twice in one run")
+            self._seen.add(relpath)
 
     def _count(self, relpath: str, changed: bool) -> bool:
-        (self.written if changed else self.unchanged).append(relpath)
+        with self._lock:
+            (self.written if changed else self.unchanged).append(relpath)
         return changed
 
     def _put(self, relpath: str, data: str | bytes) -> bool:

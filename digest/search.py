@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -76,37 +79,87 @@ def bundle_path(week: str) -> str:
     return f"{BUNDLES}/{week}"
 
 
-def index_weeks(weeks: Mapping[str, Sequence[Record]], language: str) -> dict[str, bytes]:
-    """The bundle files of each week (relative path in the site -> bytes): a week's
-    records are written as small pages into a scratch folder and indexed by the Pagefind
-    binary, one run a week (its Python service answers one request per 0.1 s, too slow
-    for a request a paper)."""
-    if not weeks:
-        return {}
-    binary = _executable()
-    lang = (language or "en").split("-")[0].lower()
-    out: dict[str, bytes] = {}
-    with tempfile.TemporaryDirectory(prefix="digest-search-") as tmp:
-        for week in sorted(weeks):
-            if not weeks[week]:
-                continue  # a week without papers has no bundle
-            src, dest = Path(tmp) / "pages" / week, Path(tmp) / "bundles" / week
-            src.mkdir(parents=True)
-            for record in weeks[week]:
+PROCESSES = 2
+"""Pagefind runs at once, each indexing one week (a run is mostly one core's work and
+its start-up, so two overlap well on two cores and more only queue)."""
+
+
+class Indexer:
+    """Indexes weeks as they are rendered and hands each week's bundle files (relative
+    path in the site -> bytes) to ``sink`` as soon as Pagefind made them, in a worker
+    thread. A week's records are written as small pages into a scratch folder and
+    indexed by the Pagefind binary, one run a week (its Python service answers one
+    request per 0.1 s, too slow for a request a paper), ``processes`` runs at a time.
+
+    Neither every week's records nor every bundle is held at once (a cold build of a
+    million papers would hold gigabytes): :meth:`submit` waits while ``2 * processes``
+    weeks are queued. A context manager: leaving it waits for every week and raises the
+    first error (a failed Pagefind run, a failed ``sink``); threads start at the first
+    :meth:`submit` (after any worker process was forked)."""
+
+    def __init__(
+        self,
+        language: str,
+        sink: Callable[[str, dict[str, bytes]], None],
+        processes: int = PROCESSES,
+    ) -> None:
+        self.lang = (language or "en").split("-")[0].lower()
+        self.sink = sink
+        self.processes = max(1, processes)
+        self._binary = ""
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: deque[Future[None]] = deque()
+
+    def __enter__(self) -> Indexer:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        try:
+            while self._pending and exc_type is None:
+                self._pending.popleft().result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+            if self._scratch is not None:
+                self._scratch.cleanup()
+
+    def submit(self, week: str, records: Sequence[Record]) -> None:
+        """Index ``week``'s records (none: the week has no bundle, nothing is done)."""
+        if not records:
+            return
+        if self._pool is None:
+            self._binary = _executable()
+            self._scratch = tempfile.TemporaryDirectory(prefix="digest-search-")
+            self._pool = ThreadPoolExecutor(self.processes, thread_name_prefix="digest-search")
+        while len(self._pending) >= 2 * self.processes:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._index, week, records))
+
+    def _index(self, week: str, records: Sequence[Record]) -> None:
+        assert self._scratch is not None
+        root = Path(self._scratch.name) / week
+        src, dest = root / "pages", root / "bundle"
+        src.mkdir(parents=True)
+        try:
+            for record in records:
                 (src / page_name(record.url)).write_text(_page(record), encoding="utf-8")
-            command = [binary, "--site", str(src), "--output-path", str(dest)]
+            command = [self._binary, "--site", str(src), "--output-path", str(dest)]
             done = subprocess.run(
-                [*command, "--force-language", lang, "--silent"],
+                [*command, "--force-language", self.lang, "--silent"],
                 capture_output=True, text=True, check=False,
             )  # fmt: skip
             if done.returncode != 0:
                 detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
                 raise OutputError(f"search index of week {week}: Pagefind failed: {detail[0]}")
+            files: dict[str, bytes] = {}
             for path in sorted(dest.rglob("*")):
                 name = path.relative_to(dest).as_posix()
                 if path.is_file() and not name.startswith(_UI_FILES):
-                    out[f"{bundle_path(week)}/{name}"] = path.read_bytes()
-    return out
+                    files[f"{bundle_path(week)}/{name}"] = path.read_bytes()
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        self.sink(week, files)
 
 
 def _executable() -> str:

@@ -76,7 +76,7 @@ class BuildReport:
     weeks: list[str] = field(default_factory=list)
     """Every week in the archive."""
     written: list[str] = field(default_factory=list)
-    """Files whose content changed."""
+    """Files whose content changed (sorted: search threads write some of them)."""
     unchanged: int = 0
     """Files left alone because they were already right."""
     removed: list[str] = field(default_factory=list)
@@ -146,11 +146,18 @@ def build(
 
     # 2. Week pages: rendered here or in workers, back in week order, written by a thread.
     # Jobs are planned lazily, holding few weeks' papers at a time.
-    indexed: dict[str, list[search.Record]] = {}
+    # Each week rendered is indexed for search meanwhile, its bundle written as it comes
+    # (a search thread removes what the week's old bundle had that the new one has not).
+    def bundle(week: str, made: dict[str, bytes]) -> None:
+        searchpage.sweep(out, made)
+        for _ in writer.write_all(sorted(made.items())):
+            pass
+
     state = RenderState(env, cfg, links, uid, editorial, search.enabled(cfg))
     with (
         workers.Pool(state, jobs if parallel else 0) as pool,
         Files(writer) as files,
+        search.Indexer(cfg.language, bundle) as indexer,
     ):
         position = {w: i + 1 for i, w in enumerate(plan.candidates)}
         seen = 0  # the last week rendered (by its position)
@@ -162,7 +169,7 @@ def build(
             if result.picks is not None:
                 picks[result.week] = result.picks
             if result.records is not None:
-                indexed[result.week] = result.records
+                indexer.submit(result.week, result.records)
             seen = position[result.week]
             report(progress, RENDER, seen, len(position))
         if seen:  # the weeks after the last one rendered had nothing to render
@@ -200,14 +207,10 @@ def build(
         for _ in writer.write_all(made_pages):
             pass
 
-    # 3c. Search: the index of each week rendered (one bundle a week, merged in the
-    # browser: the weeks not rendered keep theirs), and the page that merges them.
+    # 3c. Search: the page that merges the weeks' bundles (written in step 2, one a week
+    # rendered; the weeks not rendered keep theirs) in the browser.
     notes: list[str] = []
     if search.enabled(cfg):
-        bundles = search.index_weeks({w: indexed[w] for w in weeks if w in indexed}, cfg.language)
-        searchpage.sweep(out, bundles)
-        for _ in writer.write_all(sorted(bundles.items())):
-            pass
         if stale or not (out / searchpage.PAGE).is_file():
             with_papers = [w for w in weeks if w in summaries]
             for name, text in searchpage.page_files(env, cfg, links, with_papers).items():
@@ -276,7 +279,7 @@ def build(
 
     return BuildReport(
         weeks=weeks,
-        written=[w for w in writer.written if w != MANIFEST],
+        written=sorted(w for w in writer.written if w != MANIFEST),
         removed=writer.removed,
         unchanged=len(writer.unchanged),
         rebuilt=affected,
