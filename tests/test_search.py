@@ -17,6 +17,7 @@ import pytest
 from conftest import BuiltFeed, FeedMaker, copy_example, paper, run_feed
 
 from digest import search
+from digest.site import pages, searchpage
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -114,6 +115,49 @@ def test_a_run_indexes_only_the_weeks_it_renders(
     (built.site / "pagefind" / "2026-W10" / "pagefind-entry.json").unlink()
     third = feed.run()
     assert "pagefind/2026-W10/pagefind-entry.json" in third.report.build.written
+
+
+def test_a_cold_build_indexes_weeks_while_rendering_and_holds_few(
+    make_feed: Callable[..., FeedMaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twelve weeks: each week's bundle is written while later weeks are still being
+    rendered, and never more than 2 x PROCESSES weeks' records wait (a cold build of a
+    million papers once held every week's records and every bundle until the end)."""
+    require("Pagefind (the search extra)", search.available())
+    events: list[str] = []
+    waiting: list[int] = []
+    render_job, submit = pages.render_job, search.Indexer.submit
+
+    def rendering(*args: object, **kwargs: object) -> object:
+        result = render_job(*args, **kwargs)  # type: ignore[arg-type]
+        events.append(f"render {result.week}")
+        return result
+
+    def submitting(self: search.Indexer, week: str, records: object) -> None:
+        submit(self, week, records)  # type: ignore[arg-type]
+        waiting.append(len(self._pending))
+
+    monkeypatch.setattr(pages, "render_job", rendering)
+    monkeypatch.setattr("digest.site.render_job", rendering)
+    monkeypatch.setattr(search.Indexer, "submit", submitting)
+    sweep = searchpage.sweep
+
+    def sweeping(out: Path, files: dict[str, bytes]) -> None:
+        events.append("bundle " + next(iter(files)).split("/")[1])
+        sweep(out, files)
+
+    monkeypatch.setattr(searchpage, "sweep", sweeping)
+    feed = make_feed()
+    day = dt.date(2026, 1, 5)
+    feed.listing("a.jsonl", [paper(f"Diffusion paper {i}", str(day + dt.timedelta(weeks=i)),
+                                   "A diffusion model.") for i in range(12)])  # fmt: skip
+    built = feed.run()
+    weeks = sorted(p.name for p in (built.site / "pagefind").iterdir())
+    assert len(weeks) == 12
+    assert max(waiting) <= 2 * search.PROCESSES
+    first_bundle = events.index(f"bundle {weeks[0]}")
+    last_render = events.index(f"render {weeks[-1]}")
+    assert first_bundle < last_render, events
 
 
 def test_without_pagefind_the_build_works_and_says_so(
