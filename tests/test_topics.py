@@ -539,3 +539,26 @@ def test_a_replaced_store_does_not_inherit_the_folders_topic_record(make_feed: M
     for folder in ("tags", "themes"):
         assert ids_and_titles(built.site / folder / "diffusion.html") == ["Diffusion paper B"]
     assert topic_files(built.site) == scratch_files(feed)
+
+
+def test_the_archive_lists_only_topics_that_have_pages(make_feed: Maker) -> None:
+    """The rule of a tag changed so that no paper has it: its pages are removed, and the
+    archive no longer links them (the store keeps the tag's version; found in review)."""
+    feed = make_feed()
+    diffusion_paper = paper("Diffusion paper", "2026-11-23", "A diffusion model.")
+    feed.listing("a.jsonl", [diffusion_paper, paper("A quantization paper", "2026-11-23")])
+    built = feed.run()
+
+    def browse() -> list[str]:
+        doc = lxml.html.parse(str(built.site / "index.html")).getroot()
+        hrefs = doc.xpath("//a/@href")
+        pages = (str(h) for h in hrefs if str(h).startswith(("tags/", "themes/")))
+        return sorted(h for h in pages if h.endswith(".html"))
+
+    assert "tags/quantization.html" in browse()
+    yaml = (feed.root / "feed.yaml").read_text().replace('any: ["quantiz*"]', 'any: ["zzzz"]')
+    (feed.root / "feed.yaml").write_text(yaml)
+    assert feed.run().report.build.removed == ["tags/quantization.html", "themes/quantization.html"]
+    assert browse() == ["tags/diffusion.html", "themes/diffusion.html", "themes/other-papers.html"]
+    assert all((built.site / href).is_file() for href in browse())
+    assert topic_files(built.site) == scratch_files(feed)

@@ -177,15 +177,11 @@ def build(
     weeks, now, affected = plan.weeks, plan.now, plan.affected
     rendered = {w: now[w] if w in affected else done.get(w, now[w]) for w in weeks}
 
-    # 3. The archive, from the summaries.
     kinds = set(cfg.output.formats)
     stale = bool(affected) or set(done) != set(weeks)
     picks = {w: picks[w] for w in weeks if w in picks}
-    if "html" in kinds and (stale or not (out / ARCHIVE).is_file()):
-        listed = [t for t, _ in topic_list(cfg, links, record)]
-        writer.write(ARCHIVE, render_archive(env, cfg, links, weeks, summaries, picks, listed))
 
-    # 3b. Theme and tag pages: those of the topics whose version moved, and of these only
+    # 3. Theme and tag pages: those of the topics whose version moved, and of these only
     # the pages whose papers changed (older pages are full and stay as they are).
     # Their record counts changes in the store (versions, change numbers): it holds only
     # for the store that wrote it (not one replaced or restored from a backup since).
@@ -206,6 +202,14 @@ def build(
         )
         for _ in writer.write_all(made_pages):
             pass
+
+    # 3b. The archive, from the summaries; it lists the themes and tags that have pages
+    # (a tag no paper has any more keeps its version in the store, not its pages).
+    was = manifest.get("topics")
+    was = was if isinstance(was, dict) else {}
+    if "html" in kinds and (stale or set(was) != set(topics_now) or not (out / ARCHIVE).is_file()):
+        listed = [t for t, _ in topic_list(cfg, links, record) if t.record_key in topics_now]
+        writer.write(ARCHIVE, render_archive(env, cfg, links, weeks, summaries, picks, listed))
 
     # 3c. Search: the page that merges the weeks' bundles (written in step 2, one a week
     # rendered; the weeks not rendered keep theirs) in the browser.
@@ -245,8 +249,7 @@ def build(
     # its manifest, the manifest before names them, and the next build, not finding
     # them, reads those topics whole and removes what is still stale.
     if "html" in kinds:
-        was = manifest.get("topics")
-        for name in stale_pages(was if isinstance(was, dict) else {}, topics_now):
+        for name in stale_pages(was, topics_now):
             writer.remove(name)
     rewrite = bool(
         writer.written

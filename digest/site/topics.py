@@ -58,6 +58,11 @@ class Topic:
     slug: str
 
     @property
+    def record_key(self) -> str:
+        """Its key in the manifest's record of theme and tag pages (``theme:NAME``)."""
+        return f"{self.kind}:{self.key}"
+
+    @property
     def folder(self) -> str:
         """``themes`` or ``tags``."""
         return self.kind + "s"
@@ -131,7 +136,7 @@ def topic_pages(
     changes = _changes(record, recorded)
     for topic, number in topic_list(cfg, links, record):
         version: int | str = f"{number} {decided}" if decided else number
-        key = f"{topic.kind}:{topic.key}"
+        key = topic.record_key
         before = recorded.get(key)
         if not isinstance(before, dict):
             before = {}
