@@ -84,6 +84,11 @@ PROCESSES = 2
 its start-up, so two overlap well on two cores and more only queue)."""
 
 
+WAITING_RECORDS = 20_000
+"""Records of the weeks given to :class:`Indexer` and not indexed yet, at most (beyond
+one week's): about 40 MB."""
+
+
 class Indexer:
     """Indexes weeks as they are rendered and hands each week's bundle files (relative
     path in the site -> bytes) to ``sink`` as soon as Pagefind made them, in a worker
@@ -93,9 +98,10 @@ class Indexer:
 
     Neither every week's records nor every bundle is held at once (a cold build of a
     million papers would hold gigabytes): :meth:`submit` waits while ``2 * processes``
-    weeks are queued. A context manager: leaving it waits for every week and raises the
-    first error (a failed Pagefind run, a failed ``sink``); threads start at the first
-    :meth:`submit` (after any worker process was forked)."""
+    weeks, or :data:`WAITING_RECORDS` records, are queued. A context manager: leaving
+    it waits for every week and raises the first error (a failed Pagefind run, a failed
+    ``sink``); threads start at the first :meth:`submit` (after any worker process was
+    forked)."""
 
     def __init__(
         self,
@@ -109,7 +115,7 @@ class Indexer:
         self._binary = ""
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._pool: ThreadPoolExecutor | None = None
-        self._pending: deque[Future[None]] = deque()
+        self._pending: deque[tuple[Future[None], int]] = deque()
 
     def __enter__(self) -> Indexer:
         return self
@@ -117,7 +123,7 @@ class Indexer:
     def __exit__(self, exc_type: object, *rest: object) -> None:
         try:
             while self._pending and exc_type is None:
-                self._pending.popleft().result()
+                self._pending.popleft()[0].result()
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
@@ -132,9 +138,12 @@ class Indexer:
             self._binary = _executable()
             self._scratch = tempfile.TemporaryDirectory(prefix="digest-search-")
             self._pool = ThreadPoolExecutor(self.processes, thread_name_prefix="digest-search")
-        while len(self._pending) >= 2 * self.processes:
-            self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self._index, week, records))
+        while self._pending and (
+            len(self._pending) >= 2 * self.processes
+            or sum(n for _, n in self._pending) + len(records) > WAITING_RECORDS
+        ):
+            self._pending.popleft()[0].result()
+        self._pending.append((self._pool.submit(self._index, week, records), len(records)))
 
     def _index(self, week: str, records: Sequence[Record]) -> None:
         assert self._scratch is not None

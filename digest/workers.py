@@ -79,10 +79,17 @@ class Pool(Generic[S]):
             self._executor = None
 
     def map(
-        self, fn: Callable[[S, T], R], items: Iterable[T], *, parallel: bool = True
+        self,
+        fn: Callable[[S, T], R],
+        items: Iterable[T],
+        *,
+        parallel: bool = True,
+        ahead: int = 0,
     ) -> Iterator[R]:
         """``fn(state, item)`` for each item, in order. ``parallel=False`` (work too small
-        to be worth a process) runs them here."""
+        to be worth a process) runs them here. At most ``ahead`` items (default twice the
+        workers; at least one per worker) are given out and not yet taken back: results
+        done early wait in this process, so large results want a small ``ahead``."""
         if not (parallel and self.workers):
             for item in items:
                 yield fn(self.state, item)
@@ -92,7 +99,7 @@ class Pool(Generic[S]):
         try:
             for item in items:
                 pending.append(executor.submit(_call, fn, item))
-                if len(pending) >= 2 * self.workers:
+                if len(pending) >= max(ahead or 2 * self.workers, self.workers):
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()

@@ -140,7 +140,10 @@ def build(
     plan = Plan(cfg, record, out, today, fresh, done, published, states, summaries, editorial)
     plan.keep_published()  # before counting what changed: most of these keep their pages
     changed = plan.changed()
-    parallel = jobs > 1 and bool(changed) and record.count_papers(changed) >= pages.PARALLEL_PAPERS
+    papers = record.count_papers(changed) if changed else 0
+    parallel = jobs > 1 and papers >= pages.PARALLEL_PAPERS
+    # Weeks of thousands of papers have pages of tens of MB: one job ahead per worker.
+    ahead = jobs if papers > pages.BIG_WEEK * len(changed) else 0
     if parallel:
         record.before_fork()
 
@@ -161,7 +164,8 @@ def build(
     ):
         position = {w: i + 1 for i, w in enumerate(plan.candidates)}
         seen = 0  # the last week rendered (by its position)
-        for result in pool.map(render_job, plan.jobs(split=parallel), parallel=parallel):
+        jobs_ = plan.jobs(split=parallel)
+        for result in pool.map(render_job, jobs_, parallel=parallel, ahead=ahead):
             if result.state is not None:
                 plan.hashed(result.week, result.state[0])
                 record.set_week_state(result.week, *result.state)

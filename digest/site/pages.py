@@ -32,6 +32,10 @@ from digest.store import PaperRows
 PAGES = ("markdown", "html")
 """The kinds of week page, in the order they are written."""
 
+BIG_WEEK = 2000
+"""Papers a week has on average from which the build gives each worker process one
+job ahead, not two (:meth:`~digest.workers.Pool.map`'s ``ahead``)."""
+
 PARALLEL_PAPERS = 2000
 """Fewest papers to render for which ``build(jobs > 1)`` renders week pages in worker
 processes: below, starting them costs more than it saves."""
@@ -169,11 +173,14 @@ class Files:
     worker process was forked)."""
 
     AHEAD = 2
+    AHEAD_BYTES = 64 << 20
+    """Bytes of pages waiting at most (beyond one week's): a week of 20,000 papers has
+    pages of 100 MB."""
 
     def __init__(self, writer: Writer) -> None:
         self.writer = writer
         self._thread: ThreadPoolExecutor | None = None
-        self._pending: deque[Future[None]] = deque()
+        self._pending: deque[tuple[Future[None], int]] = deque()
 
     def __enter__(self) -> Files:
         return self
@@ -181,7 +188,7 @@ class Files:
     def __exit__(self, *exc: object) -> None:
         try:
             while self._pending:
-                self._pending.popleft().result()
+                self._pending.popleft()[0].result()
         finally:
             if self._thread is not None:
                 self._thread.shutdown(wait=True, cancel_futures=True)
@@ -192,9 +199,13 @@ class Files:
             return
         if self._thread is None:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="digest-write")
-        while len(self._pending) >= self.AHEAD:
-            self._pending.popleft().result()
-        self._pending.append(self._thread.submit(self._write, files))
+        size = sum(len(data) for data in files.values())
+        while self._pending and (
+            len(self._pending) >= self.AHEAD
+            or sum(n for _, n in self._pending) + size > self.AHEAD_BYTES
+        ):
+            self._pending.popleft()[0].result()
+        self._pending.append((self._thread.submit(self._write, files), size))
 
     def _write(self, files: dict[str, bytes]) -> None:
         for relpath, data in files.items():
