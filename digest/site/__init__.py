@@ -164,8 +164,8 @@ def build(
     ):
         position = {w: i + 1 for i, w in enumerate(plan.candidates)}
         seen = 0  # the last week rendered (by its position)
-        jobs_ = plan.jobs(split=parallel)
-        for result in pool.map(render_job, jobs_, parallel=parallel, ahead=ahead):
+        todo = plan.jobs(split=parallel)
+        for result in pool.map(render_job, todo, parallel=parallel, ahead=ahead):
             if result.state is not None:
                 plan.hashed(result.week, result.state[0])
                 record.set_week_state(result.week, *result.state)
@@ -189,8 +189,10 @@ def build(
     # the pages whose papers changed (older pages are full and stay as they are).
     # Their record counts changes in the store (versions, change numbers): it holds only
     # for the store that wrote it (not one replaced or restored from a backup since).
+    was = manifest.get("topics")
+    was = was if isinstance(was, dict) else {}
     mine = known(record.meta_value(BUILT_META), raw)
-    topics_before: dict[str, Any] = {} if fresh or not mine else dict(manifest.get("topics", {}))
+    topics_before: dict[str, Any] = {} if fresh or not mine else dict(was)
     topics_now: dict[str, Any] = {}
     if "html" in kinds:
         made_pages = topic_pages(
@@ -209,8 +211,6 @@ def build(
 
     # 3b. The archive, from the summaries; it lists the themes and tags that have pages
     # (a tag no paper has any more keeps its version in the store, not its pages).
-    was = manifest.get("topics")
-    was = was if isinstance(was, dict) else {}
     if "html" in kinds and (stale or set(was) != set(topics_now) or not (out / ARCHIVE).is_file()):
         listed = [t for t, _ in topic_list(cfg, links, record) if t.record_key in topics_now]
         writer.write(ARCHIVE, render_archive(env, cfg, links, weeks, summaries, picks, listed))

@@ -75,11 +75,6 @@ def render_fingerprint(cfg: FeedConfig) -> str:
     return fingerprint(parts)
 
 
-def read_manifest(out: Path) -> dict[str, Any]:
-    """The manifest of ``out`` ({} when missing or unreadable: then nothing is trusted)."""
-    return parse_manifest(manifest_bytes(out))
-
-
 def manifest_bytes(out: Path) -> bytes:
     """The manifest file of ``out`` as it is (b'' when missing or unreadable)."""
     try:
@@ -89,7 +84,8 @@ def manifest_bytes(out: Path) -> bytes:
 
 
 def parse_manifest(data: bytes) -> dict[str, Any]:
-    """A manifest's content ({} when empty or not a JSON object)."""
+    """A manifest's content ({} when empty or not a JSON object: then nothing is
+    trusted)."""
     try:
         parsed = json.loads(data.decode("utf-8")) if data else {}
     except ValueError:
