@@ -58,9 +58,30 @@ def render_note(source: str) -> Note:
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{min(int(token.tag[1]) + HEADING_SHIFT, 6)}"
+        if token.children:
+            token.children = _without_empty_links(token.children)
     html = _MD.renderer.render(tokens, _MD.options, {})
     text, markdown = _blocks(tokens, markdown=False), _blocks(tokens, markdown=True)
     return Note(html=html, text=text, markdown=markdown)
+
+
+def _without_empty_links(children: list[Token]) -> list[Token]:
+    """``children`` without the links and images to no URL (``[text]()``: CommonMark
+    allows an empty destination, which would link the page to itself); their text stays."""
+    out: list[Token] = []
+    dropped: list[bool] = []
+    for child in children:
+        if child.type == "link_open":
+            dropped.append(not child.attrs.get("href"))
+            if dropped[-1]:
+                continue
+        elif child.type == "link_close" and (dropped.pop() if dropped else False):
+            continue
+        elif child.type == "image" and not child.attrs.get("src"):
+            out.extend(child.children or [])
+            continue
+        out.append(child)
+    return out
 
 
 def read_notes(root: Path) -> tuple[dict[str, Note], dict[str, str], list[Problem]]:

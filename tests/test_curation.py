@@ -83,6 +83,15 @@ def test_a_hostile_note_renders_inert() -> None:
     assert "https://example.org/a?b=1&c=2" in note.text and "<script>" in note.text
 
 
+def test_a_link_or_image_to_no_url_is_its_text() -> None:
+    # CommonMark allows an empty destination: `[a]()` would link the page to itself.
+    note = render_note("See [the paper]() and ![a chart]() here.")
+    assert "href" not in note.html and "<img" not in note.html
+    assert "See the paper and a chart here." in note.html
+    assert note.markdown == "See the paper and a chart here."
+    assert note.text == "See the paper and a chart here."
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("[]()<>!:/ jsavcrpt-dat#*_`\n&\"'=x1")), max_size=80))
 def test_a_note_never_raises_and_links_only_http(text: str) -> None:
