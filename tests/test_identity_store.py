@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from identity_set import load, pairwise
 
 from digest import commands
@@ -23,6 +25,7 @@ from digest.explain import export_record
 from digest.identity import resolve
 from digest.ingest import ingest
 from digest.sources import gather
+from digest.store import Store
 
 PER_LISTING = 100
 
@@ -330,3 +333,57 @@ def test_a_common_key_costs_a_lookup_no_more_than_a_rare_one(
         holders = {p for papers in found_small[1:] for p in papers}
         assert len(holders) == 3  # the three papers, through their stock sentences
         assert large <= 2 * small + 10, (small, large)
+
+
+@pytest.fixture(scope="module")
+def key_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """An empty store of the real schema (each example below rolls its rows back)."""
+    store = Store(tmp_path_factory.mktemp("keys") / "digest.sqlite")
+    store.db.conn.execute("INSERT INTO text(id, hash, title, abstract) VALUES(1, 'h', 't', 'a')")
+    yield store
+    store.close()
+
+
+_KEYS = st.sampled_from(["k0", "k1", "k2", "k3", "zz"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    papers=st.dictionaries(
+        st.sampled_from([f"p{i:02d}" for i in range(14)]),
+        st.sampled_from(["2024-01-01", "2024-01-02", "2024-01-03"]),
+        max_size=12,
+    ),
+    held=st.lists(st.tuples(_KEYS, st.sampled_from([f"p{i:02d}" for i in range(16)])), max_size=40),
+    query=st.lists(_KEYS, max_size=6),
+    cap=st.integers(0, 6),
+)
+def test_block_candidates_are_each_keys_holders_newest_first_none_past_the_cap(
+    key_store: Store,
+    papers: dict[str, str],
+    held: list[tuple[str, str]],
+    query: list[str],
+    cap: int,
+) -> None:
+    # The definition, against the bounded queries that implement it: per key asked, its
+    # holders that are papers, newest first (first seen, then id); none at all for a key
+    # held by more than `cap` ids (holders the paper table lacks count too).
+    conn = key_store.db.conn
+    conn.execute("BEGIN")
+    try:
+        conn.executemany(
+            "INSERT INTO paper(id, text_id, first_seen, shown_date, week) VALUES(?, 1, ?, ?, '')",
+            [(pid, day, day) for pid, day in papers.items()],
+        )
+        conn.executemany("INSERT OR IGNORE INTO block_key(key, paper_id) VALUES(?, ?)", held)
+        got = key_store.keys.block_candidates(query, cap)
+    finally:
+        conn.execute("ROLLBACK")
+    holders = {k: {p for key, p in held if key == k} for k in query}
+    want = [
+        []
+        if len(holders[k]) > cap
+        else sorted((p for p in holders[k] if p in papers), key=lambda p: (papers[p], p))[::-1]
+        for k in query
+    ]
+    assert got == want
