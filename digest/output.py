@@ -94,19 +94,32 @@ class Writer:
             (self.written if changed else self.unchanged).append(relpath)
         return changed
 
+    def record(self, relpath: str, changed: bool) -> None:
+        """Count ``root/relpath`` as written elsewhere (by :func:`put` in a worker
+        process): changed, or already right."""
+        self._claim(relpath)
+        self._count(relpath, changed)
+
     def _put(self, relpath: str, data: str | bytes) -> bool:
-        raw = data.encode("utf-8") if isinstance(data, str) else data
-        target = self.root / relpath
-        try:
-            if target.read_bytes() == raw:
-                return False
-        except OSError:
-            pass
-        try:
-            atomic_write(target, raw)
-        except OSError as err:
-            raise _output_error("cannot write", target, err) from None
-        return True
+        return put(self.root, relpath, data)
+
+
+def put(root: Path, relpath: str, data: str | bytes) -> bool:
+    """Write ``data`` to ``root/relpath`` atomically if it differs; True when the file
+    changed. What :class:`Writer` does with each file, for a process that has no
+    :class:`Writer` (a worker rendering pages: :meth:`Writer.record` counts them)."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    target = root / relpath
+    try:
+        if target.read_bytes() == raw:
+            return False
+    except OSError:
+        pass
+    try:
+        atomic_write(target, raw)
+    except OSError as err:
+        raise _output_error("cannot write", target, err) from None
+    return True
 
 
 WRITE_THREADS = 8

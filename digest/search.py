@@ -74,9 +74,21 @@ def _binary() -> bool:
     return get_executable() is not None
 
 
-def bundle_path(week: str) -> str:
-    """The folder of a week's bundle, relative to the site root."""
-    return f"{BUNDLES}/{week}"
+def bundle_path(week: str, part: int = 1) -> str:
+    """The folder of a week's bundle (of its ``part``-th bundle), relative to the site
+    root: ``pagefind/WEEK``, and ``pagefind/WEEK/partK`` for part K > 1 (a name no
+    folder of Pagefind's own has)."""
+    return f"{BUNDLES}/{week}" if part == 1 else f"{BUNDLES}/{week}/{PART_PREFIX}{part}"
+
+
+PART_PREFIX = "part"
+
+PART = 1000
+"""Records one Pagefind run indexes at most: a week with more has one bundle per
+thousand papers, each indexed by a run of its own. Pagefind holds about 180 kB per
+page while it indexes (1,000 pages: 190 MB; 4,000: 730 MB; a week of 19,000 papers
+took 2.5 GB; Pagefind issue 842), and its time per page grows with the pages of a run
+(1.7 ms a page at 1,000, 2.6 at 4,000)."""
 
 
 PROCESSES = 2
@@ -86,27 +98,40 @@ its start-up, so two overlap well on two cores and more only queue)."""
 
 WAITING_RECORDS = 20_000
 """Records of the weeks given to :class:`Indexer` and not indexed yet, at most (beyond
-one week's): about 40 MB."""
+one week's): about 40 MB of pages in the scratch folder."""
+
+
+def stage(scratch: Path, week: str, records: Sequence[Record]) -> int:
+    """Write ``week``'s records into ``scratch`` as the small pages Pagefind indexes,
+    :data:`PART` to a folder (in a worker process, or here); how many were written.
+    :meth:`Indexer.submit` of that many indexes them."""
+    for start in range(0, len(records), PART):
+        src = scratch / week / f"pages{start // PART + 1}"
+        src.mkdir(parents=True)
+        for record in records[start : start + PART]:
+            (src / page_name(record.url)).write_text(_page(record), encoding="utf-8")
+    return len(records)
 
 
 class Indexer:
     """Indexes weeks as they are rendered and hands each week's bundle files (relative
-    path in the site -> bytes) to ``sink`` as soon as Pagefind made them, in a worker
-    thread. A week's records are written as small pages into a scratch folder and
-    indexed by the Pagefind binary, one run a week (its Python service answers one
+    path in the site -> the file Pagefind made, read by the sink and removed once it
+    returns) to ``sink`` as soon as Pagefind made them, in a worker thread. A week's
+    records wait in the :attr:`scratch` folder as small pages (:func:`stage`), indexed by
+    the Pagefind binary, one run per :data:`PART` records (its Python service answers one
     request per 0.1 s, too slow for a request a paper), ``processes`` runs at a time.
 
     Neither every week's records nor every bundle is held at once (a cold build of a
-    million papers would hold gigabytes): :meth:`submit` waits while ``2 * processes``
-    weeks, or :data:`WAITING_RECORDS` records, are queued. A context manager: leaving
-    it waits for every week and raises the first error (a failed Pagefind run, a failed
-    ``sink``); threads start at the first :meth:`submit` (after any worker process was
-    forked)."""
+    million papers would hold gigabytes): records wait on disk, and :meth:`submit` waits
+    while ``2 * processes`` weeks, or :data:`WAITING_RECORDS` records, are queued. A
+    context manager: leaving it waits for every week and raises the first error (a
+    failed Pagefind run, a failed ``sink``), and removes the scratch folder; threads
+    start at the first :meth:`submit` (after any worker process was forked)."""
 
     def __init__(
         self,
         language: str,
-        sink: Callable[[str, dict[str, bytes]], None],
+        sink: Callable[[str, dict[str, Path]], None],
         processes: int = PROCESSES,
     ) -> None:
         self.lang = (language or "en").split("-")[0].lower()
@@ -130,45 +155,56 @@ class Indexer:
             if self._scratch is not None:
                 self._scratch.cleanup()
 
-    def submit(self, week: str, records: Sequence[Record]) -> None:
-        """Index ``week``'s records (none: the week has no bundle, nothing is done)."""
+    def scratch(self) -> Path:
+        """The folder where records wait (:func:`stage`), made at the first call: call
+        it before forking the processes that write there."""
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="digest-search-")
+        return Path(self._scratch.name)
+
+    def submit(self, week: str, records: int) -> None:
+        """Index ``week``'s ``records`` waiting in :meth:`scratch` (none: the week has no
+        bundle, nothing is done)."""
         if not records:
             return
         if self._pool is None:
             self._binary = _executable()
-            self._scratch = tempfile.TemporaryDirectory(prefix="digest-search-")
             self._pool = ThreadPoolExecutor(self.processes, thread_name_prefix="digest-search")
         while self._pending and (
             len(self._pending) >= 2 * self.processes
-            or sum(n for _, n in self._pending) + len(records) > WAITING_RECORDS
+            or sum(n for _, n in self._pending) + records > WAITING_RECORDS
         ):
             self._pending.popleft()[0].result()
-        self._pending.append((self._pool.submit(self._index, week, records), len(records)))
+        self._pending.append((self._pool.submit(self._index, week, records), records))
 
-    def _index(self, week: str, records: Sequence[Record]) -> None:
-        assert self._scratch is not None
-        root = Path(self._scratch.name) / week
-        src, dest = root / "pages", root / "bundle"
-        src.mkdir(parents=True)
+    def _index(self, week: str, records: int) -> None:
+        """Index ``week``'s staged records, part by part, and hand the files of its
+        bundles (path in the site -> the file made, in the scratch folder) to the sink."""
+        root = self.scratch() / week
+        files: dict[str, Path] = {}
         try:
-            for record in records:
-                (src / page_name(record.url)).write_text(_page(record), encoding="utf-8")
-            command = [self._binary, "--site", str(src), "--output-path", str(dest)]
-            done = subprocess.run(
-                [*command, "--force-language", self.lang, "--silent"],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            if done.returncode != 0:
-                detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-                raise OutputError(f"search index of week {week}: Pagefind failed: {detail[0]}")
-            files: dict[str, bytes] = {}
-            for path in sorted(dest.rglob("*")):
-                name = path.relative_to(dest).as_posix()
-                if path.is_file() and not name.startswith(_UI_FILES):
-                    files[f"{bundle_path(week)}/{name}"] = path.read_bytes()
+            for part in range(1, (records + PART - 1) // PART + 1):
+                src, dest = root / f"pages{part}", root / f"bundle{part}"
+                self._run(week, src, dest)
+                shutil.rmtree(src)
+                for path in sorted(dest.rglob("*")):
+                    name = path.relative_to(dest).as_posix()
+                    if path.is_file() and not name.startswith(_UI_FILES):
+                        files[f"{bundle_path(week, part)}/{name}"] = path
+            self.sink(week, files)
         finally:
             shutil.rmtree(root, ignore_errors=True)
-        self.sink(week, files)
+
+    def _run(self, week: str, src: Path, dest: Path) -> None:
+        """Pagefind over the pages in ``src``, its bundle written to ``dest``."""
+        command = [self._binary, "--site", str(src), "--output-path", str(dest)]
+        done = subprocess.run(
+            [*command, "--force-language", self.lang, "--silent"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise OutputError(f"search index of week {week}: Pagefind failed: {detail[0]}")
 
 
 def _executable() -> str:

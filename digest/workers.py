@@ -79,17 +79,10 @@ class Pool(Generic[S]):
             self._executor = None
 
     def map(
-        self,
-        fn: Callable[[S, T], R],
-        items: Iterable[T],
-        *,
-        parallel: bool = True,
-        ahead: int = 0,
+        self, fn: Callable[[S, T], R], items: Iterable[T], *, parallel: bool = True
     ) -> Iterator[R]:
         """``fn(state, item)`` for each item, in order. ``parallel=False`` (work too small
-        to be worth a process) runs them here. At most ``ahead`` items (default twice the
-        workers; at least one per worker) are given out and not yet taken back: results
-        done early wait in this process, so large results want a small ``ahead``."""
+        to be worth a process) runs them here."""
         if not (parallel and self.workers):
             for item in items:
                 yield fn(self.state, item)
@@ -99,7 +92,7 @@ class Pool(Generic[S]):
         try:
             for item in items:
                 pending.append(executor.submit(_call, fn, item))
-                if len(pending) >= max(ahead or 2 * self.workers, self.workers):
+                if len(pending) >= 2 * self.workers:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
 import shutil
 import sqlite3
 import xml.etree.ElementTree as ElementTree
@@ -18,7 +20,7 @@ from conftest import TODAY, FeedMaker, copy_example, paper, run_feed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest import commands, feeds, site, workers
+from digest import commands, feeds, output, site, workers
 from digest.config import load_config
 from digest.ingest import ingest as ingest_listings
 from digest.output import Writer
@@ -71,12 +73,28 @@ def test_parallel_build_writes_the_bytes_of_a_serial_one(
         pools.append(n)
         return pool(state, n)
 
+    # Which process wrote each file (a log file: the workers are forked with this spy).
+    log = tmp_path / "writers.log"
+    put = output.put
+
+    def logged_put(root: Path, relpath: str, data: Any) -> bool:
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {relpath}\n")
+        return put(root, relpath, data)
+
     monkeypatch.setattr(site.pages, "PARALLEL_PAPERS", 1)
     monkeypatch.setattr(site, "build", parallel_build)
     monkeypatch.setattr(workers, "Pool", counted_pool)
+    monkeypatch.setattr(output, "put", logged_put)
     parallel = run_feed(copy_example(tmp_path / "parallel"))
 
     assert pools[-1] == 2, "the week pages were not rendered in worker processes"
+    # Each week page is written where it is rendered: pages never cross the processes.
+    writers = dict(line.split(" ")[::-1] for line in log.read_text("utf-8").splitlines())
+    week_pages = [f for f in writers if re.fullmatch(r"\d{4}-W\d\d\.(html|md)", f)]
+    assert len(week_pages) >= 4
+    assert all(writers[f] != str(os.getpid()) for f in week_pages)
+    assert writers["rss.xml"] == str(os.getpid())
     assert len(parallel.report.build.rebuilt) >= 2
     assert files(parallel.site) == files(serial.site)
     for sql in STATE_TABLES:
@@ -294,13 +312,13 @@ def test_a_build_writes_the_store_once_after_every_file(
     build = site.build
 
     def spied_build(*args: Any, **kwargs: Any) -> site.BuildReport:
-        write, commit = Writer._put, Database.transaction  # every file's write goes through it
+        write, commit = output.put, Database.transaction  # every file's write goes through it
         keep = Topics.keep_cards
         caching: list[bool] = []
 
-        def spy_write(self: Writer, relpath: str, data: Any) -> Any:
+        def spy_write(root: Path, relpath: str, data: Any) -> Any:
             events.append(relpath)
-            return write(self, relpath, data)
+            return write(root, relpath, data)
 
         def spy_commit(self: Database, **kw: Any) -> Any:
             events.append("cards" if caching else "store")
@@ -314,7 +332,7 @@ def test_a_build_writes_the_store_once_after_every_file(
                 caching.pop()
 
         with monkeypatch.context() as patched:
-            patched.setattr(Writer, "_put", spy_write)
+            patched.setattr(output, "put", spy_write)
             patched.setattr(Database, "transaction", spy_commit)
             patched.setattr(Topics, "keep_cards", spy_keep)
             return build(*args, **kwargs)

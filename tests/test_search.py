@@ -8,15 +8,19 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import http.server
+import json
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from conftest import BuiltFeed, FeedMaker, copy_example, paper, run_feed
 
 from digest import search
+from digest.commands import run as run_command
 from digest.site import pages, searchpage
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,8 +37,12 @@ def require(what: str, present: bool) -> None:
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> BuiltFeed:
+    """The example feed, its weeks indexed 60 papers a bundle (several bundles a week,
+    as weeks of more than search.PART papers are)."""
     require("Pagefind (the search extra)", search.available())
-    return run_feed(copy_example(tmp_path_factory.mktemp("search") / "feed"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "PART", 60)
+        return run_feed(copy_example(tmp_path_factory.mktemp("search") / "feed"))
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +78,9 @@ def test_a_query_typed_in_the_search_box_lands_on_the_card(served: str) -> None:
         page.route("**/*", route)
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(served + "search.html")
+        listed = page.get_attribute("#search_results", "data-bundles") or ""
+        assert "pagefind/2026-W18/part2" in listed.split()  # the week's second bundle
         page.goto(served + "index.html")
         # Words of a 2026-W18 paper's title, typed in the box every page has.
         page.fill("form.search input[name=q]", "TriForce hierarchical speculative")
@@ -86,11 +97,23 @@ def test_a_query_typed_in_the_search_box_lands_on_the_card(served: str) -> None:
         anchor = page.evaluate("location.hash").lstrip("#")
         card = page.locator(f"article[id='{anchor}'] h3")
         assert "TriForce" in card.inner_text()
-        # An abstract word finds papers of the other week too (both bundles merged).
+        # An abstract word finds papers of the other week too (every bundle merged).
         page.goto(served + "search.html?q=quantization")
         page.locator("#search_results li h3 a").first.wait_for(timeout=20000)
         hrefs = page.eval_on_selector_all("#search_results a", "as => as.map(a => a.href)")
         assert any("2026-W11.html#p" in h for h in hrefs)
+        # Each paper is found, whichever of its week's bundles holds it: the 2026-W18
+        # titles, one word each (the first 60 are in the first bundle, the rest after).
+        page.goto(served + "2026-W18.html")
+        cards = page.eval_on_selector_all(
+            "article.paper", "as => as.map(a => [a.id, a.querySelector('h3').innerText])"
+        )
+        assert len(cards) > 64
+        for _, title in sorted(cards)[58:64]:
+            page.goto(served + "search.html?q=" + quote(title))
+            page.locator("#search_results li h3 a").first.wait_for(timeout=20000)
+            shown = page.eval_on_selector_all("#search_results a", "as => as.map(a => a.text)")
+            assert title in shown, (title, shown[:5])
         browser.close()
     assert errors == []
     assert refused == []
@@ -115,6 +138,41 @@ def test_a_run_indexes_only_the_weeks_it_renders(
     (built.site / "pagefind" / "2026-W10" / "pagefind-entry.json").unlink()
     third = feed.run()
     assert "pagefind/2026-W10/pagefind-entry.json" in third.report.build.written
+
+
+def test_a_large_week_is_indexed_in_parts_and_its_leftover_parts_removed(
+    make_feed: Callable[..., FeedMaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A week of more than search.PART papers gets one bundle per PART papers (Pagefind
+    held 2.5 GB indexing a week of 19,000 at once); the search page lists every one; a
+    week indexed again in fewer parts leaves no part behind."""
+    require("Pagefind (the search extra)", search.available())
+    monkeypatch.setattr(search, "PART", 2)
+    feed = make_feed()
+    feed.listing("a.jsonl", [paper(f"Diffusion paper {i}", "2026-03-02", "A diffusion model.")
+                             for i in range(5)])  # fmt: skip
+    built = feed.run()
+    week = built.site / "pagefind" / "2026-W10"
+    entries = sorted(e.relative_to(week).as_posix() for e in week.rglob(search.ENTRY))
+    assert entries == [search.ENTRY, "part2/pagefind-entry.json", "part3/pagefind-entry.json"]
+    listed = re.search(r'data-bundles="([^"]*)"', (built.site / "search.html").read_text("utf-8"))
+    assert listed is not None
+    assert listed[1].split() == [
+        "pagefind/2026-W10", "pagefind/2026-W10/part2", "pagefind/2026-W10/part3"
+    ]  # fmt: skip
+    # Each part indexed its own papers (no paper twice, none missing).
+    found = []
+    for entry in week.rglob(search.ENTRY):
+        pages = json.loads(entry.read_text("utf-8"))["languages"]["en"]["page_count"]
+        found.append(pages)
+    assert sorted(found) == [1, 2, 2]
+    monkeypatch.setattr(search, "PART", 1000)
+    again = run_command.run(built.cfg, today=dt.date(2026, 11, 25), rebuild=True)
+    assert "pagefind/2026-W10/pagefind-entry.json" in again.build.written
+    assert [e.relative_to(week).as_posix() for e in week.rglob(search.ENTRY)] == [search.ENTRY]
+    assert not (week / "part2").exists() and not (week / "part3").exists()
+    listed = re.search(r'data-bundles="([^"]*)"', (built.site / "search.html").read_text("utf-8"))
+    assert listed is not None and listed[1] == "pagefind/2026-W10"
 
 
 def test_a_cold_build_indexes_weeks_while_rendering_and_holds_few(
@@ -142,7 +200,7 @@ def test_a_cold_build_indexes_weeks_while_rendering_and_holds_few(
     monkeypatch.setattr(search.Indexer, "submit", submitting)
     sweep = searchpage.sweep
 
-    def sweeping(out: Path, files: dict[str, bytes]) -> None:
+    def sweeping(out: Path, files: dict[str, Path]) -> None:
         events.append("bundle " + next(iter(files)).split("/")[1])
         sweep(out, files)
 

@@ -44,12 +44,13 @@ from digest.site.manifest import (
     known,
     manifest_bytes,
     manifest_feeds,
+    manifest_hash,
     parse_manifest,
     remember,
     render_fingerprint,
 )
 from digest.site.outdir import check_output_dir
-from digest.site.pages import Files, RenderState, render_job, render_week, week_files
+from digest.site.pages import RenderState, render_job, render_week, week_files
 from digest.site.plan import Plan
 from digest.site.record import BuildRecord
 from digest.site.topics import stale_pages, topic_list, topic_pages
@@ -124,6 +125,8 @@ def build(
     fingerprint = render_fingerprint(cfg)
     raw = manifest_bytes(out)
     manifest = parse_manifest(raw)
+    was_hash = manifest_hash(raw)
+    del raw  # tens of MB for a site of a million papers
     fresh = rebuild or manifest.get("render") != fingerprint
     done: dict[str, Any] = {} if fresh else dict(manifest.get("weeks", {}))
     picks: dict[str, Any] = {} if fresh else dict(manifest.get("picks", {}))
@@ -142,42 +145,38 @@ def build(
     changed = plan.changed()
     papers = record.count_papers(changed) if changed else 0
     parallel = jobs > 1 and papers >= pages.PARALLEL_PAPERS
-    # Weeks of thousands of papers have pages of tens of MB: one job ahead per worker.
-    ahead = jobs if papers > pages.BIG_WEEK * len(changed) else 0
     if parallel:
         record.before_fork()
 
-    # 2. Week pages: rendered here or in workers, back in week order, written by a thread.
-    # Jobs are planned lazily, holding few weeks' papers at a time.
-    # Each week rendered is indexed for search meanwhile, its bundle written as it comes
-    # (a search thread removes what the week's old bundle had that the new one has not).
-    def bundle(week: str, made: dict[str, bytes]) -> None:
+    # 2. Week pages: rendered and written here or in workers, back in week order. Jobs
+    # are planned lazily, holding few weeks' papers at a time. Each week rendered is
+    # indexed for search meanwhile, its bundle written as it comes (a search thread
+    # removes what the week's old bundle had that the new one has not).
+    def bundle(week: str, made: dict[str, Path]) -> None:
         searchpage.sweep(out, made)
-        for _ in writer.write_all(sorted(made.items())):
+        for _ in writer.write_all((name, made[name].read_bytes()) for name in sorted(made)):
             pass
 
-    state = RenderState(env, cfg, links, uid, editorial, search.enabled(cfg))
-    with (
-        workers.Pool(state, jobs if parallel else 0) as pool,
-        Files(writer) as files,
-        search.Indexer(cfg.language, bundle) as indexer,
-    ):
-        position = {w: i + 1 for i, w in enumerate(plan.candidates)}
-        seen = 0  # the last week rendered (by its position)
-        todo = plan.jobs(split=parallel)
-        for result in pool.map(render_job, todo, parallel=parallel, ahead=ahead):
-            if result.state is not None:
-                plan.hashed(result.week, result.state[0])
-                record.set_week_state(result.week, *result.state)
-            files.write(result.files)
-            if result.picks is not None:
-                picks[result.week] = result.picks
-            if result.records is not None:
+    with search.Indexer(cfg.language, bundle) as indexer:
+        scratch = indexer.scratch() if search.enabled(cfg) else None
+        state = RenderState(env, cfg, links, uid, out, editorial, scratch)
+        with workers.Pool(state, jobs if parallel else 0) as pool:
+            position = {w: i + 1 for i, w in enumerate(plan.candidates)}
+            seen = 0  # the last week rendered (by its position)
+            todo = plan.jobs(split=parallel)
+            for result in pool.map(render_job, todo, parallel=parallel):
+                if result.state is not None:
+                    plan.hashed(result.week, result.state[0])
+                    record.set_week_state(result.week, *result.state)
+                for relpath, differs in result.files:
+                    writer.record(relpath, differs)
+                if result.picks is not None:
+                    picks[result.week] = result.picks
                 indexer.submit(result.week, result.records)
-            seen = position[result.week]
-            report(progress, RENDER, seen, len(position))
-        if seen:  # the weeks after the last one rendered had nothing to render
-            report(progress, RENDER, len(position), len(position))
+                seen = position[result.week]
+                report(progress, RENDER, seen, len(position))
+            if seen:  # the weeks after the last one rendered had nothing to render
+                report(progress, RENDER, len(position), len(position))
     weeks, now, affected = plan.weeks, plan.now, plan.affected
     rendered = {w: now[w] if w in affected else done.get(w, now[w]) for w in weeks}
 
@@ -191,7 +190,7 @@ def build(
     # for the store that wrote it (not one replaced or restored from a backup since).
     was = manifest.get("topics")
     was = was if isinstance(was, dict) else {}
-    mine = known(record.meta_value(BUILT_META), raw)
+    mine = known(record.meta_value(BUILT_META), was_hash)
     topics_before: dict[str, Any] = {} if fresh or not mine else dict(was)
     topics_now: dict[str, Any] = {}
     if "html" in kinds:
@@ -221,7 +220,7 @@ def build(
     if search.enabled(cfg):
         if stale or not (out / searchpage.PAGE).is_file():
             with_papers = [w for w in weeks if w in summaries]
-            for name, text in searchpage.page_files(env, cfg, links, with_papers).items():
+            for name, text in searchpage.page_files(env, cfg, links, out, with_papers).items():
                 writer.write(name, text)
     elif search.wanted(cfg):
         notes.append(searchpage.MISSING)
@@ -274,7 +273,8 @@ def build(
     record.publish([w for w in weeks if week_bounds(w)[1] < today and w in summaries], today)
     if plan.editorial_stored != editorial.weeks:
         record.meta[WEEKS_META] = weeks_json(editorial.weeks)
-    record.meta[BUILT_META] = remember(record.meta_value(BUILT_META), data if rewrite else raw)
+    now_hash = manifest_hash(data) if rewrite else was_hash
+    record.meta[BUILT_META] = remember(record.meta_value(BUILT_META), now_hash)
     record.commit()
 
     # 7. The manifest, last: the next build trusts the files it names as they are (their

@@ -103,18 +103,23 @@ MANIFESTS_KEPT = 16
 """Manifests :data:`BUILT_META` remembers."""
 
 
-def known(recorded: str, data: bytes) -> bool:
+def manifest_hash(data: bytes) -> str:
+    """The hash :data:`BUILT_META` keeps of manifest ``data`` ('' for none)."""
+    return sha256(data) if data else ""
+
+
+def known(recorded: str, digest: str) -> bool:
     """True when the store whose :data:`BUILT_META` value is ``recorded`` wrote the
-    manifest ``data``. The manifest's theme and tag record names versions and change
-    numbers of that store: another store (the feed's store replaced, or restored from
-    an older backup) may reach the same numbers with other papers."""
-    return bool(data) and sha256(data) in _hashes(recorded)
+    manifest of hash ``digest`` (:func:`manifest_hash`). The manifest's theme and tag
+    record names versions and change numbers of that store: another store (the feed's
+    store replaced, or restored from an older backup) may reach the same numbers with
+    other papers."""
+    return bool(digest) and digest in _hashes(recorded)
 
 
-def remember(recorded: str, data: bytes) -> str:
-    """The :data:`BUILT_META` value once this store has written (or kept) manifest
-    ``data``: its hash last, the oldest beyond :data:`MANIFESTS_KEPT` dropped."""
-    digest = sha256(data)
+def remember(recorded: str, digest: str) -> str:
+    """The :data:`BUILT_META` value once this store has written (or kept) the manifest
+    of hash ``digest``: it last, the oldest beyond :data:`MANIFESTS_KEPT` dropped."""
     hashes = [h for h in _hashes(recorded) if h != digest] + [digest]
     return json.dumps(hashes[-MANIFESTS_KEPT:])
 

@@ -1,40 +1,36 @@
 """Week pages: a week's papers -> its Markdown and HTML pages, hash and feed item.
 
 Input: :class:`WeekJob` items (a week's rows, its chart, what to make of it) and the
-shared :class:`RenderState`. Output: :class:`WeekResult` items (the files to write,
-the state to record), made here or in worker processes (:mod:`digest.workers`),
-and written in week order by :class:`Files`.
+shared :class:`RenderState`. Output: the week's pages, written to the output folder
+(and its search records to the search's scratch folder) where they are rendered, here
+or in a worker process (:mod:`digest.workers`), and :class:`WeekResult` items: what
+was written, and the state to record. Pages never cross between processes: a week of
+20,000 papers has pages of 100 MB.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Collection
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
-from digest import render, search
+from digest import output, render, search
 from digest.cards import card
 from digest.config import FeedConfig
 from digest.editorial import EMPTY, Editorial, curated_week
 from digest.grouping import Trends, tag_sections
 from digest.latex import readable
 from digest.models import WeekDigest
-from digest.output import Writer
 from digest.outtext import clean_paper
 from digest.site import searchpage
 from digest.site.items import draft_to_json, week_item
 from digest.site.links import SiteLinks
 from digest.site.manifest import digest_hash
 from digest.site.record import papers_from_rows
-from digest.store import PaperRows
+from digest.store import PackedRows, PaperRows
 
 PAGES = ("markdown", "html")
 """The kinds of week page, in the order they are written."""
-
-BIG_WEEK = 2000
-"""Papers a week has on average from which the build gives each worker process one
-job ahead, not two (:meth:`~digest.workers.Pool.map`'s ``ahead``)."""
 
 PARALLEL_PAPERS = 2000
 """Fewest papers to render for which ``build(jobs > 1)`` renders week pages in worker
@@ -50,10 +46,13 @@ class RenderState:
     links: SiteLinks
     uid: str
     """The feed's id (:func:`digest.feedid.feed_uid`)."""
+    out: Path
+    """The output folder, where the pages are written."""
     editorial: Editorial = EMPTY
     """The curator's notes and decisions."""
-    search: bool = False
-    """Make the search records of the weeks whose HTML page is rendered."""
+    search: Path | None = None
+    """The search's scratch folder (:meth:`~digest.search.Indexer.scratch`), where the
+    search records of the weeks whose HTML page is rendered go; None: search is off."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +60,7 @@ class WeekJob:
     """One week's work for :func:`render_job`."""
 
     week: str
-    rows: PaperRows | None
+    rows: PaperRows | PackedRows | None
     """The week's papers, when its pages, hash or feed item are to be made from them."""
     counts: str | None
     """The week's new summary, to record with its hash; None: its stored state stays."""
@@ -83,35 +82,42 @@ class WeekResult:
     state: tuple[str, str, tuple[str, str] | None] | None
     """(hash, summary, its issue's (item id, draft JSON) or None to keep the stored
     one), to record."""
-    files: dict[str, bytes]
-    """The week's pages (relative path -> UTF-8) to write."""
+    files: list[tuple[str, bool]]
+    """The week's pages written (relative path, whether the file changed)."""
     picks: list[list[str]] | None = None
     """When its pages were rendered: its top picks as the archive lists them, each
     [paper id, title (plain text, LaTeX as Unicode), the paper's link]."""
-    records: list[search.Record] | None = None
-    """When its HTML page was rendered and search is on: its papers' search records."""
+    records: int = 0
+    """When its HTML page was rendered and search is on: how many search records of its
+    papers wait in the scratch folder (:func:`digest.search.stage`)."""
 
 
 def render_job(state: RenderState, job: WeekJob) -> WeekResult:
-    """Render one week's pages and feed item, and hash it (in a worker process, or here)."""
-    files: dict[str, bytes] = {}
+    """Render one week's pages and feed item, and hash it (in a worker process, or here);
+    write its pages, and its search records."""
+    files: list[tuple[str, bool]] = []
     item: tuple[str, str] | None = None
     picks: list[list[str]] | None = None
-    records: list[search.Record] | None = None
+    records = 0
     digest = None
     if job.rows is not None:
-        digest = week_digest(job.week, job.rows, state.cfg, state.editorial)
+        rows = job.rows.unpack() if isinstance(job.rows, PackedRows) else job.rows
+        digest = week_digest(job.week, rows, state.cfg, state.editorial)
+        del rows
         if job.item:
             draft = week_item(state.cfg, state.env, state.uid, digest)
             item = (draft.item.id, draft_to_json(draft))
         if job.trend is not None:
             pages = render_week(state.env, state.cfg, digest, job.trend, state.links, job.kinds)
-            files = {relpath: text.encode("utf-8") for relpath, text in pages.items()}
+            for relpath in list(pages):  # in order (Markdown first); each freed once written
+                data = pages.pop(relpath).encode("utf-8")
+                files.append((relpath, output.put(state.out, relpath, data)))
             picks = [
                 [p.id, readable(p.title), card(p, state.cfg.reading).href] for p in digest.picks
             ]
-            if state.search and "html" in job.kinds:
-                records = searchpage.records(state.cfg, digest)
+            if state.search is not None and "html" in job.kinds:
+                made = searchpage.records(state.cfg, digest)
+                records = search.stage(state.search, job.week, made)
     if job.counts is None:
         return WeekResult(job.week, None, files, picks, records)
     content_hash = job.hash
@@ -165,48 +171,3 @@ def week_files(cfg: FeedConfig, week: str, indexed: bool = False) -> list[str]:
         f for f, kind in ((f"{week}.md", "markdown"), (f"{week}.html", "html")) if kind in kinds
     ]
     return [*files, searchpage.bundle_entry(week)] if indexed and search.enabled(cfg) else files
-
-
-class Files:
-    """Writes pages in order, in a thread of its own (writing overlaps rendering), with
-    at most :attr:`AHEAD` weeks' pages waiting. Started at the first write (after any
-    worker process was forked)."""
-
-    AHEAD = 2
-    AHEAD_BYTES = 64 << 20
-    """Bytes of pages waiting at most (beyond one week's): a week of 20,000 papers has
-    pages of 100 MB."""
-
-    def __init__(self, writer: Writer) -> None:
-        self.writer = writer
-        self._thread: ThreadPoolExecutor | None = None
-        self._pending: deque[tuple[Future[None], int]] = deque()
-
-    def __enter__(self) -> Files:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            while self._pending:
-                self._pending.popleft()[0].result()
-        finally:
-            if self._thread is not None:
-                self._thread.shutdown(wait=True, cancel_futures=True)
-
-    def write(self, files: dict[str, bytes]) -> None:
-        """Write ``files`` (relative path -> bytes) after those given before."""
-        if not files:
-            return
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="digest-write")
-        size = sum(len(data) for data in files.values())
-        while self._pending and (
-            len(self._pending) >= self.AHEAD
-            or sum(n for _, n in self._pending) + size > self.AHEAD_BYTES
-        ):
-            self._pending.popleft()[0].result()
-        self._pending.append((self._thread.submit(self._write, files), size))
-
-    def _write(self, files: dict[str, bytes]) -> None:
-        for relpath, data in files.items():
-            self.writer.write(relpath, data)

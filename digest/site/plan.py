@@ -98,13 +98,17 @@ class Plan:
         ]  # fmt: skip
 
     def jobs(self, split: bool = False) -> Iterator[WeekJob]:
-        """The work of each week that has some, oldest first; with ``split``, the last
-        week's pages as one job per page (side by side in workers: the current week is
-        often the only one a run renders, or the last one left)."""
+        """The work of each week that has some, oldest first. With ``split`` (the jobs
+        go to worker processes), each job's rows are packed (:class:`PackedRows`: jobs
+        wait for a worker holding a tenth of the memory), and the last week's pages are
+        one job per page (side by side in workers: the current week is often the only
+        one a run renders, or the last one left)."""
         for week in self.candidates:
             job = self._week(week)
             if job is None:
                 continue
+            if split and isinstance(job.rows, PaperRows):
+                job = replace(job, rows=job.rows.pack())
             pages = [k for k in PAGES if k in self.cfg.output.formats]
             if not split or week != self.candidates[-1] or job.trend is None or len(pages) < 2:
                 yield job

@@ -12,7 +12,7 @@ Search is on when ``output.search`` is (the default), the site is HTML, and Page
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from digest import render, search
@@ -53,24 +53,45 @@ def records(cfg: FeedConfig, digest: WeekDigest) -> list[search.Record]:
 
 
 def page_files(
-    env: render.Environment, cfg: FeedConfig, links: SiteLinks, weeks: Sequence[str]
+    env: render.Environment, cfg: FeedConfig, links: SiteLinks, out: Path, weeks: Sequence[str]
 ) -> dict[str, str]:
-    """The search page and its script; ``weeks``: those with a bundle, oldest first."""
-    bundles = [search.bundle_path(w) for w in weeks]
+    """The search page and its script; ``weeks``: those with a bundle, oldest first (a
+    week of more than :data:`~digest.search.PART` papers has several, found in ``out``)."""
     return {
-        PAGE: render.render(env, PAGE, feed=cfg, links=links, bundles=bundles),
+        PAGE: render.render(env, PAGE, feed=cfg, links=links, bundles=bundles(out, weeks)),
         SCRIPT: render.render(env, SCRIPT),
     }
 
 
-def sweep(out: Path, files: dict[str, bytes]) -> None:
+def bundles(out: Path, weeks: Sequence[str]) -> list[str]:
+    """Every bundle of ``weeks`` (folders relative to the site root), week by week: the
+    week's first, then its other parts that ``out`` holds, in order."""
+    found = []
+    for week in weeks:
+        found.append(search.bundle_path(week))
+        root = out / search.bundle_path(week)
+        parts = sorted(
+            int(entry.parent.name.removeprefix(search.PART_PREFIX))
+            for entry in root.glob(f"{search.PART_PREFIX}*/{search.ENTRY}")
+            if entry.parent.name.removeprefix(search.PART_PREFIX).isdigit()
+        )
+        found.extend(search.bundle_path(week, part) for part in parts if part > 1)
+    return found
+
+
+def sweep(out: Path, files: Collection[str]) -> None:
     """Remove the files of the re-indexed weeks' bundles that their new bundles do not
-    have (Pagefind names its files by their content: an old index's are left over)."""
+    have (Pagefind names its files by their content: an old index's are left over; a
+    week indexed in fewer parts leaves parts over), and the folders this empties."""
     weeks = {"/".join(p.split("/")[:2]) for p in files if p.startswith(search.BUNDLES + "/")}
     for week in sorted(weeks):
         root = out / week
         if not root.is_dir():
             continue
-        for path in sorted(root.rglob("*")):
+        paths = sorted(root.rglob("*"))
+        for path in paths:
             if path.is_file() and path.relative_to(out).as_posix() not in files:
                 path.unlink()
+        for path in reversed(paths):
+            if path.is_dir() and not path.is_symlink() and not any(path.iterdir()):
+                path.rmdir()

@@ -32,7 +32,7 @@ from digest.store.keys import PaperKeys
 from digest.store.ledger import Ledger
 from digest.store.listings import KEPT, Link, Listings, Tagged
 from digest.store.meta import Meta
-from digest.store.papers import PaperRows, Papers
+from digest.store.papers import PackedRows, PaperRows, Papers
 from digest.store.schema import MIGRATIONS, SCHEMA_VERSION, migrate, version
 from digest.store.topics import Topics
 from digest.store.weeks import SIGHTINGS_ONLY, Weeks
@@ -47,6 +47,7 @@ __all__ = [
     "FeedItemRow",
     "ItemDates",
     "Link",
+    "PackedRows",
     "PaperRows",
     "Store",
     "Tagged",

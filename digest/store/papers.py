@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import pickle
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +30,25 @@ class PaperRows:
     oldest first."""
     sightings: list[tuple[Any, ...]]
     """(paper id, listing, date, position, rule, score, version, extra), oldest first."""
+
+    def pack(self) -> PackedRows:
+        """These rows in a tenth of the memory, for a job that waits for a worker."""
+        return PackedRows(zlib.compress(pickle.dumps(self, pickle.HIGHEST_PROTOCOL), 1))
+
+
+@dataclass(frozen=True, slots=True)
+class PackedRows:
+    """:class:`PaperRows` pickled and compressed (a week of 19,000 papers: 140 MB of rows,
+    about 15 MB packed), as a job holds them while it waits for a worker process, and
+    as they cross to it."""
+
+    data: bytes
+
+    def unpack(self) -> PaperRows:
+        """The rows (made by :meth:`PaperRows.pack` in this run: never untrusted bytes)."""
+        rows = pickle.loads(zlib.decompress(self.data))
+        assert isinstance(rows, PaperRows)
+        return rows
 
 
 class Papers:
