@@ -78,7 +78,7 @@ def _without_empty_links(children: list[Token]) -> list[Token]:
         elif child.type == "link_close" and (dropped.pop() if dropped else False):
             continue
         elif child.type == "image" and not child.attrs.get("src"):
-            out.extend(child.children or [])
+            out.extend(_without_empty_links(child.children or []))
             continue
         out.append(child)
     return out

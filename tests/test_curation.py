@@ -90,6 +90,10 @@ def test_a_link_or_image_to_no_url_is_its_text() -> None:
     assert "See the paper and a chart here." in note.html
     assert note.markdown == "See the paper and a chart here."
     assert note.text == "See the paper and a chart here."
+    for nested in ("![![x]()]()", "![see [x]()]()", "[![x]()](https://example.org/)"):
+        html = render_note(nested).html
+        assert 'href=""' not in html and 'src=""' not in html, (nested, html)
+        assert "](<>)" not in render_note(nested).markdown
 
 
 @settings(max_examples=200, deadline=None)

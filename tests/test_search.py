@@ -11,6 +11,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,8 +20,9 @@ from urllib.parse import quote
 import pytest
 from conftest import BuiltFeed, FeedMaker, copy_example, paper, run_feed
 
-from digest import search
+from digest import output, search
 from digest.commands import run as run_command
+from digest.errors import OutputError
 from digest.site import pages, searchpage
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -140,25 +142,37 @@ def test_a_run_indexes_only_the_weeks_it_renders(
     assert "pagefind/2026-W10/pagefind-entry.json" in third.report.build.written
 
 
+def _week_in_three_parts(
+    make_feed: Callable[..., FeedMaker], monkeypatch: pytest.MonkeyPatch
+) -> tuple[FeedMaker, BuiltFeed]:
+    """A feed of one week of five papers, built with bundles of two papers (search.PART)."""
+    require("Pagefind (the search extra)", search.available())
+    monkeypatch.setattr(search, "PART", 2)
+    feed = make_feed()
+    feed.listing("a.jsonl", [paper(f"Diffusion paper {i}", "2026-03-02", "A diffusion model.")
+                             for i in range(5)])  # fmt: skip
+    return feed, feed.run()
+
+
 def test_a_large_week_is_indexed_in_parts_and_its_leftover_parts_removed(
     make_feed: Callable[..., FeedMaker], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A week of more than search.PART papers gets one bundle per PART papers (Pagefind
     held 2.5 GB indexing a week of 19,000 at once); the search page lists every one; a
     week indexed again in fewer parts leaves no part behind."""
-    require("Pagefind (the search extra)", search.available())
-    monkeypatch.setattr(search, "PART", 2)
-    feed = make_feed()
-    feed.listing("a.jsonl", [paper(f"Diffusion paper {i}", "2026-03-02", "A diffusion model.")
-                             for i in range(5)])  # fmt: skip
-    built = feed.run()
+    built = _week_in_three_parts(make_feed, monkeypatch)[1]
     week = built.site / "pagefind" / "2026-W10"
     entries = sorted(e.relative_to(week).as_posix() for e in week.rglob(search.ENTRY))
     assert entries == [search.ENTRY, "part2/pagefind-entry.json", "part3/pagefind-entry.json"]
+    assert json.loads((week / searchpage.MARKER).read_text("utf-8")) == [
+        "pagefind/2026-W10", "pagefind/2026-W10/part2", "pagefind/2026-W10/part3"
+    ]  # fmt: skip
     listed = re.search(r'data-bundles="([^"]*)"', (built.site / "search.html").read_text("utf-8"))
     assert listed is not None
+    # The week's first bundle last: search.js makes the last one Pagefind's primary index,
+    # which must not begin the path of another (Pagefind would skip merging that one).
     assert listed[1].split() == [
-        "pagefind/2026-W10", "pagefind/2026-W10/part2", "pagefind/2026-W10/part3"
+        "pagefind/2026-W10/part2", "pagefind/2026-W10/part3", "pagefind/2026-W10"
     ]  # fmt: skip
     # Each part indexed its own papers (no paper twice, none missing).
     found = []
@@ -173,6 +187,59 @@ def test_a_large_week_is_indexed_in_parts_and_its_leftover_parts_removed(
     assert not (week / "part2").exists() and not (week / "part3").exists()
     listed = re.search(r'data-bundles="([^"]*)"', (built.site / "search.html").read_text("utf-8"))
     assert listed is not None and listed[1] == "pagefind/2026-W10"
+
+
+def test_a_week_whose_bundles_are_not_all_there_is_indexed_again(
+    make_feed: Callable[..., FeedMaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each bundle of a week counts: a part deleted by hand, or a build that failed while
+    writing one (its marker is written after every file), has the week indexed again."""
+    feed, built = _week_in_three_parts(make_feed, monkeypatch)
+    week = built.site / "pagefind" / "2026-W10"
+    shutil.rmtree(week / "part2")
+    again = feed.run()
+    assert again.report.build.rebuilt == ["2026-W10"]
+    assert (week / "part2" / search.ENTRY).is_file()
+    assert feed.run().report.build.rebuilt == []  # whole again: nothing more to do
+
+    # A build that fails writing the second part (a full disk), then one that works.
+    shutil.rmtree(built.site / "pagefind")
+    put = output.put
+
+    def full(root: Path, relpath: str, data: object) -> bool:
+        if "/part2/" in relpath:
+            raise OutputError(f"cannot write {relpath}: No space left on device")
+        return put(root, relpath, data)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(output, "put", full)
+        with pytest.raises(OutputError):
+            feed.run()
+    assert (week / search.ENTRY).is_file() and not (week / searchpage.MARKER).exists()
+    third = feed.run()
+    assert third.report.build.rebuilt == ["2026-W10"]
+    assert searchpage.complete(built.site, "2026-W10")
+    listed = re.search(r'data-bundles="([^"]*)"', (built.site / "search.html").read_text("utf-8"))
+    assert listed is not None and len(listed[1].split()) == 3
+
+
+def test_the_sweep_leaves_a_linked_folder_alone(tmp_path: Path) -> None:
+    """A week's bundle folder that is a link to elsewhere is not swept (nothing outside
+    the output folder is deleted)."""
+    elsewhere = tmp_path / "photos"
+    (elsewhere / "album").mkdir(parents=True)
+    (elsewhere / "photo.jpg").write_bytes(b"jpg")
+    (elsewhere / "empty").mkdir()
+    out = tmp_path / "site"
+    (out / "pagefind").mkdir(parents=True)
+    (out / "pagefind" / "2026-W10").symlink_to(elsewhere, target_is_directory=True)
+    searchpage.sweep(out, ["pagefind/2026-W10/pagefind-entry.json"])
+    assert (elsewhere / "photo.jpg").is_file() and (elsewhere / "empty").is_dir()
+    linked = tmp_path / "site2"
+    linked.mkdir()
+    (linked / "pagefind").symlink_to(tmp_path / "site" / "pagefind", target_is_directory=True)
+    searchpage.sweep(linked, ["pagefind/2026-W10/pagefind-entry.json"])
+    assert (elsewhere / "photo.jpg").is_file() and (elsewhere / "album").is_dir()
 
 
 def test_a_cold_build_indexes_weeks_while_rendering_and_holds_few(

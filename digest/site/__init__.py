@@ -153,9 +153,10 @@ def build(
     # indexed for search meanwhile, its bundle written as it comes (a search thread
     # removes what the week's old bundle had that the new one has not).
     def bundle(week: str, made: dict[str, Path]) -> None:
-        searchpage.sweep(out, made)
+        searchpage.sweep(out, made)  # the old marker too: until the new one, it is redone
         for _ in writer.write_all((name, made[name].read_bytes()) for name in sorted(made)):
             pass
+        writer.write(*searchpage.marker(week, made))
 
     with search.Indexer(cfg.language, bundle) as indexer:
         scratch = indexer.scratch() if search.enabled(cfg) else None

@@ -25,6 +25,7 @@ from digest.config import FeedConfig
 from digest.editorial import WEEKS_META, Editorial, curate_rows, weeks_from_json
 from digest.grouping import summarize_counts, summary_from_json, summary_to_json, trends
 from digest.models import WeekSummary
+from digest.site import searchpage
 from digest.site.manifest import digest_hash, fingerprint
 from digest.site.pages import PAGES, WeekJob, week_digest, week_files
 from digest.site.record import BuildRecord
@@ -198,7 +199,9 @@ class Plan:
         if not isinstance(before, list) or len(before) not in (2, 3):
             before = None
         files = week_files(cfg, week, indexed=week in summaries)
-        missing = any(not (self.out / f).is_file() for f in files)
+        missing = any(not (self.out / f).is_file() for f in files) or (
+            searchpage.bundle_entry(week) in files and not searchpage.complete(self.out, week)
+        )
         if before is None or missing or before[1] != self.now[week][1]:
             self.recounted.append(week)
             render_it = True

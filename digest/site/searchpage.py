@@ -12,6 +12,7 @@ Search is on when ``output.search`` is (the default), the site is HTML, and Page
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -31,9 +32,48 @@ MISSING = (
 """The one-line note of a build that would index papers but cannot."""
 
 
+MARKER = "digest-bundles.json"
+"""Written in a week's bundle folder after every file of its bundles: the JSON list of
+those bundles (``pagefind/WEEK``, ``pagefind/WEEK/part2``, ...). A week whose marker is
+missing, or one of whose bundles lacks its entry file, is indexed again."""
+
+
 def bundle_entry(week: str) -> str:
-    """The file of a week's bundle whose absence has the week indexed again."""
-    return f"{search.bundle_path(week)}/{search.ENTRY}"
+    """The file of a week's bundles whose absence has the week indexed again (the
+    marker; :func:`complete` also checks the bundles it lists)."""
+    return f"{search.bundle_path(week)}/{MARKER}"
+
+
+def marker(week: str, made: Collection[str]) -> tuple[str, bytes]:
+    """The marker of ``week`` whose bundles' files are ``made`` (paths in the site)."""
+    folders = {name.rsplit("/", 1)[0] for name in made if name.endswith("/" + search.ENTRY)}
+    return bundle_entry(week), json.dumps(_in_order(week, folders)).encode("utf-8")
+
+
+def complete(out: Path, week: str) -> bool:
+    """True when every bundle ``week``'s marker lists has its entry file in ``out``."""
+    listed = _listed(out, week)
+    return listed is not None and all((out / b / search.ENTRY).is_file() for b in listed)
+
+
+def _listed(out: Path, week: str) -> list[str] | None:
+    """The bundles ``week``'s marker in ``out`` lists (None: no marker, or not one a
+    build wrote: only the week's own bundle folders are taken)."""
+    try:
+        value = json.loads((out / bundle_entry(week)).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(value, list) or not value:
+        return None
+    folders = {str(b) for b in value}
+    ordered = _in_order(week, folders)
+    return ordered if len(ordered) == len(folders) else None
+
+
+def _in_order(week: str, folders: Collection[str]) -> list[str]:
+    """The bundle folders of ``week`` among ``folders``, by part number."""
+    parts = {search.bundle_path(week, k): k for k in range(1, len(folders) + 1)}
+    return sorted((f for f in folders if f in parts), key=parts.__getitem__)
 
 
 def records(cfg: FeedConfig, digest: WeekDigest) -> list[search.Record]:
@@ -64,18 +104,14 @@ def page_files(
 
 
 def bundles(out: Path, weeks: Sequence[str]) -> list[str]:
-    """Every bundle of ``weeks`` (folders relative to the site root), week by week: the
-    week's first, then its other parts that ``out`` holds, in order."""
+    """Every bundle of ``weeks`` (folders relative to the site root), week by week, as
+    their markers list them, each week's first bundle last: search.js loads the last
+    bundle of the list as Pagefind's primary index, and Pagefind skips merging an index
+    whose path begins the primary's (``pagefind/WEEK/`` begins ``pagefind/WEEK/part2/``)."""
     found = []
     for week in weeks:
-        found.append(search.bundle_path(week))
-        root = out / search.bundle_path(week)
-        parts = sorted(
-            int(entry.parent.name.removeprefix(search.PART_PREFIX))
-            for entry in root.glob(f"{search.PART_PREFIX}*/{search.ENTRY}")
-            if entry.parent.name.removeprefix(search.PART_PREFIX).isdigit()
-        )
-        found.extend(search.bundle_path(week, part) for part in parts if part > 1)
+        listed = _listed(out, week) or [search.bundle_path(week)]
+        found.extend([*listed[1:], listed[0]])
     return found
 
 
@@ -86,7 +122,10 @@ def sweep(out: Path, files: Collection[str]) -> None:
     weeks = {"/".join(p.split("/")[:2]) for p in files if p.startswith(search.BUNDLES + "/")}
     for week in sorted(weeks):
         root = out / week
-        if not root.is_dir():
+        # Only a real folder inside the output folder (a link to elsewhere: left alone).
+        if root.is_symlink() or root.parent.is_symlink() or not root.is_dir():
+            continue
+        if not root.resolve().is_relative_to(out.resolve()):
             continue
         paths = sorted(root.rglob("*"))
         for path in paths:
