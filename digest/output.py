@@ -47,7 +47,7 @@ class Writer:
     def write(self, relpath: str, data: str | bytes) -> bool:
         """Write ``data`` to ``root/relpath`` if it differs; True when the file changed."""
         self._claim(relpath)
-        return self._count(relpath, self._put(relpath, data))
+        return self._count(relpath, put(self.root, relpath, data))
 
     def remove(self, relpath: str) -> bool:
         """Remove ``root/relpath`` (a file an earlier run wrote); True when it was there.
@@ -75,7 +75,7 @@ class Writer:
             pending: deque[tuple[str, Future[bool]]] = deque()
             for relpath, data in files:
                 self._claim(relpath)
-                pending.append((relpath, pool.submit(self._put, relpath, data)))
+                pending.append((relpath, pool.submit(put, self.root, relpath, data)))
                 while len(pending) > 2 * WRITE_THREADS:
                     relpath, done = pending.popleft()
                     yield self._count(relpath, done.result())
@@ -99,9 +99,6 @@ class Writer:
         process): changed, or already right."""
         self._claim(relpath)
         self._count(relpath, changed)
-
-    def _put(self, relpath: str, data: str | bytes) -> bool:
-        return put(self.root, relpath, data)
 
 
 def put(root: Path, relpath: str, data: str | bytes) -> bool:
